@@ -1,0 +1,1 @@
+"""jira-notifier: AWS alerts become Jira Cloud issues that follow their alert."""

@@ -1,0 +1,342 @@
+"""``jira-notifier provider add|list|remove|test``: the Jira providers of notification groups."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from jira_notifier.cli import aws
+from jira_notifier.cli.output import paint, print_json, table, use_colour, warn
+from jira_notifier.cli.preflight import FAIL, WARN, Check, Preflight
+from jira_notifier.cli.secret import outside_prefix
+from jira_notifier.config import ProviderConfig, parse_duration, parse_secret
+from jira_notifier.errors import ConfigError
+from jira_notifier.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
+
+PREFLIGHT_TIMEOUT_SECONDS = 10.0
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "provider", help="add, list, remove and test Jira providers", description="Manage Jira providers."
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _register_add(actions)
+
+    listing = actions.add_parser("list", help="list providers", description="List providers, of one group or all.")
+    listing.add_argument("group", metavar="GROUP", nargs="?", help="only this notification group")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    aws.add_stack_option(listing)
+    listing.set_defaults(run=run_list)
+
+    remove = actions.add_parser("remove", help="remove a provider", description="Remove a provider from a group.")
+    remove.add_argument("group", metavar="GROUP")
+    remove.add_argument("name", metavar="NAME")
+    aws.add_stack_option(remove)
+    remove.set_defaults(run=run_remove)
+
+    test = actions.add_parser(
+        "test",
+        help="check a provider against Jira",
+        description="Check a provider against the real Jira: credentials, project, issue type, required fields, "
+        "permissions, transitions, resolutions and token expiry. Exits 1 when a check fails.",
+    )
+    test.add_argument("group", metavar="GROUP")
+    test.add_argument("name", metavar="NAME")
+    test.add_argument("--json", action="store_true", help="print the checks as JSON")
+    aws.add_stack_option(test)
+    test.set_defaults(run=run_test)
+
+
+def _register_add(actions: Any) -> None:
+    add = actions.add_parser(
+        "add",
+        help="add or update a provider",
+        description="Add a Jira provider to a notification group (or update it): every alert routed to the group "
+        "becomes an issue in the project.",
+    )
+    add.add_argument("group", metavar="GROUP", help="notification group, e.g. finops")
+    add.add_argument("name", metavar="NAME", help="provider name within the group, e.g. jira")
+    add.add_argument("--project", required=True, metavar="KEY_OR_ID", help="Jira Project ID or Key, e.g. OPS")
+    add.add_argument("--issue-type", required=True, metavar="TYPE", help="issue type name exactly as in Jira")
+    add.add_argument("--secret", required=True, metavar="SECRET", help="name of the Jira Token secret")
+    add.add_argument("--resolve-transition", metavar="NAME", help="transition (or its status) when the alert clears")
+    add.add_argument("--resolve-resolution", metavar="NAME", help="resolution set by the resolve transition")
+    add.add_argument("--reopen-transition", metavar="NAME", help="transition when a resolved alert fires again")
+    add.add_argument("--reopen-window", metavar="DURATION", help="reopen only within this time, e.g. 24h or 7d")
+    add.add_argument("--wont-fix-resolution", metavar="NAME", help="issues resolved so are never reopened")
+    add.add_argument("--cooldown", metavar="DURATION", help="identical repeats are not commented within it (1h)")
+    add.add_argument("--label", action="append", default=[], metavar="L", help="extra label (repeatable)")
+    add.add_argument("--component", action="append", default=[], metavar="C", help="component (repeatable)")
+    add.add_argument(
+        "--priority-map", action="append", default=[], metavar="SEVERITY=PRIORITY", help="e.g. critical=Highest"
+    )
+    add.add_argument(
+        "--field", action="append", default=[], metavar="FIELD_ID=JSON", help="e.g. customfield_10010='\"prod\"'"
+    )
+    add.add_argument("--summary-template", metavar="T", help="e.g. '[{severity}] {title}'")
+    aws.add_stack_option(add)
+    add.set_defaults(run=run_add)
+
+
+# ---- add ---------------------------------------------------------------------------------------------------
+
+
+def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
+    """The validated provider the options describe.
+
+    Raises:
+        ConfigError: an option is malformed or a setting is unusable (named, with the fix).
+    """
+    cooldown = parse_duration(args.cooldown, what="--cooldown")
+    provider = ProviderConfig(
+        group=args.group.strip(),
+        name=args.name.strip(),
+        project=args.project.strip(),
+        issue_type=args.issue_type.strip(),
+        secret=args.secret.strip(),
+        resolve_transition=args.resolve_transition or None,
+        resolve_resolution=args.resolve_resolution or None,
+        reopen_transition=args.reopen_transition or None,
+        reopen_window=parse_duration(args.reopen_window, what="--reopen-window"),
+        wont_fix_resolution=args.wont_fix_resolution or None,
+        labels=tuple(args.label),
+        components=tuple(args.component),
+        priority_map=parse_priority_map(args.priority_map),
+        fields=parse_fields(args.field),
+        summary_template=args.summary_template or None,
+        **({"cooldown": cooldown} if cooldown is not None else {}),
+    )
+    return provider.validate()
+
+
+def parse_priority_map(pairs: Sequence[str]) -> dict[str, str]:
+    """``["critical=Highest", ...]`` as ``{"critical": "Highest"}``.
+
+    Raises:
+        ConfigError: a pair lacks ``=`` or a side is empty.
+    """
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        severity, _, priority = pair.partition("=")
+        if not severity.strip() or not priority.strip():
+            raise ConfigError(f"--priority-map {pair!r} must be SEVERITY=PRIORITY, e.g. critical=Highest")
+        mapping[severity.strip().lower()] = priority.strip()
+    return mapping
+
+
+def parse_fields(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["customfield_10010={\"value\": \"prod\"}", ...]`` as a dict of decoded JSON values.
+
+    Raises:
+        ConfigError: a pair lacks ``=`` or its value is not JSON.
+    """
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        field_id, _, value = pair.partition("=")
+        if not field_id.strip() or not value.strip():
+            raise ConfigError(f"--field {pair!r} must be FIELD_ID=JSON, e.g. customfield_10010='{{\"value\": \"prod\"}}'")
+        try:
+            fields[field_id.strip()] = json.loads(value)
+        except ValueError:
+            raise ConfigError(
+                f"--field {field_id.strip()}: the value must be JSON, e.g. '\"text\"' for a text field or "
+                "'{\"value\": \"prod\"}' for a select list"
+            ) from None
+    return fields
+
+
+def run_add(args: argparse.Namespace) -> int:
+    provider = provider_from_args(args)
+    session = aws.session()
+    found = aws.resources(args.stack, os.environ, session)
+    table_name = found.require_providers_table()
+    _require_secret(session.client("secretsmanager"), provider.secret)
+    prefix_warning = outside_prefix(provider.secret, found.secret_prefix)
+    if prefix_warning:
+        warn(prefix_warning)
+    with aws.aws_errors(f"write provider {provider.provider_id} to table {table_name}"):
+        answer = session.client("dynamodb").put_item(
+            TableName=table_name, Item=aws.string_item(provider_item(provider)), ReturnValues="ALL_OLD"
+        )
+    verb = "updated" if answer.get("Attributes") else "added"
+    print(
+        f"{verb} provider {provider.provider_id}: project {provider.project}, issue type {provider.issue_type}, "
+        f"secret {provider.secret}"
+    )
+    print(f"next: jira-notifier provider test {provider.group} {provider.name}")
+    return 0
+
+
+def _require_secret(secretsmanager: Any, name: str) -> None:
+    from botocore.exceptions import ClientError
+
+    with aws.aws_errors(f"check secret {name!r}"):
+        try:
+            secretsmanager.describe_secret(SecretId=name)
+        except ClientError as error:
+            if aws.error_code(error) != "ResourceNotFoundException":
+                raise
+            raise ConfigError(
+                f"secret {name!r} does not exist (in this account and region); create it first: "
+                f"jira-notifier secret put {name} --email E --server-url https://yourdomain.atlassian.net"
+            ) from None
+
+
+# ---- list and remove ---------------------------------------------------------------------------------------
+
+
+def stored_providers(dynamodb: Any, table_name: str, group: str | None) -> list[dict[str, Any]]:
+    """The stored providers (their settings as stored), by group and name; an unreadable one is marked so."""
+    with aws.aws_errors(f"read table {table_name}"):
+        if group:
+            items = aws.items_in_partition(dynamodb, table_name, GROUP_PREFIX + group)
+        else:
+            items = aws.items_with_prefix(dynamodb, table_name, GROUP_PREFIX)
+    providers = []
+    for item in items:
+        if not item.get("sk", "").startswith(PROVIDER_PREFIX):
+            continue
+        try:
+            value = json.loads(item.get("value", ""))
+        except ValueError:
+            value = {"error": "not valid JSON; add it again with 'jira-notifier provider add'"}
+        providers.append(
+            {"group": item["pk"].removeprefix(GROUP_PREFIX), "name": item["sk"].removeprefix(PROVIDER_PREFIX), **value}
+        )
+    return sorted(providers, key=lambda p: (p["group"], p["name"]))
+
+
+def run_list(args: argparse.Namespace) -> int:
+    session = aws.session()
+    table_name = aws.resources(args.stack, os.environ, session).require_providers_table()
+    providers = stored_providers(session.client("dynamodb"), table_name, args.group)
+    if args.json:
+        print_json(providers)
+        return 0
+    if not providers:
+        where = f"in group {args.group!r}" if args.group else "yet"
+        print(f"no providers {where}; add one with 'jira-notifier provider add GROUP NAME ...'")
+        return 0
+    headers = ("GROUP", "NAME", "PROJECT", "ISSUE TYPE", "SECRET", "RESOLVE", "REOPEN")
+    print(table(headers, [_row(provider) for provider in providers]))
+    return 0
+
+
+def _row(provider: Mapping[str, Any]) -> tuple[str, ...]:
+    reopen = provider.get("reopenTransition") or "-"
+    window = provider.get("reopenWindowSeconds")
+    if provider.get("reopenTransition") and window:
+        reopen += f" (within {_duration(int(window))})"
+    return (
+        provider["group"],
+        provider["name"],
+        str(provider.get("project", "?")),
+        str(provider.get("issueType", "?")),
+        str(provider.get("secret", "?")),
+        str(provider.get("resolveTransition") or "-"),
+        reopen,
+    )
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    from botocore.exceptions import ClientError
+
+    session = aws.session()
+    table_name = aws.resources(args.stack, os.environ, session).require_providers_table()
+    dynamodb = session.client("dynamodb")
+    with aws.aws_errors(f"remove provider {args.group}/{args.name} from table {table_name}"):
+        try:
+            dynamodb.delete_item(
+                TableName=table_name,
+                Key=aws.string_item(provider_key(args.group, args.name)),
+                ConditionExpression="attribute_exists(pk)",
+            )
+        except ClientError as error:
+            if aws.error_code(error) != "ConditionalCheckFailedException":
+                raise
+            raise ConfigError(
+                f"no provider {args.name!r} in group {args.group!r}; see 'jira-notifier provider list {args.group}'"
+            ) from None
+    print(f"removed provider {args.group}/{args.name}")
+    if not stored_providers(dynamodb, table_name, args.group):
+        warn(f"group {args.group!r} has no provider left: alerts routed to it will be parked in the dead-letter queue")
+    return 0
+
+
+# ---- test --------------------------------------------------------------------------------------------------
+
+
+def run_test(args: argparse.Namespace) -> int:
+    import requests
+
+    from jira_notifier.jira.client import JiraClient
+
+    session = aws.session()
+    found = aws.resources(args.stack, os.environ, session)
+    provider = load_provider(session.client("dynamodb"), found.require_providers_table(), args.group, args.name)
+    secret = parse_secret(provider.secret, _secret_string(session, provider.secret), found.allowed_hosts)
+    with requests.Session() as http:
+        client = JiraClient(secret, session=http, timeout=PREFLIGHT_TIMEOUT_SECONDS)
+        checks = Preflight(
+            provider, secret, client, http, today=date.today(), secret_prefix=found.secret_prefix
+        ).run()
+    failed = any(check.status == FAIL for check in checks)
+    if args.json:
+        print_json({"provider": provider.provider_id, "ok": not failed, "checks": [c.to_dict() for c in checks]})
+    else:
+        print_checks(provider, checks, colour=use_colour(sys.stdout))
+    return 1 if failed else 0
+
+
+def load_provider(dynamodb: Any, table_name: str, group: str, name: str) -> ProviderConfig:
+    """Raises: ConfigError when the provider does not exist or is invalid."""
+    with aws.aws_errors(f"read table {table_name}"):
+        item = dynamodb.get_item(TableName=table_name, Key=aws.string_item(provider_key(group, name))).get("Item")
+    if not item:
+        raise ConfigError(f"no provider {name!r} in group {group!r}; see 'jira-notifier provider list'")
+    try:
+        value = json.loads(aws.plain_item(item).get("value", ""))
+    except ValueError:
+        raise ConfigError(f"provider {group}/{name} is not valid JSON; add it again with 'provider add'") from None
+    return ProviderConfig.from_item(value)
+
+
+def _secret_string(session: Any, name: str) -> str:
+    from botocore.exceptions import ClientError
+
+    with aws.aws_errors(f"read secret {name!r}"):
+        try:
+            value = session.client("secretsmanager").get_secret_value(SecretId=name).get("SecretString")
+        except ClientError as error:
+            if aws.error_code(error) != "ResourceNotFoundException":
+                raise
+            raise ConfigError(f"secret {name!r} does not exist; create it with 'jira-notifier secret put {name}'") from None
+    if not value:
+        raise ConfigError(f"secret {name!r} has no SecretString; store it again with 'jira-notifier secret put {name}'")
+    return str(value)
+
+
+def print_checks(provider: ProviderConfig, checks: Sequence[Check], *, colour: bool) -> None:
+    print(f"provider {provider.provider_id}: project {provider.project}, issue type {provider.issue_type}")
+    width = max(len(check.name) for check in checks)
+    for check in checks:
+        print(f"{paint(check.status, check.status, enabled=colour)}  {check.name.ljust(width)}  {check.detail}")
+        if check.fix:
+            print(f"{'':4}  {'':{width}}  {paint('fix:', 'dim', enabled=colour)} {check.fix}")
+    failures = sum(check.status == FAIL for check in checks)
+    warnings = sum(check.status == WARN for check in checks)
+    verdict = "not ready" if failures else "ready"
+    print(f"\n{verdict}: {failures} failed, {warnings} warning(s)")

@@ -1,0 +1,290 @@
+"""The user's configuration: the Jira Token secret and the Jira provider, validated.
+
+Pure: parsing and validation only. Where they are stored is the business of ``secrets.py`` and ``providers.py``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import urlsplit
+
+from jira_notifier.errors import ConfigError, SecretError
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+GATEWAY_HOST = "api.atlassian.com"
+PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,254}$")
+PROJECT_ID = re.compile(r"^[0-9]{1,18}$")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
+_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def check_jira_url(url: str, allowed_hosts: Iterable[str]) -> str:
+    """Return the URL without a trailing slash if Jira may be reached there.
+
+    ``https`` on a host matching ``allowed_hosts``; plain ``http`` only for a loopback host that is named
+    explicitly. IP literals other than an explicitly named loopback address are refused, so metadata
+    endpoints and private ranges can never be reached.
+
+    Raises:
+        SecretError: the URL is malformed or its host is not allowed.
+    """
+    allowed = [h.strip().lower() for h in allowed_hosts if h.strip()]
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        raise SecretError(f"Server URL {url!r} is not a valid URL") from None
+    if not host or parts.username or parts.password or parts.query or parts.fragment:
+        raise SecretError(
+            f"Server URL {url!r} must look like https://yourdomain.atlassian.net (no credentials, query or fragment)"
+        )
+    if host in LOOPBACK_HOSTS:
+        if host not in allowed:
+            raise SecretError(
+                f"Server URL host {host!r} is a loopback address; name it in JIRA_ALLOWED_HOSTS to allow it"
+            )
+        if parts.scheme not in ("http", "https"):
+            raise SecretError(f"Server URL {url!r} must use https:// (or http:// for a loopback host)")
+        return url.strip().rstrip("/")
+    if _is_ip_literal(host):
+        raise SecretError(f"Server URL host {host!r} is an IP address; Jira Cloud is reached by its site name")
+    if parts.scheme != "https":
+        raise SecretError(f"Server URL {url!r} must use https://")
+    if not any(fnmatchcase(host, pattern) for pattern in allowed if pattern not in LOOPBACK_HOSTS):
+        raise SecretError(
+            f"Server URL host {host!r} is not allowed by JIRA_ALLOWED_HOSTS ({', '.join(allowed) or 'empty'})"
+        )
+    return url.strip().rstrip("/")
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class JiraSecret:
+    """A "Jira Token" secret. ``repr`` never shows the token."""
+
+    name: str
+    email: str
+    api_token: str = field(repr=False)
+    server_url: str
+    cloud_id: str | None = None
+    expires_at: date | None = None
+
+    @property
+    def api_base_url(self) -> str:
+        """Where REST calls go: the site, or the api.atlassian.com gateway for scoped tokens."""
+        if self.cloud_id:
+            return f"https://{GATEWAY_HOST}/ex/jira/{self.cloud_id}"
+        return self.server_url
+
+    def days_until_expiry(self, today: date) -> int | None:
+        return None if self.expires_at is None else (self.expires_at - today).days
+
+
+def parse_secret(name: str, secret_string: str, allowed_hosts: Iterable[str]) -> JiraSecret:
+    """Parse and validate a SecretString in the product's format.
+
+    Raises:
+        SecretError: the secret is not JSON, lacks a field, or its URL is not allowed. The message names the
+            field and never contains the token.
+    """
+    try:
+        data = json.loads(secret_string)
+    except ValueError:
+        raise SecretError(f"secret {name!r} is not JSON in the Jira Token format") from None
+    if not isinstance(data, dict):
+        raise SecretError(f"secret {name!r} must be a JSON object in the Jira Token format")
+    missing = [key for key in ("email", "apiToken", "serverUrl") if not _text(data.get(key))]
+    if missing:
+        raise SecretError(f"secret {name!r} is missing {', '.join(missing)}")
+    if data.get("type", "jira-token") != "jira-token":
+        raise SecretError(f"secret {name!r} has type {data.get('type')!r}; expected 'jira-token'")
+    allowed = list(allowed_hosts)
+    server_url = check_jira_url(str(data["serverUrl"]), allowed)
+    cloud_id = _text(data.get("cloudId")) or None
+    if cloud_id is not None:
+        if not re.fullmatch(r"[A-Za-z0-9-]{8,64}", cloud_id):
+            raise SecretError(f"secret {name!r} has a malformed cloudId")
+        if not any(fnmatchcase(GATEWAY_HOST, pattern) for pattern in allowed):
+            raise SecretError(f"secret {name!r} sets cloudId but JIRA_ALLOWED_HOSTS does not allow {GATEWAY_HOST}")
+    return JiraSecret(
+        name=name,
+        email=str(data["email"]).strip(),
+        api_token=str(data["apiToken"]).strip(),
+        server_url=server_url,
+        cloud_id=cloud_id,
+        expires_at=_date(name, data.get("expiresAt")),
+    )
+
+
+def secret_string(
+    email: str, api_token: str, server_url: str, cloud_id: str | None = None, expires_at: date | None = None
+) -> str:
+    """The SecretString for a Jira Token secret, in the product's format."""
+    data: dict[str, str] = {"type": "jira-token", "email": email, "apiToken": api_token, "serverUrl": server_url}
+    if cloud_id:
+        data["cloudId"] = cloud_id
+    if expires_at:
+        data["expiresAt"] = expires_at.isoformat()
+    return json.dumps(data)
+
+
+def _date(name: str, value: Any) -> date | None:
+    if not _text(value):
+        return None
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise SecretError(f"secret {name!r} has expiresAt {value!r}; expected YYYY-MM-DD") from None
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_duration(value: str | int | None, *, what: str) -> int | None:
+    """``"24h"``, ``"7d"``, ``"30m"``, ``"90s"`` or a number of seconds, as seconds.
+
+    Raises:
+        ConfigError: the value is not a duration.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ConfigError(f"{what} {value!r} is not a duration; use e.g. 90s, 30m, 24h or 7d")
+    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderConfig:
+    """A "Jira" provider in a notification group."""
+
+    group: str
+    name: str
+    project: str  # Project ID or Key
+    issue_type: str  # the name exactly as in Jira
+    secret: str  # the Secrets Manager name of its Jira Token
+    resolve_transition: str | None = None
+    resolve_resolution: str | None = None  # set on the resolve transition when its screen has the field
+    reopen_transition: str | None = None
+    reopen_window: int | None = None  # seconds; None = always reopen while a reopen transition is set
+    wont_fix_resolution: str | None = None
+    cooldown: int = 3600  # seconds an identical repeat is not commented again
+    labels: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    priority_map: Mapping[str, str] = field(default_factory=dict)
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    summary_template: str | None = None
+
+    @property
+    def provider_id(self) -> str:
+        return f"{self.group}/{self.name}"
+
+    @property
+    def project_ref(self) -> dict[str, str]:
+        return {"id": self.project} if PROJECT_ID.match(self.project) else {"key": self.project}
+
+    def validate(self) -> ProviderConfig:
+        """Return self if every setting is usable.
+
+        Raises:
+            ConfigError: naming the setting and how to fix it.
+        """
+        where = f"provider {self.provider_id!r}"
+        if not self.group.strip() or not self.name.strip():
+            raise ConfigError("a provider needs a notification group and a name")
+        if not (PROJECT_KEY.match(self.project) or PROJECT_ID.match(self.project)):
+            raise ConfigError(
+                f"{where}: project {self.project!r} is neither a project key (e.g. OPS: upper-case letters, "
+                "digits, _) nor a numeric project id"
+            )
+        if not self.issue_type.strip():
+            raise ConfigError(f"{where}: the issue type must be the name exactly as in Jira, e.g. Task")
+        if not self.secret.strip():
+            raise ConfigError(f"{where}: name the secret holding its Jira Token")
+        unknown = sorted(set(self.priority_map) - set(SEVERITIES))
+        if unknown:
+            raise ConfigError(f"{where}: priority map has unknown severities {unknown}; use {', '.join(SEVERITIES)}")
+        reserved = sorted({"project", "issuetype", "summary", "description"} & set(self.fields))
+        if reserved:
+            raise ConfigError(f"{where}: fields {reserved} are set by jira-notifier itself; remove them")
+        return self
+
+    def to_item(self) -> dict[str, Any]:
+        """The DynamoDB item (without keys) in the stored, user-facing names."""
+        item: dict[str, Any] = {
+            "type": "jira",
+            "name": self.name,
+            "group": self.group,
+            "project": self.project,
+            "issueType": self.issue_type,
+            "secret": self.secret,
+            "cooldownSeconds": self.cooldown,
+        }
+        optional = {
+            "resolveTransition": self.resolve_transition,
+            "resolveResolution": self.resolve_resolution,
+            "reopenTransition": self.reopen_transition,
+            "reopenWindowSeconds": self.reopen_window,
+            "wontFixResolution": self.wont_fix_resolution,
+            "labels": list(self.labels) or None,
+            "components": list(self.components) or None,
+            "priorityMap": dict(self.priority_map) or None,
+            "fields": json.dumps(dict(self.fields)) if self.fields else None,
+            "summaryTemplate": self.summary_template,
+        }
+        item.update({key: value for key, value in optional.items() if value is not None})
+        return item
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> ProviderConfig:
+        """Read a stored provider.
+
+        Raises:
+            ConfigError: the item is incomplete or invalid.
+        """
+        try:
+            fields = json.loads(item["fields"]) if item.get("fields") else {}
+            provider = cls(
+                group=str(item["group"]),
+                name=str(item["name"]),
+                project=str(item["project"]),
+                issue_type=str(item["issueType"]),
+                secret=str(item["secret"]),
+                resolve_transition=item.get("resolveTransition") or None,
+                resolve_resolution=item.get("resolveResolution") or None,
+                reopen_transition=item.get("reopenTransition") or None,
+                reopen_window=_opt_int(item.get("reopenWindowSeconds")),
+                wont_fix_resolution=item.get("wontFixResolution") or None,
+                cooldown=_opt_int(item.get("cooldownSeconds")) or 0,
+                labels=tuple(item.get("labels") or ()),
+                components=tuple(item.get("components") or ()),
+                priority_map=dict(item.get("priorityMap") or {}),
+                fields=fields if isinstance(fields, dict) else {},
+                summary_template=item.get("summaryTemplate") or None,
+            )
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ConfigError(f"stored provider {item.get('group')}/{item.get('name')} is incomplete: {exc}") from None
+        return provider.validate()
+
+
+def _opt_int(value: Any) -> int | None:
+    return None if value is None or value == "" else int(value)

@@ -1,0 +1,69 @@
+"""Parks alerts that cannot succeed by retrying, with the original event and a machine-readable reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from jira_notifier.errors import JiraNotifierError, StoreError
+from jira_notifier.models import Alert
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+PARKED_FORMAT = "jira-notifier/parked@1"
+MAX_EVENT_CHARS = 200_000  # SQS takes 256 KiB a message; an event larger than this is kept in part
+
+
+def parked_message(
+    *, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None, function: str | None
+) -> dict[str, Any]:
+    """The dead-letter record: what failed, why, and the event to replay once the cause is fixed."""
+    event_text = json.dumps(event, default=str, ensure_ascii=False)
+    message: dict[str, Any] = {
+        "format": PARKED_FORMAT,
+        "reason": error.reason,
+        "error": str(error),
+        "provider": provider,
+        "function": function,
+        "parkedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+        "dedupeKey": alert.dedupe_key if alert else None,
+        "source": alert.source if alert else None,
+        "title": alert.title if alert else None,
+    }
+    if len(event_text) <= MAX_EVENT_CHARS:
+        message["event"] = event
+    else:
+        message["eventTruncated"] = event_text[:MAX_EVENT_CHARS]
+    return message
+
+
+class DeadLetterQueue:
+    def __init__(self, client: SQSClient, queue_url: str, function: str | None) -> None:
+        self._client = client
+        self._queue_url = queue_url
+        self._function = function
+
+    def park(self, *, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None) -> None:
+        """Send the parked record.
+
+        Raises:
+            StoreError: the queue could not take it (retryable, so the event is not lost).
+        """
+        body = parked_message(event=event, error=error, alert=alert, provider=provider, function=self._function)
+        try:
+            self._client.send_message(
+                QueueUrl=self._queue_url,
+                MessageBody=json.dumps(body, default=str, ensure_ascii=False),
+                MessageAttributes={"reason": {"DataType": "String", "StringValue": error.reason}},
+            )
+        except Exception as exc:
+            raise StoreError("the dead-letter queue did not accept the parked alert; will retry") from exc
+
+
+class RaiseInsteadOfParking:
+    """Used when no dead-letter queue is configured (local runs): the error surfaces to the caller."""
+
+    def park(self, *, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None) -> None:
+        raise error

@@ -1,0 +1,51 @@
+"""What every handler does once Powertools has wrapped it: normalize, process each alert, summarize."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from jira_notifier.errors import EventParseError, JiraNotifierError
+from jira_notifier.events import normalize
+from jira_notifier.observability import logger
+from jira_notifier.service import Notifier, Outcome, summarize
+
+
+def handle_event(event: Any, notifier: Notifier, remaining: Callable[[], float] | None) -> dict[str, int]:
+    """Run one Lambda event through the notifier.
+
+    Raises:
+        JiraNotifierError: retryable; Lambda's retry (then its on-failure destination) takes over.
+    """
+    try:
+        alerts = normalize(event)
+    except EventParseError as error:
+        notifier.parker.park(event=event, error=error, alert=None, provider=None)
+        notifier.recorder.count("AlertsParked")
+        logger.error("event could not be read; parked", reason=error.reason, error=str(error))
+        return {"parked": 1}
+    outcomes: list[Outcome] = []
+    for alert in alerts:
+        logger.append_keys(dedupe_key=alert.dedupe_key, source=alert.source)
+        try:
+            results = notifier.process(alert, event=event, remaining=remaining)
+        except JiraNotifierError as error:
+            logger.warning("alert will be retried", reason=error.reason, error=str(error))
+            raise
+        for outcome in results:
+            log = logger.warning if outcome.action == "parked" else logger.info
+            log(
+                "alert handled",
+                action=outcome.action,
+                reason=outcome.reason,
+                provider=outcome.provider,
+                issue_key=outcome.issue_key,
+            )
+        outcomes.extend(results)
+    logger.remove_keys(["dedupe_key", "source"])
+    return summarize(outcomes)
+
+
+def remaining_from(context: Any) -> Callable[[], float] | None:
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    return (lambda: getter() / 1000.0) if callable(getter) else None

@@ -1,0 +1,99 @@
+"""The product's own errors.
+
+Each carries ``retryable`` (Lambda should try again) and ``reason`` (a short machine-readable code used for
+the dead-letter record and metrics). Messages say what to fix and never contain a secret.
+"""
+
+from __future__ import annotations
+
+
+class JiraNotifierError(Exception):
+    retryable: bool = False
+    reason: str = "error"
+
+
+class ConfigError(JiraNotifierError):
+    """A setting, secret or provider is missing or invalid."""
+
+    reason = "config"
+
+
+class SecretError(ConfigError):
+    """The Jira secret is missing, malformed, or points somewhere Jira may not be reached."""
+
+    reason = "bad-secret"
+
+
+class EventParseError(JiraNotifierError):
+    """The event is not something the product can read at all (not even as a generic alert)."""
+
+    reason = "malformed-event"
+
+
+class RoutingError(JiraNotifierError):
+    """No notification group, or a group with no provider."""
+
+    reason = "unroutable"
+
+
+class JiraRequestError(JiraNotifierError):
+    """Jira refused the request (4xx): retrying the same request will not help."""
+
+    reason = "jira-rejected"
+
+    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body[:500]
+
+
+class JiraAuthError(JiraRequestError):
+    """401/403: the credentials are wrong, expired, or lack a permission."""
+
+    reason = "jira-auth"
+
+
+class JiraUnavailableError(JiraNotifierError):
+    """429, 5xx, timeout or connection failure: try again later."""
+
+    retryable = True
+    reason = "jira-unavailable"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str = "",
+        retry_after: float | None = None,
+        rate_limit_reason: str | None = None,
+        ambiguous: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = body[:500]
+        self.retry_after = retry_after
+        self.rate_limit_reason = rate_limit_reason
+        # True when the request may have reached Jira (timeout, 5xx): a create must be checked before retrying.
+        self.ambiguous = ambiguous
+
+
+class SecretFetchError(JiraNotifierError):
+    """Secrets Manager could not be reached (throttled, network)."""
+
+    retryable = True
+    reason = "secret-unavailable"
+
+
+class StoreError(JiraNotifierError):
+    """DynamoDB could not be reached or throttled."""
+
+    retryable = True
+    reason = "store-unavailable"
+
+
+class BusyError(JiraNotifierError):
+    """Another invocation holds this alert's lock; try again shortly."""
+
+    retryable = True
+    reason = "busy"

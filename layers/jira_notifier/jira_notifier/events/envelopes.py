@@ -1,0 +1,190 @@
+"""Lambda envelopes (SNS, SQS, EventBridge, alarm action) and the message shapes inside them.
+
+Shapes are recognised by their keys, never by the SNS Subject. Whatever matches no shape, or breaks the reader of
+the shape it seemed to have, becomes a generic alert keyed on its delivery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from jira_notifier.errors import EventParseError
+from jira_notifier.events import budgets, cloudwatch, cost_anomaly, eventbridge, notification
+from jira_notifier.events.common import (
+    Delivery,
+    decode_json,
+    digest,
+    first_text,
+    from_epoch_ms,
+    items,
+    last_arn_segment,
+    mapping,
+    parse_time,
+    text,
+)
+from jira_notifier.events.generic import read_or_generic, unknown_message
+from jira_notifier.models import Alert
+
+GROUP_ATTRIBUTE = "notificationGroup"
+
+PayloadReader = Callable[[Mapping[str, Any], Delivery], list[Alert]]
+
+
+def normalize(event: object) -> list[Alert]:
+    """Every alert in an event Lambda was invoked with directly.
+
+    SNS events give the alerts of every record; EventBridge events, alarm-action payloads and anything else give
+    theirs. Unknown or malformed input becomes a generic alert rather than an error.
+
+    Raises:
+        EventParseError: only if the event cannot be read even as a generic alert.
+    """
+    try:
+        return _normalize(event)
+    except Exception as exc:
+        raise EventParseError(f"event could not be read, not even as a generic alert ({type(exc).__name__})") from exc
+
+
+def normalize_sqs_record(record: Mapping[str, Any]) -> Alert:
+    """The alert carried by one SQS record: SNS JSON (raw delivery off), a bare payload, or an EventBridge event.
+
+    A payload that names several entities (AWS Health) becomes one alert listing them, so that one record stays one
+    alert for partial batch failure.
+
+    Raises:
+        EventParseError: only if the record cannot be read even as a generic alert.
+    """
+    try:
+        return _sqs_record(record)
+    except Exception as exc:
+        raise EventParseError(
+            f"SQS record could not be read, not even as a generic alert ({type(exc).__name__})"
+        ) from exc
+
+
+def _normalize(event: object) -> list[Alert]:
+    body = mapping(event)
+    if "alarmData" in body:
+        delivery = cloudwatch.alarm_action_delivery(body)
+        return read_or_generic(
+            "a CloudWatch alarm action",
+            lambda: cloudwatch.from_alarm_action(body, delivery),
+            lambda why: unknown_message(event, delivery, why=why),
+        )
+    if eventbridge.is_event(body):
+        return eventbridge.read_event(body)
+    records = items(body.get("Records"))
+    first = mapping(next(iter(records), None))
+    if first.get("EventSource") == "aws:sns":
+        return [alert for record in records for alert in _sns_record(record)]
+    if first.get("eventSource") == "aws:sqs":
+        return [normalize_sqs_record(record) for record in records]
+    return read_message(event, Delivery(delivery_key=f"direct:{digest(event)}"))
+
+
+def _sns_record(record: object) -> list[Alert]:
+    sns = mapping(mapping(record).get("Sns"))
+    topic = text(sns.get("TopicArn"))
+    delivery = Delivery(
+        delivery_key=text(sns.get("MessageId")) or f"sns:{digest(record)}",
+        route_key=topic or None,
+        notification_group=_attribute(sns.get("MessageAttributes"), GROUP_ATTRIBUTE) or None,
+        subject=text(sns.get("Subject")) or None,
+        received_at=parse_time(sns.get("Timestamp")),
+        origin=f"SNS topic {last_arn_segment(topic)}" if topic else "SNS",
+    )
+    if not sns:
+        return [unknown_message(record, delivery)]
+    message = sns.get("Message")
+    return read_message("" if message is None else message, delivery)
+
+
+def _sqs_record(record: Mapping[str, Any]) -> Alert:
+    fields = mapping(record)
+    body = fields.get("body")
+    queue = text(fields.get("eventSourceARN"))
+    delivery = Delivery(
+        delivery_key=f"sqs-body:{digest('' if body is None else body)}",  # the SQS messageId changes per redelivery
+        route_key=queue or None,
+        notification_group=_attribute(fields.get("messageAttributes"), GROUP_ATTRIBUTE) or None,
+        received_at=from_epoch_ms(mapping(fields.get("attributes")).get("SentTimestamp")),
+        origin=f"SQS queue {last_arn_segment(queue)}" if queue else "SQS",
+        one_alert=True,
+    )
+    decoded_ok, decoded = decode_json(body) if isinstance(body, str) else (body is not None, body)
+    sns = mapping(decoded) if decoded_ok else {}
+    if sns.get("Type") == "Notification" and "TopicArn" in sns:
+        delivery = _sns_in_sqs_delivery(sns, delivery)
+        message = sns.get("Message")
+        alerts = read_message("" if message is None else message, delivery)
+    elif decoded_ok:
+        alerts = _read_decoded(decoded, delivery)
+    else:
+        alerts = _read_text(body if isinstance(body, str) else "", delivery)
+    return next(iter(alerts), None) or unknown_message(body, delivery)
+
+
+def _sns_in_sqs_delivery(sns: Mapping[str, Any], outer: Delivery) -> Delivery:
+    """SNS JSON inside an SQS body (raw delivery off): its MessageId and topic, not the queue's."""
+    topic = text(sns.get("TopicArn"))
+    return replace(
+        outer,
+        delivery_key=text(sns.get("MessageId")) or outer.delivery_key,
+        route_key=topic or outer.route_key,
+        notification_group=_attribute(sns.get("MessageAttributes"), GROUP_ATTRIBUTE) or outer.notification_group,
+        subject=text(sns.get("Subject")) or None,  # absent here when there is none (null in the Lambda SNS event)
+        received_at=parse_time(sns.get("Timestamp")) or outer.received_at,
+        origin=f"SNS topic {last_arn_segment(topic)}" if topic else outer.origin,
+    )
+
+
+def read_message(message: object, delivery: Delivery) -> list[Alert]:
+    """Alerts from a message body: JSON text, plain text, or a value that was already decoded."""
+    if isinstance(message, str):
+        decoded_ok, decoded = decode_json(message)
+        return _read_decoded(decoded, delivery) if decoded_ok else _read_text(message, delivery)
+    return _read_decoded(message, delivery)
+
+
+def _read_text(message: str, delivery: Delivery) -> list[Alert]:
+    """Plain text: a Budgets notification, or anything else (including truncated JSON) as a generic alert."""
+    if budgets.looks_like_budget(message):
+        return read_or_generic(
+            "an AWS Budgets notification",
+            lambda: budgets.from_text(message, delivery),
+            lambda why: unknown_message(message, delivery, why=why),
+        )
+    return [unknown_message(message, delivery)]
+
+
+def _read_decoded(payload: Any, delivery: Delivery) -> list[Alert]:
+    body = mapping(payload)
+    if eventbridge.is_event(body):
+        return eventbridge.read_event(body, outer=delivery)
+    found = _payload_reader(body)
+    if found is None:
+        return [unknown_message(payload, delivery)]
+    kind, read = found
+    return read_or_generic(
+        kind,
+        lambda: read(body, delivery),
+        lambda why: unknown_message(payload, delivery, why=why),
+    )
+
+
+def _payload_reader(body: Mapping[str, Any]) -> tuple[str, PayloadReader] | None:
+    if "AlarmArn" in body:
+        return "a CloudWatch alarm notification", cloudwatch.from_sns_message
+    if "anomalyId" in body:
+        return "a cost anomaly", cost_anomaly.from_sns_message
+    if notification.looks_like_notification(body):
+        return "a Notification", notification.from_payload
+    return None
+
+
+def _attribute(attributes: object, name: str) -> str:
+    """A message attribute value: ``Value`` in SNS, ``stringValue`` in SQS."""
+    entry = mapping(mapping(attributes).get(name))
+    return first_text(entry.get("Value"), entry.get("stringValue"))

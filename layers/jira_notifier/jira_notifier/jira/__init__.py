@@ -1,0 +1,1 @@
+"""Jira Cloud: the REST client and the Atlassian Document Format builders."""

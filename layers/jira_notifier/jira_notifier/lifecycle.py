@@ -1,0 +1,89 @@
+"""What to do with one alert in one provider, given what is known of its issue. Pure: no I/O.
+
+The rules are product.md's "Lifecycle of one alert in one provider"; ``service.py`` carries them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from jira_notifier.config import ProviderConfig
+from jira_notifier.models import Alert, AlertState
+from jira_notifier.state import IssueState
+
+MIN_WRITE_INTERVAL = 2.0  # seconds between two writes on one issue; faster changes are coalesced into one
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    RECOVER = "recover"  # a create was started but not confirmed: look for the issue before creating
+    COMMENT = "comment"
+    RESOLVE = "resolve"
+    REFIRE = "refire"  # firing after we resolved it: reopen, or a new issue (decided after reading the issue)
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    action: Action
+    reason: str  # why, for logs, metrics and tests: e.g. "duplicate-delivery", "cooldown", "new-alert"
+
+
+def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float) -> Decision:
+    """The next step for ``alert`` given the stored ``state`` of its issue in ``provider``."""
+    if state.seen(alert.delivery_key):
+        return Decision(Action.SKIP, "duplicate-delivery")
+    stale = _stale(state, alert)
+    if stale:
+        return Decision(Action.SKIP, stale)
+    if state.issue_status == "none":
+        if alert.state is not AlertState.FIRING:
+            return Decision(Action.SKIP, "nothing-open")
+        if state.pending_create_at is not None:
+            return Decision(Action.RECOVER, "unconfirmed-create")
+        return Decision(Action.CREATE, "new-alert")
+    if state.issue_status == "resolved":
+        if alert.state is AlertState.FIRING:
+            return Decision(Action.REFIRE, "fired-after-resolve")
+        return Decision(Action.SKIP, "already-resolved")
+    # The issue is open.
+    if alert.state is AlertState.RESOLVED:
+        if provider.resolve_transition:
+            return Decision(Action.RESOLVE, "cleared")
+        return Decision(Action.COMMENT, "cleared-no-resolve-transition")
+    if _identical_repeat(state, alert, provider, now):
+        return Decision(Action.SKIP, "cooldown")
+    return Decision(Action.COMMENT, "repeat" if alert.state is AlertState.FIRING else "state-unknown")
+
+
+def should_coalesce(state: IssueState, now: float) -> bool:
+    """True when the issue was written too recently: hold this change back and fold it into the next write."""
+    return state.last_write_at is not None and now - state.last_write_at < MIN_WRITE_INTERVAL
+
+
+def within_reopen_window(provider: ProviderConfig, resolved_at: float | None, now: float) -> bool:
+    if provider.reopen_window is None or resolved_at is None:
+        return True
+    return now - resolved_at <= provider.reopen_window
+
+
+def _stale(state: IssueState, alert: Alert) -> str | None:
+    if alert.transition_at is None:
+        return None
+    newest = max((t for t in (state.transition_at, state.pending_transition_at) if t is not None), default=None)
+    if newest is None:
+        return None
+    if alert.transition_at < newest:
+        return "out-of-order"
+    latest_state = state.pending_state if newest == state.pending_transition_at else state.alert_state
+    if alert.transition_at == newest and alert.state.value == latest_state:
+        return "duplicate-transition"  # the same state change seen on a second channel
+    return None
+
+
+def _identical_repeat(state: IssueState, alert: Alert, provider: ProviderConfig, now: float) -> bool:
+    if state.last_fingerprint != alert.content_fingerprint:
+        return False
+    last = state.last_comment_at or state.created_at
+    return last is not None and now - last < provider.cooldown

@@ -1,0 +1,52 @@
+"""Settings read once from the environment; logic receives values, never ``os.environ``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from jira_notifier.errors import ConfigError
+
+DEFAULT_ALLOWED_HOSTS = ("*.atlassian.net", "api.atlassian.com")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    providers_table: str
+    state_table: str
+    default_notification_group: str | None = None
+    allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    dead_letter_queue_url: str | None = None
+    config_cache_seconds: int = 300
+    jira_timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> Settings:
+        """Build settings from environment variables.
+
+        Raises:
+            ConfigError: a required variable is missing or a number is malformed.
+        """
+        missing = [name for name in ("PROVIDERS_TABLE", "STATE_TABLE") if not environ.get(name)]
+        if missing:
+            raise ConfigError(f"environment variable(s) {', '.join(missing)} must be set (the template sets them)")
+        hosts = tuple(h.strip().lower() for h in environ.get("JIRA_ALLOWED_HOSTS", "").split(",") if h.strip())
+        return cls(
+            providers_table=environ["PROVIDERS_TABLE"],
+            state_table=environ["STATE_TABLE"],
+            default_notification_group=environ.get("DEFAULT_NOTIFICATION_GROUP") or None,
+            allowed_hosts=hosts or DEFAULT_ALLOWED_HOSTS,
+            dead_letter_queue_url=environ.get("DEAD_LETTER_QUEUE_URL") or None,
+            config_cache_seconds=_int(environ, "CONFIG_CACHE_SECONDS", 300),
+            jira_timeout_seconds=float(_int(environ, "JIRA_TIMEOUT_SECONDS", 10)),
+        )
+
+
+def _int(environ: Mapping[str, str], name: str, default: int) -> int:
+    value = environ.get(name, "")
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"environment variable {name} must be a whole number, got {value!r}") from None

@@ -1,0 +1,263 @@
+"""The state table: which Jira issue follows which alert, per provider; the source of truth of the hot path.
+
+One item per (provider, dedupe key). Every change happens under a short lease taken with a conditional
+update, so concurrent invocations for one alert are serialized and exactly one of them creates the issue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from jira_notifier.errors import BusyError, StoreError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+RECENT_DELIVERIES = 25  # delivery keys remembered per alert: duplicates arrive within minutes
+ITEM_TTL_SECONDS = 400 * 86400  # an alert silent for this long starts over (DynamoDB TTL on "ttl")
+LOCK_POLL_SECONDS = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class IssueState:
+    """What jira-notifier knows of one alert's issue in one provider."""
+
+    pk: str
+    provider: str
+    dedupe_key: str
+    issue_id: str | None = None
+    issue_key: str | None = None
+    issue_status: str = "none"  # none | open | resolved
+    alert_state: str | None = None  # firing | resolved | unknown: the last state applied
+    transition_at: int | None = None  # epoch ms of the last state change applied
+    last_fingerprint: str | None = None
+    last_comment_at: float | None = None
+    resolved_at: float | None = None
+    created_at: float | None = None
+    pending_create_at: float | None = None  # a create was started and not confirmed
+    last_write_at: float | None = None  # last Jira write on the issue (for flap coalescing)
+    coalesced: Mapping[str, int] = field(default_factory=dict)  # state -> changes held back
+    coalesced_since: float | None = None
+    pending_state: str | None = None  # the newest state held back by coalescing, applied by the next write
+    pending_transition_at: int | None = None
+    deliveries: tuple[str, ...] = ()
+    workflow_phase: str = "created"  # created | resolved | reopened: keys the transition cache
+
+    def seen(self, delivery_key: str) -> bool:
+        return delivery_key in self.deliveries
+
+    def with_delivery(self, delivery_key: str) -> IssueState:
+        kept = tuple(d for d in self.deliveries if d != delivery_key)[-(RECENT_DELIVERIES - 1) :]
+        return replace(self, deliveries=(*kept, delivery_key))
+
+
+def state_pk(provider_id: str, dedupe_hash: str) -> str:
+    return f"{provider_id}#{dedupe_hash}"
+
+
+_ATTRS: dict[str, str] = {  # dataclass field -> DynamoDB attribute
+    "provider": "provider",
+    "dedupe_key": "dedupeKey",
+    "issue_id": "issueId",
+    "issue_key": "issueKey",
+    "issue_status": "issueStatus",
+    "alert_state": "alertState",
+    "transition_at": "transitionAt",
+    "last_fingerprint": "lastFingerprint",
+    "last_comment_at": "lastCommentAt",
+    "resolved_at": "resolvedAt",
+    "created_at": "createdAt",
+    "pending_create_at": "pendingCreateAt",
+    "last_write_at": "lastWriteAt",
+    "coalesced_since": "coalescedSince",
+    "pending_state": "pendingState",
+    "pending_transition_at": "pendingTransitionAt",
+    "workflow_phase": "workflowPhase",
+}
+_NUMBERS = {
+    "transition_at",
+    "last_comment_at",
+    "resolved_at",
+    "created_at",
+    "pending_create_at",
+    "last_write_at",
+    "coalesced_since",
+    "pending_transition_at",
+}
+
+
+class StateStore:
+    """DynamoDB adapter for ``IssueState`` with a per-item lease."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._table = table
+        self._clock = clock
+        self._sleep = sleep
+
+    def acquire(self, pk: str, provider: str, dedupe_key: str, *, lease_seconds: float, wait_seconds: float) -> Lease:
+        """Take the alert's lease (creating its item on first sight) and return its current state.
+
+        Raises:
+            BusyError: another invocation held the lease for longer than ``wait_seconds`` (retryable).
+            StoreError: DynamoDB failed (retryable).
+        """
+        owner = uuid.uuid4().hex
+        give_up_at = self._clock() + wait_seconds
+        while True:
+            now = self._clock()
+            try:
+                response = self._client.update_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": pk}},
+                    UpdateExpression="SET lockOwner = :owner, lockUntil = :until, provider = :provider, "
+                    "dedupeKey = :key",
+                    ConditionExpression="attribute_not_exists(lockUntil) OR lockUntil < :now",
+                    ExpressionAttributeValues={
+                        ":owner": {"S": owner},
+                        ":until": {"N": _num(now + lease_seconds)},
+                        ":now": {"N": _num(now)},
+                        ":provider": {"S": provider},
+                        ":key": {"S": dedupe_key[:1024]},
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            except self._client.exceptions.ConditionalCheckFailedException:
+                if self._clock() >= give_up_at:
+                    raise BusyError("another invocation is updating this alert's issue; will retry") from None
+                self._sleep(LOCK_POLL_SECONDS)
+                continue
+            except Exception as exc:  # botocore errors: throttling, network
+                raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
+            return Lease(self, owner, _from_item(pk, response["Attributes"]))
+
+    def save(self, lease: Lease, state: IssueState, *, release: bool) -> None:
+        """Write the state, conditional on still holding the lease; optionally release it.
+
+        Raises:
+            BusyError: the lease was lost (expired and taken by another invocation).
+            StoreError: DynamoDB failed (retryable).
+        """
+        item = _to_item(state)
+        item["ttl"] = {"N": _num(self._clock() + ITEM_TTL_SECONDS)}
+        values: dict[str, Any] = {":owner": {"S": lease.owner}}
+        sets, removes = [], []
+        names: dict[str, str] = {}
+        for index, (attr, value) in enumerate(sorted(item.items())):
+            names[f"#a{index}"] = attr
+            if value is None:
+                removes.append(f"#a{index}")
+            else:
+                values[f":v{index}"] = value
+                sets.append(f"#a{index} = :v{index}")
+        if release:
+            removes += ["lockOwner", "lockUntil"]
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": state.pk}},
+                UpdateExpression=expression,
+                ConditionExpression="lockOwner = :owner",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            raise BusyError("lost this alert's lease while updating it; will retry") from None
+        except Exception as exc:
+            raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
+
+    def release(self, lease: Lease) -> None:
+        """Give the lease back without changing the state (best effort: it expires anyway)."""
+        # Best effort: the lease times out by itself, and the error that brought us here matters more.
+        with contextlib.suppress(Exception):
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": lease.state.pk}},
+                UpdateExpression="REMOVE lockOwner, lockUntil",
+                ConditionExpression="lockOwner = :owner",
+                ExpressionAttributeValues={":owner": {"S": lease.owner}},
+            )
+
+    def put_recovered(self, state: IssueState) -> bool:
+        """Write a state rebuilt from Jira unless the alert already has one (recovery after losing the table).
+
+        Raises:
+            StoreError: DynamoDB failed.
+        """
+        item = {k: v for k, v in _to_item(state).items() if v is not None}
+        item["ttl"] = {"N": _num(self._clock() + ITEM_TTL_SECONDS)}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={"pk": {"S": state.pk}, **item},
+                ConditionExpression="attribute_not_exists(issueKey)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        except Exception as exc:
+            raise StoreError(f"state table write failed: {type(exc).__name__}") from exc
+        return True
+
+
+@dataclass(slots=True)
+class Lease:
+    store: StateStore
+    owner: str
+    state: IssueState
+
+    def save(self, state: IssueState, *, release: bool = False) -> None:
+        self.store.save(self, state, release=release)
+        self.state = state
+
+    def release(self) -> None:
+        self.store.release(self)
+
+
+def _num(value: float) -> str:
+    return str(round(value, 3))
+
+
+def _to_item(state: IssueState) -> dict[str, Any]:
+    item: dict[str, Any] = {}
+    for name, attr in _ATTRS.items():
+        value = getattr(state, name)
+        if value is None:
+            item[attr] = None
+        elif name in _NUMBERS:
+            item[attr] = {"N": _num(value)}
+        else:
+            item[attr] = {"S": str(value)}
+    item["deliveries"] = {"L": [{"S": d} for d in state.deliveries]} if state.deliveries else None
+    item["coalesced"] = {"M": {k: {"N": str(v)} for k, v in state.coalesced.items()}} if state.coalesced else None
+    return item
+
+
+def _from_item(pk: str, item: Mapping[str, Any]) -> IssueState:
+    values: dict[str, Any] = {}
+    for name, attr in _ATTRS.items():
+        raw = item.get(attr)
+        if raw is None:
+            continue
+        if name in _NUMBERS:
+            number = float(raw["N"])
+            values[name] = int(number) if name.endswith("transition_at") else number
+        else:
+            values[name] = raw["S"]
+    values.setdefault("provider", "")
+    values.setdefault("dedupe_key", "")
+    deliveries = tuple(d["S"] for d in item.get("deliveries", {}).get("L", []))
+    coalesced = {k: int(v["N"]) for k, v in item.get("coalesced", {}).get("M", {}).items()}
+    return IssueState(pk=pk, deliveries=deliveries, coalesced=coalesced, **values)

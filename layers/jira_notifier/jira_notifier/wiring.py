@@ -1,0 +1,113 @@
+"""Builds the real adapters once per warm container, lazily: nothing touches AWS or the network at import."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from jira_notifier.config import JiraSecret
+from jira_notifier.jira.client import JiraClient
+from jira_notifier.settings import Settings
+
+if TYPE_CHECKING:
+    import requests
+
+    from jira_notifier.service import Notifier
+
+
+_jira_session_factory: Callable[[], requests.Session] | None = None
+
+
+def use_jira_session(factory: Callable[[], requests.Session] | None) -> None:
+    """Make Jira calls through sessions from ``factory`` (dry runs and benchmarks); None restores the default."""
+    global _jira_session_factory
+    _jira_session_factory = factory
+    get_notifier.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Raises: ConfigError naming a missing or malformed variable."""
+    return Settings.from_env(os.environ)
+
+
+@lru_cache(maxsize=4)
+def get_notifier(function: str) -> Notifier:
+    """The notifier for one function, with its adapters (built on first use, then reused while warm)."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import DynamoDBProvider, SecretsProvider
+
+    from jira_notifier.deadletters import DeadLetterQueue, RaiseInsteadOfParking
+    from jira_notifier.observability import MetricsRecorder
+    from jira_notifier.providers import ProviderRepo
+    from jira_notifier.secrets import SecretStore
+    from jira_notifier.service import Notifier
+    from jira_notifier.state import StateStore
+
+    settings = get_settings()
+    session = boto3.session.Session()
+    dynamodb = session.client("dynamodb")
+    parker = (
+        DeadLetterQueue(session.client("sqs"), settings.dead_letter_queue_url, function)
+        if settings.dead_letter_queue_url
+        else RaiseInsteadOfParking()
+    )
+    return Notifier(
+        default_group=settings.default_notification_group,
+        providers=ProviderRepo(
+            DynamoDBProvider(settings.providers_table, key_attr="pk", sort_attr="sk", boto3_session=session),
+            settings.config_cache_seconds,
+        ),
+        secrets=SecretStore(
+            SecretsProvider(boto3_session=session),
+            settings.allowed_hosts,
+            settings.config_cache_seconds,
+            on_read=report_token_expiry,
+        ),
+        store=StateStore(dynamodb, settings.state_table),
+        jira_for=jira_client_factory(settings.jira_timeout_seconds, _jira_session_factory),
+        parker=parker,
+        recorder=MetricsRecorder(),
+    )
+
+
+def jira_client_factory(
+    timeout: float, session_factory: Callable[[], requests.Session] | None = None
+) -> Callable[[JiraSecret, Callable[[], float] | None], JiraClient]:
+    """One ``requests.Session`` per warm container, one client per distinct credential (a rotated token
+    gets a fresh client, keeping the pooled connections)."""
+    import requests
+
+    from jira_notifier.observability import record_jira_call
+
+    session = (session_factory or requests.Session)()
+    clients: dict[tuple[str, str], JiraClient] = {}
+
+    def jira_for(secret: JiraSecret, remaining: Callable[[], float] | None) -> JiraClient:
+        fingerprint = hashlib.sha256(f"{secret.email}\0{secret.api_token}\0{secret.api_base_url}".encode()).hexdigest()
+        client = clients.get((secret.name, fingerprint))
+        if client is None:
+            client = JiraClient(secret, session=session, timeout=timeout, observer=record_jira_call)
+            clients[(secret.name, fingerprint)] = client
+        client.remaining_seconds = remaining
+        return client
+
+    return jira_for
+
+
+def report_token_expiry(secret: JiraSecret) -> None:
+    from jira_notifier.observability import record_token_expiry
+
+    days = secret.days_until_expiry(datetime.now(UTC).date())
+    if days is not None:
+        record_token_expiry(days)
+
+
+def reset() -> None:
+    """Forget every cached adapter (tests; a new configuration in a long-running process)."""
+    get_settings.cache_clear()
+    get_notifier.cache_clear()

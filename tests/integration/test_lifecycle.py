@@ -1,0 +1,254 @@
+"""One alert, one issue, for its whole life: scenarios through the SNS handler as Lambda calls it.
+
+Each step names the Jira requests it must cost; the stand-in Jira checks every request against the spec.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from functions.sns_to_jira.handler import lambda_handler
+from jira_notifier import wiring
+from jira_notifier.errors import JiraUnavailableError, StoreError
+from tests.support.builders import alarm_event, notification_event
+
+CREATE = [("POST", "/rest/api/3/issue")]
+CREATE_COLD = [("GET", "/rest/api/3/issue/createmeta/OPS/issuetypes"), *CREATE]
+COMMENT = [("POST", "/rest/api/3/issue/OPS-1/comment")]
+NONE: list[tuple[str, str]] = []
+
+
+@dataclass
+class Clock:
+    now: float = field(default_factory=time.time)  # starts in step with the stand-in Jira's clock
+    slept: list[float] = field(default_factory=list)
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@dataclass
+class Run:
+    jira: Any
+    context: Any
+    clock: Clock
+    seen: int = 0
+
+    def __call__(self, event: dict[str, Any], *, after: float = 60.0) -> tuple[dict[str, int], list[tuple[str, str]]]:
+        """Deliver ``event`` ``after`` seconds after the previous step; return the result and the requests it cost."""
+        self.clock.now += after
+        notifier = wiring.get_notifier("sns")
+        notifier.clock, notifier.sleep = self.clock.time, self.clock.sleep
+        try:
+            result = lambda_handler(event, self.context)
+        finally:
+            requests = self.jira.requests[self.seen :]
+            self.seen = len(self.jira.requests)
+        return result, requests
+
+
+@pytest.fixture
+def run(aws: Any, jira: Any, lambda_context: Any) -> Run:
+    return Run(jira, lambda_context, Clock())
+
+
+def test_create_repeat_clear_refire_within_and_after_window(run: Run, jira: Any) -> None:
+    # Given an alarm that fires
+    result, cost = run(alarm_event("ALARM", 0, message_id="m-1"))
+    assert result == {"created": 1} and cost == CREATE_COLD
+    issue = jira.by_key("OPS-1")
+    assert issue.fields["summary"] == "CloudWatch alarm api-5xx-high"
+    assert "aws-alerts" in issue.fields["labels"] and issue.fields["priority"] == {"name": "High"}
+
+    # When the same delivery arrives again, nothing happens
+    assert run(alarm_event("ALARM", 0, message_id="m-1")) == ({"skipped": 1}, NONE)
+
+    # When it fires again with news, one comment
+    assert run(alarm_event("ALARM", 5, message_id="m-2", reason="Threshold Crossed: 3 datapoints")) == (
+        {"commented": 1}, COMMENT)
+
+    # When it clears: transition with the comment in the same request (transitions looked up once)
+    result, cost = run(alarm_event("OK", 10, message_id="m-3"))
+    assert result == {"resolved": 1}
+    assert cost == [("GET", "/rest/api/3/issue/OPS-1/transitions"), ("POST", "/rest/api/3/issue/OPS-1/transitions")]
+    assert issue.status == "Done" and issue.transitions == ["Done"] and len(issue.comments) == 2
+
+    # When it fires again within the reopen window: reopen with a comment
+    result, cost = run(alarm_event("ALARM", 20, message_id="m-4"))
+    assert result == {"reopened": 1}
+    assert cost == [("GET", "/rest/api/3/issue/OPS-1"), ("GET", "/rest/api/3/issue/OPS-1/transitions"),
+                    ("POST", "/rest/api/3/issue/OPS-1/transitions")]
+    assert issue.status == "To Do" and issue.transitions == ["Done", "Reopen"]
+
+    # When it clears again, then fires after the reopen window: a new issue
+    run(alarm_event("OK", 30, message_id="m-5"))
+    issue.resolved_at = jira.now() - timedelta(days=8)
+    result, cost = run(alarm_event("ALARM", 40, message_id="m-6"))
+    assert result == {"created": 1} and cost == [("GET", "/rest/api/3/issue/OPS-1"), *CREATE]
+    assert sorted(i.key for i in jira.issues.values()) == ["OPS-1", "OPS-2"]
+
+
+def test_warm_paths_cost_one_request_each(run: Run) -> None:
+    run(alarm_event("ALARM", 0, arn="arn:aws:cloudwatch:eu-west-1:123456789012:alarm:warm-up", name="warm-up"))
+    run(alarm_event("OK", 1, arn="arn:aws:cloudwatch:eu-west-1:123456789012:alarm:warm-up", name="warm-up"))
+    # With issue type and transition ids cached, each step of a second alert costs exactly one Jira request.
+    assert run(alarm_event("ALARM", 2))[1] == CREATE
+    assert run(alarm_event("ALARM", 3))[1] == [("POST", "/rest/api/3/issue/OPS-2/comment")]
+    assert run(alarm_event("OK", 4))[1] == [("POST", "/rest/api/3/issue/OPS-2/transitions")]
+
+
+def test_identical_repeat_within_cooldown_is_not_commented(run: Run) -> None:
+    run(notification_event("firing", message_id="n-1"))
+    assert run(notification_event("firing", message_id="n-2"), after=60) == ({"skipped": 1}, NONE)
+    assert run(notification_event("firing", message_id="n-3"), after=3600)[1] == COMMENT
+    assert run(notification_event("firing", message_id="n-4", message="Spend is up more"), after=10)[1] == COMMENT
+
+
+def test_wont_fix_issue_is_never_reopened(run: Run, jira: Any) -> None:
+    run(alarm_event("ALARM", 0))
+    run(alarm_event("OK", 1))
+    jira.resolve_by_hand("OPS-1", "Won't Do")
+    result, cost = run(alarm_event("ALARM", 2))
+    assert result == {"commented": 1}
+    assert cost == [("GET", "/rest/api/3/issue/OPS-1"), ("POST", "/rest/api/3/issue/OPS-1/comment")]
+    assert jira.by_key("OPS-1").status == "Done" and len(jira.issues) == 1
+    assert "Won't Do" in str(jira.by_key("OPS-1").comments[-1])
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "expected"),
+    [
+        ([], "INSUFFICIENT_DATA", ({"skipped": 1}, NONE)),
+        ([], "OK", ({"skipped": 1}, NONE)),
+        (["ALARM"], "INSUFFICIENT_DATA", ({"commented": 1}, COMMENT)),
+    ],
+    ids=["insufficient-data-creates-nothing", "ok-without-issue-creates-nothing", "insufficient-data-comments"],
+)
+def test_states_that_never_create(run: Run, jira: Any, first: list[str], then: str, expected: Any) -> None:
+    for minutes, state in enumerate(first):
+        run(alarm_event(state, minutes))
+    assert run(alarm_event(then, 10)) == expected
+    assert len(jira.issues) == len(first)
+
+
+def test_out_of_order_transition_is_dropped(run: Run, jira: Any) -> None:
+    run(alarm_event("ALARM", 0))
+    run(alarm_event("OK", 10))
+    # An older ALARM delivered late must not reopen the issue
+    assert run(alarm_event("ALARM", 5)) == ({"skipped": 1}, NONE)
+    assert jira.by_key("OPS-1").status == "Done"
+
+
+def test_timeout_after_create_then_retry_finds_the_issue(run: Run, jira: Any) -> None:
+    # Given Jira creates the issue but the answer is lost
+    jira.fail("POST", r"/rest/api/3/issue$", None, after=True)
+    event = alarm_event("ALARM", 0, message_id="m-1")
+    with pytest.raises(JiraUnavailableError):
+        run(event)
+    assert len(jira.issues) == 1
+    # When Lambda retries the same delivery
+    result, cost = run(event, after=90)
+    # Then the issue is found by its dedupe label, not created twice
+    assert result == {"recovered": 1}
+    assert cost == [("POST", "/rest/api/3/search/jql")]
+    assert len(jira.issues) == 1
+    # And the lifecycle goes on with that issue
+    assert run(alarm_event("OK", 1))[0] == {"resolved": 1}
+
+
+def test_crash_between_create_and_state_write_then_retry(run: Run, jira: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jira_notifier.state import StateStore
+
+    original = StateStore.save
+
+    def lose_confirmation(self: StateStore, lease: Any, state: Any, *, release: bool) -> None:
+        if state.issue_key:
+            raise StoreError("state table update failed: ProvisionedThroughputExceededException")
+        original(self, lease, state, release=release)
+
+    monkeypatch.setattr(StateStore, "save", lose_confirmation)
+    event = alarm_event("ALARM", 0, message_id="m-1")
+    with pytest.raises(StoreError):
+        run(event)
+    monkeypatch.setattr(StateStore, "save", original)
+    result, _ = run(event, after=90)
+    assert result == {"recovered": 1}
+    assert len(jira.issues) == 1
+
+
+def test_refused_create_is_retried_from_scratch(run: Run, jira: Any) -> None:
+    # A 503 on create is ambiguous, but when the search finds nothing the retry creates the issue once.
+    jira.fail("POST", r"/rest/api/3/issue$", 503, times=1)
+    event = alarm_event("ALARM", 0)
+    with pytest.raises(JiraUnavailableError):
+        run(event)
+    result, cost = run(event, after=90)
+    assert result == {"created": 1}
+    assert cost == [("POST", "/rest/api/3/search/jql"), *CREATE]
+    assert len(jira.issues) == 1
+
+
+def test_concurrent_deliveries_of_one_alert_create_one_issue(aws: Any, jira: Any, lambda_context: Any) -> None:
+    # Given several invocations receiving the same alarm transition at once (e.g. two channels and a retry)
+    events = [alarm_event("ALARM", 0, message_id=f"m-{n}") for n in range(6)]
+    results: list[Any] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(events))
+
+    def deliver(event: dict[str, Any]) -> None:
+        barrier.wait()
+        try:
+            results.append(lambda_handler(event, lambda_context))
+        except BaseException as error:  # collected, asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # Then exactly one create request reached Jira
+    assert errors == []
+    assert jira.requests.count(("POST", "/rest/api/3/issue")) == 1
+    assert sorted(r.get("created", 0) for r in results) == [0, 0, 0, 0, 0, 1]
+
+
+def test_flapping_alarm_is_coalesced_within_the_per_issue_write_limit(
+    aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jira_notifier import lifecycle, service
+
+    monkeypatch.setattr(lifecycle, "MIN_WRITE_INTERVAL", 0.4)  # a shorter window keeps the test quick
+    monkeypatch.setattr(service, "MIN_WRITE_INTERVAL", 0.4)
+    lambda_handler(alarm_event("ALARM", 0), lambda_context)
+    # Given an alarm flipping OK/ALARM 21 times within about a second, each change in its own invocation
+    states = ["OK", "ALARM"] * 10 + ["OK"]
+    results: list[Any] = []
+
+    def deliver(n: int, state: str) -> None:
+        results.append(lambda_handler(alarm_event(state, 1 + n / 60), lambda_context))
+
+    threads = []
+    for n, state in enumerate(states):
+        threads.append(threading.Thread(target=deliver, args=(n, state)))
+        threads[-1].start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(timeout=60)
+    # Then far fewer writes than changes reached the issue, the last state won, and the issue says so
+    writes = [r for r in jira.writes() if r != ("POST", "/rest/api/3/issue")]
+    assert len(results) == len(states)
+    assert 1 <= len(writes) <= len(states) // 2
+    issue = jira.by_key("OPS-1")
+    assert issue.status == "Done"
+    assert any("coalesced" in str(comment) for comment in issue.comments)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: checks of requests against Atlassian's published specs."""
