@@ -49,3 +49,38 @@ def handle_event(event: Any, notifier: Notifier, remaining: Callable[[], float] 
 def remaining_from(context: Any) -> Callable[[], float] | None:
     getter = getattr(context, "get_remaining_time_in_millis", None)
     return (lambda: getter() / 1000.0) if callable(getter) else None
+
+
+def handle_sqs_event(event: Any, notifier: Notifier, remaining: Callable[[], float] | None, context: Any) -> Any:
+    """A batch of SQS records; the response lists the records SQS should deliver again (partial batch failure).
+
+    Raises:
+        BatchProcessingError: every record failed with a retryable error (Powertools); the whole batch returns.
+    """
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from jira_notifier.batch import process_batch
+
+    records = event.get("Records") if isinstance(event, dict) else None
+    result = process_batch(notifier, records if isinstance(records, list) else [], remaining)
+    for outcome in result.outcomes:
+        log = logger.warning if outcome.action in ("parked", "retry") else logger.info
+        log(
+            "alert handled",
+            action=outcome.action,
+            reason=outcome.reason,
+            provider=outcome.provider,
+            issue_key=outcome.issue_key,
+        )
+
+    def record_handler(record: Any) -> None:
+        error = result.failed.get(record.message_id)
+        if error is not None:
+            raise error
+
+    return process_partial_response(
+        event=event,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
+    )

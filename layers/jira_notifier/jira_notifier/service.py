@@ -15,7 +15,7 @@ from jira_notifier import render
 from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import JiraNotifierError, JiraRequestError, JiraUnavailableError, RoutingError
 from jira_notifier.jira.catalog import JiraCatalog
-from jira_notifier.jira.client import JiraClient
+from jira_notifier.jira.client import CreatedIssue, JiraClient
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import MIN_WRITE_INTERVAL, Action, decide, should_coalesce, within_reopen_window
 from jira_notifier.models import Alert, AlertState
@@ -90,7 +90,7 @@ class Notifier:
         except JiraNotifierError as error:
             if error.retryable:
                 raise
-            return [self._park(event, error, alert, None)]
+            return [self.park(event, error, alert, None)]
         outcomes: list[Outcome] = []
         retry: JiraNotifierError | None = None
         for provider in providers:
@@ -101,7 +101,7 @@ class Notifier:
                     retry = retry or error
                     outcomes.append(Outcome(provider.provider_id, "retry", error.reason))
                 else:
-                    outcomes.append(self._park(event, error, alert, provider.provider_id))
+                    outcomes.append(self.park(event, error, alert, provider.provider_id))
         if retry is not None:
             raise retry
         return outcomes
@@ -218,24 +218,7 @@ class Notifier:
         except JiraRequestError:
             lease.save(replace(lease.state, pending_create_at=None))
             raise
-        state = _remember(
-            replace(
-                lease.state,
-                issue_id=created.id,
-                issue_key=created.key,
-                issue_status="open",
-                created_at=now,
-                pending_create_at=None,
-                last_fingerprint=alert.content_fingerprint,
-                last_comment_at=None,
-                resolved_at=None,
-                workflow_phase="created",
-                last_write_at=now,
-                coalesced={},
-                coalesced_since=None,
-            ),
-            alert,
-        )
+        state = remember_created(lease.state, alert, created, now)
         lease.save(state, release=True)
         self.recorder.count("IssuesCreated")
         return Outcome(provider.provider_id, "created", reason, created.key)
@@ -365,10 +348,37 @@ class Notifier:
         self.recorder.count("IssuesReopened")
         return Outcome(provider.provider_id, "reopened", "fired-after-resolve", state.issue_key)
 
-    def _park(self, event: Any, error: JiraNotifierError, alert: Alert, provider: str | None) -> Outcome:
+    def park(self, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None) -> Outcome:
+        """Send to the dead-letter queue with the reason.
+
+        Raises:
+            JiraNotifierError: parking failed (retryable), or no queue is configured.
+        """
         self.parker.park(event=event, error=error, alert=alert, provider=provider)
         self.recorder.count("AlertsParked")
         return Outcome(provider, "parked", error.reason)
+
+
+def remember_created(state: IssueState, alert: Alert, created: CreatedIssue, now: float) -> IssueState:
+    """The state once Jira confirmed the create: the issue is open and this delivery is done."""
+    return _remember(
+        replace(
+            state,
+            issue_id=created.id,
+            issue_key=created.key,
+            issue_status="open",
+            created_at=now,
+            pending_create_at=None,
+            last_fingerprint=alert.content_fingerprint,
+            last_comment_at=None,
+            resolved_at=None,
+            workflow_phase="created",
+            last_write_at=now,
+            coalesced={},
+            coalesced_since=None,
+        ),
+        alert,
+    )
 
 
 def _remember(state: IssueState, alert: Alert, *, applied: bool = True) -> IssueState:

@@ -140,13 +140,13 @@ def parse_fields(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         field_id, _, value = pair.partition("=")
         if not field_id.strip() or not value.strip():
-            raise ConfigError(f"--field {pair!r} must be FIELD_ID=JSON, e.g. customfield_10010='{{\"value\": \"prod\"}}'")
+            raise ConfigError(f'--field {pair!r} must be FIELD_ID=JSON, e.g. customfield_10010=\'{{"value": "prod"}}\'')
         try:
             fields[field_id.strip()] = json.loads(value)
         except ValueError:
             raise ConfigError(
                 f"--field {field_id.strip()}: the value must be JSON, e.g. '\"text\"' for a text field or "
-                "'{\"value\": \"prod\"}' for a select list"
+                '\'{"value": "prod"}\' for a select list'
             ) from None
     return fields
 
@@ -290,9 +290,7 @@ def run_test(args: argparse.Namespace) -> int:
     secret = parse_secret(provider.secret, _secret_string(session, provider.secret), found.allowed_hosts)
     with requests.Session() as http:
         client = JiraClient(secret, session=http, timeout=PREFLIGHT_TIMEOUT_SECONDS)
-        checks = Preflight(
-            provider, secret, client, http, today=date.today(), secret_prefix=found.secret_prefix
-        ).run()
+        checks = Preflight(provider, secret, client, http, today=date.today(), secret_prefix=found.secret_prefix).run()
     failed = any(check.status == FAIL for check in checks)
     if args.json:
         print_json({"provider": provider.provider_id, "ok": not failed, "checks": [c.to_dict() for c in checks]})
@@ -323,7 +321,9 @@ def _secret_string(session: Any, name: str) -> str:
         except ClientError as error:
             if aws.error_code(error) != "ResourceNotFoundException":
                 raise
-            raise ConfigError(f"secret {name!r} does not exist; create it with 'jira-notifier secret put {name}'") from None
+            raise ConfigError(
+                f"secret {name!r} does not exist; create it with 'jira-notifier secret put {name}'"
+            ) from None
     if not value:
         raise ConfigError(f"secret {name!r} has no SecretString; store it again with 'jira-notifier secret put {name}'")
     return str(value)

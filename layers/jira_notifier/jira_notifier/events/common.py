@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from jira_notifier.models import Link
 
-TITLE_MAX = 255
+_TITLE_MAX = 255
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MS = timedelta(milliseconds=1)
 _REGION_CODE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
@@ -68,7 +68,7 @@ def flag(value: object) -> bool:
     return value is True or text(value).lower() == "true"
 
 
-def one_line(value: str, limit: int = TITLE_MAX) -> str:
+def one_line(value: str, limit: int = _TITLE_MAX) -> str:
     """Whitespace collapsed to single spaces, cut on code points with a marker."""
     line = " ".join(value.split())
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

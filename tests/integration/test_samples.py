@@ -1,0 +1,83 @@
+"""Every sample in events/ through the handler Lambda would call with it, against moto and the stand-in Jira."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jira_notifier.cli.invoke import FUNCTION_DIRS, _load_handler, function_for
+from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
+
+# sample -> (handler result, issues created, words the issue summary must contain)
+EXPECTED: dict[str, tuple[dict[str, Any], int, tuple[str, ...]]] = {
+    "sns_cloudwatch_alarm.json": ({"created": 1}, 1, ("api-5xx-high",)),
+    "sns_cloudwatch_alarm_ok.json": ({"skipped": 1}, 0, ()),
+    "sns_cloudwatch_alarm_insufficient_data.json": ({"skipped": 1}, 0, ()),
+    "sns_cloudwatch_alarm_metric_math.json": ({"created": 1}, 1, ("orders-api-error-rate",)),
+    "sns_cloudwatch_composite_alarm.json": ({"created": 1}, 1, ("checkout-degraded",)),
+    "sns_cost_anomaly.json": ({"created": 1}, 1, ("Cost anomaly", "Elastic Compute Cloud")),
+    "sns_budget.json": ({"created": 1}, 1, ("monthly-platform", "ACTUAL")),
+    "sns_notification.json": ({"created": 1}, 1, ("EC2 spend anomaly in prod",)),
+    "sns_unknown_json.json": ({"created": 1}, 1, ("ops-events",)),
+    "sns_plain_text.json": ({"created": 1}, 1, ("build-agent-07",)),
+    "eventbridge_cloudwatch_alarm.json": ({"created": 1}, 1, ("api-5xx-high",)),
+    "eventbridge_cloudwatch_alarm_ok.json": ({"skipped": 1}, 0, ()),
+    "eventbridge_cloudwatch_composite_suppressed.json": ({"ignored": 1}, 0, ()),
+    "eventbridge_cloudwatch_alarm_config_change.json": ({"ignored": 1}, 0, ()),
+    "eventbridge_cost_anomaly.json": ({"created": 1}, 1, ("Cost anomaly",)),
+    "eventbridge_notification.json": ({"skipped": 1}, 0, ()),  # status "resolved" with nothing open
+    "eventbridge_health.json": ({"created": 2}, 2, ("AWS Health", "EC2")),  # one issue per affected entity
+    "eventbridge_securityhub_finding.json": ({"created": 1}, 1, ("Security Hub",)),
+    "eventbridge_guardduty_finding.json": ({"created": 1}, 1, ("GuardDuty",)),
+    "eventbridge_custom.json": ({"created": 1}, 1, ("Order Pipeline Stalled",)),
+    "alarm_action_cloudwatch_alarm.json": ({"created": 1}, 1, ("api-5xx-high",)),
+    "sqs_sns_envelope.json": ({"batchItemFailures": []}, 2, ()),  # an alarm and a budget
+    "sqs_raw_delivery.json": ({"batchItemFailures": []}, 1, ("api-5xx-high",)),
+}
+
+
+def test_every_sample_has_an_expectation() -> None:
+    samples = {p.name for p in Path(EVENTS).glob("*.json")} - {"env.json"}
+    assert samples == set(EXPECTED)
+
+
+@pytest.mark.parametrize("sample", sorted(EXPECTED), ids=lambda s: s.removesuffix(".json"))
+def test_sample_through_its_handler(sample: str, aws: Any, jira: Any, lambda_context: Any) -> None:
+    # Given the group a sample names, served by the same provider as the default group
+    aws.put_provider(**{**DEFAULT_PROVIDER, "group": "platform-oncall"})
+    event = load_event(sample)
+    handler = _load_handler(function_for(event))
+
+    # When Lambda calls the handler with it
+    result = handler.lambda_handler(event, lambda_context)
+
+    # Then the issues product.md describes were created, and nothing was parked
+    expected_result, issue_count, summary_words = EXPECTED[sample]
+    assert result == expected_result
+    assert len(jira.issues) == issue_count
+    assert aws.dead_letters() == []
+    for issue in jira.issues.values():
+        fields = issue.fields
+        assert all(word in fields["summary"] for word in summary_words), fields["summary"]
+        assert "\n" not in fields["summary"] and len(fields["summary"]) <= 255
+        assert fields["project"] == {"key": "OPS"} and fields["issuetype"] == {"id": "10001"}
+        assert "jira-notifier" in fields["labels"] and any(label.startswith("jn-") for label in fields["labels"])
+        text = str(fields["description"])
+        assert "Raw event" in text and "codeBlock" in text
+
+
+def test_function_dirs_match_the_handlers_on_disk() -> None:
+    for function, directory in FUNCTION_DIRS.items():
+        assert (Path(EVENTS).parent / "functions" / directory / "handler.py").is_file(), function
+
+
+def test_cross_channel_duplicates_make_one_issue(aws: Any, jira: Any, lambda_context: Any) -> None:
+    # The same alarm transition arrives over SNS, EventBridge and the alarm action
+    for sample in ("sns_cloudwatch_alarm.json", "eventbridge_cloudwatch_alarm.json",
+                   "alarm_action_cloudwatch_alarm.json"):
+        event = load_event(sample)
+        _load_handler(function_for(event)).lambda_handler(event, lambda_context)
+    assert len(jira.issues) == 1
+    assert jira.requests.count(("POST", "/rest/api/3/issue")) == 1
