@@ -121,12 +121,12 @@ DEFAULT_PROVIDER = {
 @contextmanager
 def _atomic_dynamodb_writes() -> Iterator[None]:
     """DynamoDB applies a conditional write atomically; moto's in-memory backend does not when threads race,
-    so its write operations are serialized here to keep that guarantee in concurrency tests."""
+    so its operations are serialized here to keep that guarantee in concurrency tests."""
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    originals = {name: getattr(DynamoDBBackend, name) for name in ("put_item", "update_item", "delete_item",
-                                                                    "get_item", "transact_write_items")}
+    originals = {name: method for name, method in vars(DynamoDBBackend).items()
+                 if callable(method) and not name.startswith("_")}
 
     def serialized(method: Any) -> Any:
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:

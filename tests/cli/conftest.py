@@ -8,13 +8,14 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import responses
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from jira_notifier import wiring
@@ -104,6 +105,41 @@ def cloud(monkeypatch: pytest.MonkeyPatch, boto_session: Any) -> Iterator[Cloud]
         queue_url = session.client("sqs").create_queue(QueueName="cli-dead-letters")["QueueUrl"]
         monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", queue_url)
         yield Cloud(session.client("dynamodb"), session.client("secretsmanager"), session.client("sqs"), queue_url)
+
+
+class _StackSession:
+    """The shared session, except that CloudFormation answers from a stub (moto's stacks are slow to create)."""
+
+    def __init__(self, session: Any, cloudformation: Any) -> None:
+        self._session = session
+        self._cloudformation = cloudformation
+        self.region_name = session.region_name
+
+    def client(self, name: str) -> Any:
+        return self._cloudformation if name == "cloudformation" else self._session.client(name)
+
+
+@pytest.fixture
+def stack(cloud: Cloud, boto_session: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stubber]:
+    """A deployed stack as ``describe_stacks`` shows it: add responses to the yielded stubber."""
+    cloudformation = boto_session.client("cloudformation")
+    with Stubber(cloudformation) as stubber:
+        monkeypatch.setattr("jira_notifier.cli.aws.session", lambda: _StackSession(boto_session, cloudformation))
+        yield stubber
+
+
+def stack_description(name: str, outputs: dict[str, str], parameters: dict[str, str]) -> dict[str, Any]:
+    return {
+        "Stacks": [
+            {
+                "StackName": name,
+                "CreationTime": datetime(2026, 1, 1, tzinfo=UTC),
+                "StackStatus": "UPDATE_COMPLETE",
+                "Outputs": [{"OutputKey": key, "OutputValue": value} for key, value in outputs.items()],
+                "Parameters": [{"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()],
+            }
+        ]
+    }
 
 
 @pytest.fixture

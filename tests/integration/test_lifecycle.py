@@ -252,3 +252,28 @@ def test_flapping_alarm_is_coalesced_within_the_per_issue_write_limit(
     issue = jira.by_key("OPS-1")
     assert issue.status == "Done"
     assert any("coalesced" in str(comment) for comment in issue.comments)
+
+
+def test_held_back_change_is_written_by_the_retry_when_its_holder_died(run: Run, jira: Any) -> None:
+    run(alarm_event("ALARM", 0))
+
+    # Given a clear arriving within the write interval, whose invocation dies while waiting to write it
+    def die(seconds: float) -> None:
+        raise TimeoutError("Task timed out")
+
+    event = alarm_event("OK", 1, message_id="m-ok")
+    notifier = wiring.get_notifier("sns")
+    run.clock.now += 0.5
+    notifier.clock, notifier.sleep = run.clock.time, die
+    with pytest.raises(TimeoutError):
+        lambda_handler(event, run.context)
+    assert jira.by_key("OPS-1").status == "To Do"
+
+    # When Lambda retries the same delivery later
+    result, cost = run(event, after=90)
+
+    # Then the held-back clear is applied, with a note of what was coalesced
+    assert result == {"resolved": 1}
+    assert cost[-1] == ("POST", "/rest/api/3/issue/OPS-1/transitions")
+    assert jira.by_key("OPS-1").status == "Done"
+    assert "coalesced" in str(jira.by_key("OPS-1").comments[-1])

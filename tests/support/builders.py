@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,6 +11,7 @@ from typing import Any
 ALARM_ARN = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx-high"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:jira-notifier-alerts"
 START = datetime(2026, 11, 2, 9, 0, 0, tzinfo=UTC)
+_PUBLISHED = itertools.count()  # each built message is published one millisecond after the one before
 
 
 def alarm_time(minutes: float) -> str:
@@ -54,7 +56,7 @@ def alarm_message(state: str, minutes: float, *, name: str = "api-5xx-high", arn
 def sns_event(message: dict[str, Any] | str, *, message_id: str | None = None, topic_arn: str = TOPIC_ARN,
               attributes: dict[str, str] | None = None, published: datetime | None = None) -> dict[str, Any]:
     body = message if isinstance(message, str) else json.dumps(message)
-    published = published or datetime.now(UTC)
+    published = published or START + timedelta(milliseconds=next(_PUBLISHED))
     return {
         "Records": [
             {

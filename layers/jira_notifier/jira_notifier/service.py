@@ -145,6 +145,9 @@ class Notifier:
     ) -> Outcome:
         state, now = lease.state, self.clock()
         decision = decide(state, alert, provider, now)
+        if decision.action is Action.SKIP and _flush_due(state, now) and not flushing:
+            # Held-back changes whose holder never wrote them (it failed): this delivery writes them.
+            return self._flush_pending(lease, alert, provider, client, remaining)
         note = _coalesced_note(state)
         if decision.action is Action.SKIP and not (flushing and note):
             lease.save(_remember(state, alert, applied=False), release=True)
@@ -185,24 +188,37 @@ class Notifier:
             lease_seconds=left + 10,
             wait_seconds=max(0.0, min(LOCK_WAIT_SECONDS, left - 15)),
         )
-        state = lease.state
-        if state.pending_state is None:
+        if lease.state.pending_state is None:  # another invocation wrote them meanwhile
             lease.release()
             return held
+        try:
+            return self._flush_pending(lease, alert, provider, client, remaining)
+        except BaseException:
+            lease.release()
+            raise
+
+    def _flush_pending(
+        self,
+        lease: Lease,
+        alert: Alert,
+        provider: ProviderConfig,
+        client: JiraClient,
+        remaining: Callable[[], float] | None,
+    ) -> Outcome:
+        """Apply the newest held-back state, with a note of everything that was coalesced."""
+        state = lease.state
+        assert state.pending_state is not None
         newest = replace(
             alert,
             state=AlertState(state.pending_state),
             transition_at=state.pending_transition_at,
             delivery_key=f"{alert.delivery_key}#flush",
         )
-        pending_cleared = replace(state, pending_state=None, pending_transition_at=None)
-        lease.state = replace(pending_cleared, transition_at=_older(state.transition_at, newest.transition_at))
-        try:
-            outcome = self._apply(lease, newest, provider, client, remaining, flushing=True)
-        except BaseException:
-            lease.release()
-            raise
-        return outcome
+        # The held-back change is newer than what was applied: let it pass the staleness check.
+        lease.state = replace(
+            state, pending_state=None, pending_transition_at=None, transition_at=_before(newest.transition_at)
+        )
+        return self._apply(lease, newest, provider, client, remaining, flushing=True)
 
     def _create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, reason: str) -> Outcome:
         issue_type_id = self.catalog.issue_type_id(client, provider)
@@ -376,6 +392,8 @@ def remember_created(state: IssueState, alert: Alert, created: CreatedIssue, now
             last_write_at=now,
             coalesced={},
             coalesced_since=None,
+            pending_state=None,
+            pending_transition_at=None,
         ),
         alert,
     )
@@ -394,7 +412,9 @@ def _remember(state: IssueState, alert: Alert, *, applied: bool = True) -> Issue
 
 def _written(state: IssueState, alert: Alert, now: float, *, commented: bool) -> IssueState:
     state = _remember(state, alert)
-    state = replace(state, last_write_at=now, coalesced={}, coalesced_since=None)
+    state = replace(
+        state, last_write_at=now, coalesced={}, coalesced_since=None, pending_state=None, pending_transition_at=None
+    )
     if commented:
         state = replace(state, last_fingerprint=alert.content_fingerprint, last_comment_at=now)
     return state
@@ -428,9 +448,12 @@ def _coalesced_note(state: IssueState) -> str | None:
     )
 
 
-def _older(a: int | None, b: int | None) -> int | None:
-    values = [v for v in (a, b) if v is not None]
-    return min(values) - 1 if values else None
+def _before(transition_at: int | None) -> int | None:
+    return None if transition_at is None else transition_at - 1
+
+
+def _flush_due(state: IssueState, now: float) -> bool:
+    return state.pending_state is not None and not should_coalesce(state, now)
 
 
 def _join(*parts: str | None) -> str | None:

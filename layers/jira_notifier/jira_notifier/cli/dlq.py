@@ -238,13 +238,20 @@ def run_list(args: argparse.Namespace) -> int:
         print("the dead-letter queue is empty")
         return 0
     rows = [
-        (letter.when or "?", letter.kind, letter.reason, letter.function or "?", _cut(letter.title or "-", 60))
-        for letter in letters
+        (
+            str(number),
+            letter.when or "?",
+            letter.kind,
+            letter.reason,
+            letter.function or "?",
+            _cut(letter.title or "-", 60),
+        )
+        for number, letter in enumerate(letters, 1)
     ]
-    print(table(("WHEN", "KIND", "REASON", "FUNCTION", "TITLE"), rows))
-    for letter in letters:
-        if letter.error:
-            print(f"\n{letter.message_id}: {letter.error}")
+    print(table(("#", "WHEN", "KIND", "REASON", "FUNCTION", "TITLE"), rows))
+    errors = [f"{number}: {letter.error}" for number, letter in enumerate(letters, 1) if letter.error]
+    if errors:
+        print("\nerrors:\n" + "\n".join(errors))
     print(f"\n{len(letters)} message(s); run them again with 'jira-notifier dlq replay' once the cause is fixed")
     return 0
 

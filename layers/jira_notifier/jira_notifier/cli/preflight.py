@@ -182,7 +182,8 @@ class Preflight:
                     "when none is available the account lacks Create issues in the project",
                 )
             ]
-        return [Check(PASS, "issue type", f"{self.provider.issue_type} (id {self._issue_type_id})")]
+        name = next(str(t.get("name")) for t in types if str(t.get("id")) == self._issue_type_id)
+        return [Check(PASS, "issue type", f"{name} (id {self._issue_type_id})")]
 
     def fields(self) -> list[Check]:
         if self._issue_type_id is None:
@@ -294,13 +295,13 @@ class Preflight:
                 f"or {email} does not own it",
                 renew,
             )
-        gateway = f"run {self._put_command('--lookup-cloud-id')}"
+        gateway = self._put_command("--lookup-cloud-id")
         if email.lower().endswith(SERVICE_ACCOUNT_DOMAIN):
             return Check(
                 FAIL,
                 "credentials",
                 f"Jira rejected the service account's token (401) at the site URL {self.client.base_url}",
-                f"service-account tokens must go through api.atlassian.com: {gateway}",
+                f"service-account tokens must go through api.atlassian.com: run {gateway}",
             )
         return Check(
             FAIL,
@@ -308,7 +309,7 @@ class Preflight:
             f"Jira rejected the credentials (401) at the site URL {self.client.base_url}: a scoped token sent to "
             f"the site, or a classic token that is expired, revoked or not owned by {email}",
             "scoped and service-account tokens must go through api.atlassian.com: run secret put with "
-            f"--cloud-id/--lookup-cloud-id ({gateway}); for a classic token, {renew}",
+            f"--cloud-id/--lookup-cloud-id, e.g. {gateway}; for a classic token, {renew}",
         )
 
     def _transition(self, purpose: str, name: str) -> Check:
@@ -317,7 +318,7 @@ class Preflight:
         if statuses is not None and _matches(name, statuses):
             return Check(PASS, "transitions", f"{option} {name!r}: the transition into status {name!r} is used")
         sample = self._sample_transitions(purpose)
-        if sample is not None and _matches(name, sample[1]):
+        if sample is not None and _matches(name, sample[1] + sample[2]):
             return Check(PASS, "transitions", f"{option} {name!r} is a transition of {sample[0]}")
         if statuses is None and sample is None:
             return Check(
@@ -350,8 +351,9 @@ class Preflight:
             self._statuses = _unique(str(s.get("name")) for t in mine for s in t.get("statuses") or [])
         return self._statuses
 
-    def _sample_transitions(self, purpose: str) -> tuple[str, list[str]] | None:
-        """A recent issue of the type in a state the transition starts from, and the names usable from there."""
+    def _sample_transitions(self, purpose: str) -> tuple[str, list[str], list[str]] | None:
+        """A recent issue of the type in a state the transition starts from, the names of the transitions it
+        offers, and the statuses they lead to (either name selects a transition)."""
         jql = f'project = "{self.provider.project}" AND issuetype = {self._issue_type_id} ORDER BY created DESC'
         data = self._get("/rest/api/3/search/jql", {"jql": jql, "maxResults": SAMPLE_ISSUES, "fields": "status"})
         issues = data.get("issues") if isinstance(data, Mapping) else None
@@ -359,12 +361,9 @@ class Preflight:
             category = (((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}).get("key")
             if (category == "done") == (purpose == "reopen"):
                 transitions = self.client.get_transitions(str(issue.get("key")))
-                names = _unique(
-                    name
-                    for transition in transitions
-                    for name in (str(transition.get("name")), str((transition.get("to") or {}).get("name")))
-                )
-                return str(issue.get("key")), names
+                names = _unique(str(transition.get("name")) for transition in transitions)
+                targets = _unique(str((transition.get("to") or {}).get("name")) for transition in transitions)
+                return str(issue.get("key")), names, targets
         return None
 
     def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:

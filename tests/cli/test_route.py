@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.cli.conftest import provider
+
+TOPIC = "arn:aws:sns:eu-west-1:111122223333:billing-alerts"
+
+
+def test_add_routes_a_topic_and_a_source_and_lists_them(cli, cloud):
+    cloud.put_provider(provider(group="finops"))
+
+    topic = cli("route", "add", "--topic-arn", TOPIC, "finops")
+    source = cli("route", "add", "--source", "aws.cloudwatch", "ops")
+    table = cli("route", "list")
+    as_json = cli("route", "list", "--json")
+
+    assert topic.code == source.code == table.code == as_json.code == 0
+    assert topic.out == f"routed topic {TOPIC} to group finops\n" and topic.err == ""
+    assert "group 'ops' has no provider yet" in source.err
+    stored = {row["pk"]: row for row in cloud.items() if row["sk"] == "ROUTE"}
+    assert stored[f"ROUTE#{TOPIC}"] == {"pk": f"ROUTE#{TOPIC}", "sk": "ROUTE", "type": "route", "value": '"finops"'}
+    assert table.out.splitlines() == [
+        "GROUP   KIND    ROUTE",
+        f"finops  topic   {TOPIC}",
+        "ops     source  aws.cloudwatch",
+    ]
+    assert json.loads(as_json.out) == [
+        {"route": TOPIC, "kind": "topic", "group": "finops"},
+        {"route": "aws.cloudwatch", "kind": "source", "group": "ops"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:sqs:eu-west-1:111122223333:queue",
+        "arn:aws:sns:eu-west-1:1111:billing",
+        "arn:aws:sns:eu-west-1:111122223333:",
+        "billing-alerts",
+        "arn:aws:sns:eu-west-1:111122223333:billing:subscription-id",
+    ],
+    ids=["sqs-arn", "short-account", "no-name", "bare-name", "subscription-arn"],
+)
+def test_add_refuses_what_is_not_a_topic_arn(cli, cloud, arn):
+    result = cli("route", "add", "--topic-arn", arn, "ops")
+
+    assert result.code == 1
+    assert "is not an SNS topic ARN; expected arn:aws:sns:REGION:ACCOUNT_ID:TOPIC_NAME" in result.err
+    assert cloud.items() == []
+
+
+def test_add_accepts_other_partitions_and_fifo_topics(cli, cloud):
+    for arn in ("arn:aws-us-gov:sns:us-gov-west-1:111122223333:alerts", "arn:aws-cn:sns:cn-north-1:111122223333:a.fifo"):
+        assert cli("route", "add", "--topic-arn", arn, "ops").code == 0
+    assert len(cloud.items()) == 2
+
+
+def test_add_needs_exactly_one_of_topic_and_source(cli, cloud):
+    result = cli("route", "add", "--topic-arn", TOPIC, "--source", "aws.ce", "ops")
+
+    assert result.code == 2
+    assert "not allowed with argument" in result.err
+
+
+def test_remove_deletes_the_route_and_fails_when_absent(cli, cloud):
+    cli("route", "add", "--source", "my.app", "ops")
+
+    removed = cli("route", "remove", "--source", "my.app")
+    again = cli("route", "remove", "--source", "my.app")
+
+    assert removed.code == 0 and removed.out == "removed the route of source my.app\n"
+    assert again.code == 1 and "no route for my.app" in again.err
+    assert cli("route", "list").out.startswith("no routes yet")
