@@ -1,0 +1,50 @@
+# jira-notifier: every target sets up what it needs (a virtual environment with the package) on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+READY  := $(VENV)/.ready
+SAM_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) /usr/bin)
+EVENT  ?= events/sns_cloudwatch_alarm.json
+
+.PHONY: run test lint validate build bench deploy invoke-sns invoke-eb clean
+
+$(READY): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jira-notifier needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+## run: the main job with no AWS account: an alarm through the real handler against an embedded AWS (dry run
+##      unless JIRA_SERVER_URL, JIRA_EMAIL, JIRA_API_TOKEN and JIRA_PROJECT are set)
+run: $(READY)
+	$(BIN)/jira-notifier invoke $(EVENT) --local
+
+## test: the whole suite (unit, integration, CLI, template, fault injection)
+test: $(READY)
+	$(BIN)/python -m pytest
+
+lint: $(READY)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## validate: SAM's and cfn-lint's checks of template.yaml
+validate: $(READY)
+	$(BIN)/sam validate --lint
+
+## build: sam build (needs a python3.13 on PATH for the python3.13 runtime)
+build: $(READY)
+	PATH="$(SAM_PYTHON):$$PATH" $(BIN)/sam build
+
+## bench: Jira and AWS calls per alert, handler overhead, cold start and memory (see BENCHMARKS.md)
+bench: $(READY)
+	$(BIN)/python bench/run.py
+
+deploy: build
+	$(BIN)/sam deploy --guided
+
+invoke-sns invoke-eb: $(READY)
+	$(BIN)/sam local invoke $(if $(filter invoke-sns,$@),SnsToJiraFunction -e events/sns_cloudwatch_alarm.json,EventBridgeToJiraFunction -e events/eventbridge_cloudwatch_alarm.json) --env-vars events/env.json
+
+clean:
+	rm -rf .aws-sam $(VENV) .pytest_cache .ruff_cache .hypothesis
