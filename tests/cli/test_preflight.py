@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import responses
-
 from jira_notifier.cli.output import use_colour
 from jira_notifier.cli.preflight import REQUIRED_PERMISSIONS, Check
 from jira_notifier.cli.provider import print_checks
+
 from tests.cli.conftest import CLOUD_ID, GATEWAY, SITE, TOKEN, days_from_today, provider
 from tests.support.jira_spec import validate_calls
 
@@ -38,8 +38,14 @@ CREATE_SCREEN = [
     field("components", "Components"),
     field("customfield_10050", "Environment"),
 ]
-STATUSES = [{"id": "10001", "name": "Task", "subtask": False,
-             "statuses": [{"id": "1", "name": "To Do"}, {"id": "3", "name": "In Progress"}, {"id": "4", "name": "Done"}]}]  # fmt: skip
+STATUSES = [
+    {
+        "id": "10001",
+        "name": "Task",
+        "subtask": False,
+        "statuses": [{"id": "1", "name": "To Do"}, {"id": "3", "name": "In Progress"}, {"id": "4", "name": "Done"}],
+    }
+]
 SAMPLE_ISSUES = {
     "issues": [
         {"id": "10007", "key": "OPS-7", "fields": {"status": {"name": "Done", "statusCategory": {"key": "done"}}}},
@@ -78,8 +84,16 @@ class Site:
         self.mock.upsert(responses.GET, self.base + path, json=body, status=status, headers=headers)
 
     def permissions(self, *missing: str) -> None:
-        held = {key: {"id": str(n), "key": key, "name": key.title(), "type": "PROJECT", "havePermission": key not in missing}
-                for n, key in enumerate(REQUIRED_PERMISSIONS)}  # fmt: skip
+        held = {
+            key: {
+                "id": str(n),
+                "key": key,
+                "name": key.title(),
+                "type": "PROJECT",
+                "havePermission": key not in missing,
+            }
+            for n, key in enumerate(REQUIRED_PERMISSIONS)
+        }
         self.answer("/rest/api/3/mypermissions", {"permissions": held})
 
     @property
@@ -156,27 +170,27 @@ def test_json_output_lists_the_checks(cli, site):
 CREDENTIAL_FAILURES = {
     "site-401-maybe-scoped": (
         {},
-        dict(status=401, body={"message": "Client must be authenticated to access this resource."}),
+        {"status": 401, "body": {"message": "Client must be authenticated to access this resource."}},
         "Jira rejected the credentials (401) at the site URL https://acme.atlassian.net",
         "scoped and service-account tokens must go through api.atlassian.com: run secret put with "
         "--cloud-id/--lookup-cloud-id",
     ),
     "expired-token-200-login-failed": (
         {},
-        dict(status=200, body={}, headers={"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"}),
+        {"status": 200, "body": {}, "headers": {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"}},
         "Jira rejected the credentials (401) at the site URL",
         "for a classic token, create a new API token for bot@example.com",
     ),
     "service-account-on-site": (
         {"email": "alerts-bot@serviceaccount.atlassian.com"},
-        dict(status=401, body={}),
+        {"status": 401, "body": {}},
         "Jira rejected the service account's token (401) at the site URL",
         "service-account tokens must go through api.atlassian.com: run 'jira-notifier secret put jira-notifier/ops "
         "--email alerts-bot@serviceaccount.atlassian.com --server-url https://acme.atlassian.net --lookup-cloud-id'",
     ),
     "captcha": (
         {},
-        dict(status=403, body={}, headers={"X-Seraph-LoginReason": "AUTHENTICATION_DENIED"}),
+        {"status": 403, "body": {}, "headers": {"X-Seraph-LoginReason": "AUTHENTICATION_DENIED"}},
         "Jira asks for a CAPTCHA after failed logins",
         "log in once in a browser as bot@example.com",
     ),
@@ -263,7 +277,9 @@ def test_a_required_field_without_default_fails_naming_it(cli, site):
     result = cli("provider", "test", "ops", "jira")
 
     assert result.code == 1
-    assert "required field customfield_10060 (Cost centre) has no default and jira-notifier does not set it" in result.out
+    assert (
+        "required field customfield_10060 (Cost centre) has no default and jira-notifier does not set it" in result.out
+    )
     assert "fix: remove the requirement in Jira or add --field customfield_10060=<JSON>" in result.out
 
 
@@ -389,7 +405,9 @@ def test_a_provider_that_does_not_exist(cli, site):
 def test_a_secret_pointing_at_a_refused_host_is_never_called(cli, cloud, site):
     cloud.secretsmanager.put_secret_value(
         SecretId="jira-notifier/ops",
-        SecretString=json.dumps({"email": "bot@example.com", "apiToken": TOKEN, "serverUrl": "https://169.254.169.254"}),
+        SecretString=json.dumps(
+            {"email": "bot@example.com", "apiToken": TOKEN, "serverUrl": "https://169.254.169.254"}
+        ),
     )
 
     result = cli("provider", "test", "ops", "jira")

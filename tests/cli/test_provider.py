@@ -125,7 +125,10 @@ def test_list_shows_a_table_and_json(cli, cloud):
         "ops     jira   OPS      Task        jira-notifier/ops  Done     Reopen (within 1d)",
     ]
     listed = json.loads(as_json.out)
-    assert [(p["group"], p["name"], p["issueType"]) for p in listed] == [("finops", "board", "Bug"), ("ops", "jira", "Task")]
+    assert [(p["group"], p["name"], p["issueType"]) for p in listed] == [
+        ("finops", "board", "Bug"),
+        ("ops", "jira", "Task"),
+    ]
     assert listed[1]["reopenWindowSeconds"] == 86400
     assert [p["name"] for p in json.loads(one_group.out)] == ["board"]
 

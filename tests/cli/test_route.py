@@ -53,7 +53,10 @@ def test_add_refuses_what_is_not_a_topic_arn(cli, cloud, arn):
 
 
 def test_add_accepts_other_partitions_and_fifo_topics(cli, cloud):
-    for arn in ("arn:aws-us-gov:sns:us-gov-west-1:111122223333:alerts", "arn:aws-cn:sns:cn-north-1:111122223333:a.fifo"):
+    for arn in (
+        "arn:aws-us-gov:sns:us-gov-west-1:111122223333:alerts",
+        "arn:aws-cn:sns:cn-north-1:111122223333:a.fifo",
+    ):
         assert cli("route", "add", "--topic-arn", arn, "ops").code == 0
     assert len(cloud.items()) == 2
 
