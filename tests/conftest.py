@@ -37,8 +37,16 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }.items():
         monkeypatch.setenv(name, value)
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "JIRA_ALLOWED_HOSTS", "DEAD_LETTER_QUEUE_URL", "JIRA_SERVER_URL",
-                 "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "JIRA_ALLOWED_HOSTS",
+        "DEAD_LETTER_QUEUE_URL",
+        "JIRA_SERVER_URL",
+        "JIRA_EMAIL",
+        "JIRA_API_TOKEN",
+        "JIRA_PROJECT",
+    ):
         monkeypatch.delenv(name, raising=False)
     from aws_lambda_powertools.utilities import parameters
 
@@ -79,8 +87,9 @@ class Aws:
 
     def dead_letters(self) -> list[dict[str, Any]]:
         sqs = self.session.client("sqs")
-        messages = sqs.receive_message(QueueUrl=self.dead_letter_queue_url, MaxNumberOfMessages=10,
-                                       VisibilityTimeout=0).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=self.dead_letter_queue_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", [])
         return [json.loads(m["Body"]) for m in messages]
 
     def state_items(self) -> list[dict[str, Any]]:
@@ -91,8 +100,9 @@ class Aws:
         from jira_notifier.providers import provider_item
 
         item = provider_item(ProviderConfig(**settings).validate())
-        self.session.client("dynamodb").put_item(TableName="jira-notifier-providers",
-                                                 Item={k: {"S": v} for k, v in item.items()})
+        self.session.client("dynamodb").put_item(
+            TableName="jira-notifier-providers", Item={k: {"S": v} for k, v in item.items()}
+        )
 
     def put_secret(self, name: str = SECRET_NAME, **overrides: Any) -> None:
         data = {"type": "jira-token", "email": EMAIL, "apiToken": TOKEN, "serverUrl": SITE, **overrides}
@@ -125,8 +135,9 @@ def _atomic_dynamodb_writes() -> Iterator[None]:
     from moto.dynamodb.models import DynamoDBBackend
 
     lock = threading.RLock()
-    originals = {name: method for name, method in vars(DynamoDBBackend).items()
-                 if callable(method) and not name.startswith("_")}
+    originals = {
+        name: method for name, method in vars(DynamoDBBackend).items() if callable(method) and not name.startswith("_")
+    }
 
     def serialized(method: Any) -> Any:
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:

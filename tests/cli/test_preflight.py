@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 import responses
 from jira_notifier.cli.output import use_colour
 from jira_notifier.cli.preflight import REQUIRED_PERMISSIONS, Check
@@ -437,3 +438,14 @@ def test_checks_are_coloured_when_asked(capsys):
     assert "\x1b[32mPASS\x1b[0m  project  OPS" in out
     assert "\x1b[31mFAIL\x1b[0m  expiry   expired" in out
     assert "not ready: 1 failed, 0 warning(s)" in out
+
+
+def test_an_unreachable_jira_fails_once_and_stops(cli, site):
+    site.mock.upsert(responses.GET, SITE + "/rest/api/3/myself", body=requests.ConnectionError("refused"))
+
+    result = cli("provider", "test", "ops", "jira")
+
+    assert result.code == 1
+    assert "FAIL  credentials  could not reach Jira for GET /myself" in result.out
+    assert "fix: check the network and the Server URL, then test again" in result.out
+    assert ("SKIP", "project") in checks_of(result.out)

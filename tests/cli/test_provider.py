@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from jira_notifier.cli import aws as cli_aws
 
 from tests.cli.conftest import PROVIDERS_TABLE, SECRET_NAME, provider, stack_description
 
@@ -213,3 +214,9 @@ def test_an_unknown_stack_is_explained(cli, cloud, stack):
 
     assert result.code == 1
     assert "cannot read stack 'nope': Stack with id nope does not exist" in result.err
+
+
+def test_aws_region_is_honoured(monkeypatch):
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+
+    assert cli_aws.session().region_name == "eu-west-1"

@@ -75,7 +75,9 @@ def test_create_repeat_clear_refire_within_and_after_window(run: Run, jira: Any)
 
     # When it fires again with news, one comment
     assert run(alarm_event("ALARM", 5, message_id="m-2", reason="Threshold Crossed: 3 datapoints")) == (
-        {"commented": 1}, COMMENT)
+        {"commented": 1},
+        COMMENT,
+    )
 
     # When it clears: transition with the comment in the same request (transitions looked up once)
     result, cost = run(alarm_event("OK", 10, message_id="m-3"))
@@ -86,8 +88,11 @@ def test_create_repeat_clear_refire_within_and_after_window(run: Run, jira: Any)
     # When it fires again within the reopen window: reopen with a comment
     result, cost = run(alarm_event("ALARM", 20, message_id="m-4"))
     assert result == {"reopened": 1}
-    assert cost == [("GET", "/rest/api/3/issue/OPS-1"), ("GET", "/rest/api/3/issue/OPS-1/transitions"),
-                    ("POST", "/rest/api/3/issue/OPS-1/transitions")]
+    assert cost == [
+        ("GET", "/rest/api/3/issue/OPS-1"),
+        ("GET", "/rest/api/3/issue/OPS-1/transitions"),
+        ("POST", "/rest/api/3/issue/OPS-1/transitions"),
+    ]
     assert issue.status == "To Do" and issue.transitions == ["Done", "Reopen"]
 
     # When it clears again, then fires after the reopen window: a new issue

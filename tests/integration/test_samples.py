@@ -75,8 +75,11 @@ def test_function_dirs_match_the_handlers_on_disk() -> None:
 
 def test_cross_channel_duplicates_make_one_issue(aws: Any, jira: Any, lambda_context: Any) -> None:
     # The same alarm transition arrives over SNS, EventBridge and the alarm action
-    for sample in ("sns_cloudwatch_alarm.json", "eventbridge_cloudwatch_alarm.json",
-                   "alarm_action_cloudwatch_alarm.json"):
+    for sample in (
+        "sns_cloudwatch_alarm.json",
+        "eventbridge_cloudwatch_alarm.json",
+        "alarm_action_cloudwatch_alarm.json",
+    ):
         event = load_event(sample)
         _load_handler(function_for(event)).lambda_handler(event, lambda_context)
     assert len(jira.issues) == 1

@@ -20,8 +20,9 @@ def alarm_time(minutes: float) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
 
 
-def alarm_message(state: str, minutes: float, *, name: str = "api-5xx-high", arn: str = ALARM_ARN,
-                  reason: str | None = None) -> dict[str, Any]:
+def alarm_message(
+    state: str, minutes: float, *, name: str = "api-5xx-high", arn: str = ALARM_ARN, reason: str | None = None
+) -> dict[str, Any]:
     previous = {"ALARM": "OK", "OK": "ALARM", "INSUFFICIENT_DATA": "OK"}[state]
     return {
         "AlarmName": name,
@@ -53,8 +54,14 @@ def alarm_message(state: str, minutes: float, *, name: str = "api-5xx-high", arn
     }
 
 
-def sns_event(message: dict[str, Any] | str, *, message_id: str | None = None, topic_arn: str = TOPIC_ARN,
-              attributes: dict[str, str] | None = None, published: datetime | None = None) -> dict[str, Any]:
+def sns_event(
+    message: dict[str, Any] | str,
+    *,
+    message_id: str | None = None,
+    topic_arn: str = TOPIC_ARN,
+    attributes: dict[str, str] | None = None,
+    published: datetime | None = None,
+) -> dict[str, Any]:
     body = message if isinstance(message, str) else json.dumps(message)
     published = published or START + timedelta(milliseconds=next(_PUBLISHED))
     return {
@@ -86,9 +93,23 @@ def alarm_event(state: str, minutes: float, **kwargs: Any) -> dict[str, Any]:
     return sns_event(alarm_message(state, minutes, **kwargs), message_id=message_id)
 
 
-def notification_event(status: str, *, dedup_key: str = "cost-spike-1", title: str = "EC2 spend anomaly in prod",
-                       message: str = "Spend is up", group: str = "ops", message_id: str | None = None,
-                       fields: dict[str, str] | None = None) -> dict[str, Any]:
-    body = {"notificationGroup": group, "title": title, "message": message, "severity": "high", "status": status,
-            "dedupKey": dedup_key, "fields": fields or {"Account": "111122223333"}}
+def notification_event(
+    status: str,
+    *,
+    dedup_key: str = "cost-spike-1",
+    title: str = "EC2 spend anomaly in prod",
+    message: str = "Spend is up",
+    group: str = "ops",
+    message_id: str | None = None,
+    fields: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    body = {
+        "notificationGroup": group,
+        "title": title,
+        "message": message,
+        "severity": "high",
+        "status": status,
+        "dedupKey": dedup_key,
+        "fields": fields or {"Account": "111122223333"},
+    }
     return sns_event(body, message_id=message_id)

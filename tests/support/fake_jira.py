@@ -25,7 +25,11 @@ TOKEN = "test-token-0123456789abcdef"  # a test double, never a real credential
 
 STATUSES = {
     "To Do": {"id": "10000", "name": "To Do", "statusCategory": {"key": "new", "name": "To Do"}},
-    "In Progress": {"id": "3", "name": "In Progress", "statusCategory": {"key": "indeterminate", "name": "In Progress"}},
+    "In Progress": {
+        "id": "3",
+        "name": "In Progress",
+        "statusCategory": {"key": "indeterminate", "name": "In Progress"},
+    },
     "Done": {"id": "10001", "name": "Done", "statusCategory": {"key": "done", "name": "Done"}},
 }
 # transition id -> (name, from statuses, to status)
@@ -80,8 +84,17 @@ class FakeJira:
 
     # ---- test controls ------------------------------------------------------------------------------------
 
-    def fail(self, method: str, path: str, status: int | None, *, times: int = 1, headers: dict[str, str] | None = None,
-             body: Any = None, after: bool = False) -> None:
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        after: bool = False,
+    ) -> None:
         """Answer the next ``times`` matching requests with ``status`` (None = a timeout); with ``after``, the
         request takes effect first and only its answer is lost."""
         self.faults.append(Fault(method, re.compile(path), status, headers or {}, body, times, after))
@@ -124,8 +137,9 @@ class FakeJira:
         def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
             path = urlsplit(request.url).path
             with self._lock:
-                fault = next((f for f in self.faults
-                              if f.times > 0 and f.method == method and f.path.search(path)), None)
+                fault = next(
+                    (f for f in self.faults if f.times > 0 and f.method == method and f.path.search(path)), None
+                )
                 if fault is not None:
                     fault.times -= 1
                     if fault.after:
@@ -135,8 +149,13 @@ class FakeJira:
                     return fault.status, fault.headers, json.dumps(fault.body) if fault.body is not None else ""
                 expected = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
                 if request.headers.get("Authorization") != expected:
-                    return 401, {}, json.dumps({"message": "Client must be authenticated to access this resource.",
-                                                "status-code": 401})
+                    return (
+                        401,
+                        {},
+                        json.dumps(
+                            {"message": "Client must be authenticated to access this resource.", "status-code": 401}
+                        ),
+                    )
                 body = json.loads(request.body) if request.body else None
                 return handler(request, path, body)
 
@@ -163,23 +182,31 @@ class FakeJira:
         if errors:
             return self._json(400, {"errorMessages": [], "errors": errors})
         issue = self._new_issue(fields)
-        return self._json(201, {"id": issue.id, "key": issue.key, "self": f"{self.base_url}/rest/api/3/issue/{issue.id}"})
+        return self._json(
+            201, {"id": issue.id, "key": issue.key, "self": f"{self.base_url}/rest/api/3/issue/{issue.id}"}
+        )
 
     def _bulk(self, request: Any, path: str, body: Any) -> tuple[int, dict[str, str], str]:
         created, failed = [], []
         for index, update in enumerate(body["issueUpdates"]):
             errors = self._create_errors(update["fields"])
             if errors:
-                failed.append({"status": 400, "failedElementNumber": index,
-                               "elementErrors": {"errorMessages": [], "errors": errors}})
+                failed.append(
+                    {
+                        "status": 400,
+                        "failedElementNumber": index,
+                        "elementErrors": {"errorMessages": [], "errors": errors},
+                    }
+                )
                 continue
             issue = self._new_issue(update["fields"])
             created.append({"id": issue.id, "key": issue.key, "self": f"{self.base_url}/rest/api/3/issue/{issue.id}"})
         return self._json(201 if created else 400, {"issues": created, "errors": failed})
 
     def _issue_types(self, request: Any, path: str, body: Any) -> tuple[int, dict[str, str], str]:
-        return self._json(200, {"issueTypes": self.issue_types, "startAt": 0, "maxResults": 200,
-                                "total": len(self.issue_types)})
+        return self._json(
+            200, {"issueTypes": self.issue_types, "startAt": 0, "maxResults": 200, "total": len(self.issue_types)}
+        )
 
     def _fields(self, request: Any, path: str, body: Any) -> tuple[int, dict[str, str], str]:
         return self._json(200, {"fields": [], "startAt": 0, "maxResults": 200, "total": 0})
@@ -189,8 +216,9 @@ class FakeJira:
         return next((i for i in self.issues.values() if ref in (i.id, i.key)), None)
 
     def _not_found(self) -> tuple[int, dict[str, str], str]:
-        return self._json(404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."],
-                                "errors": {}})
+        return self._json(
+            404, {"errorMessages": ["Issue does not exist or you do not have permission to see it."], "errors": {}}
+        )
 
     def _comment(self, request: Any, path: str, body: Any) -> tuple[int, dict[str, str], str]:
         issue = self._find(path)
@@ -216,12 +244,20 @@ class FakeJira:
             return self._not_found()
         tid = body["transition"]["id"]
         if tid not in {t["id"] for t in self._available(issue)}:
-            return self._json(400, {"errorMessages": [f"Transition id '{tid}' is not valid for this issue."],
-                                    "errors": {}})
+            return self._json(
+                400, {"errorMessages": [f"Transition id '{tid}' is not valid for this issue."], "errors": {}}
+            )
         resolution = (body.get("fields") or {}).get("resolution")
         if resolution and not self.resolution_on_screen:
-            return self._json(400, {"errorMessages": [], "errors": {
-                "resolution": "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."}})
+            return self._json(
+                400,
+                {
+                    "errorMessages": [],
+                    "errors": {
+                        "resolution": "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."
+                    },
+                },
+            )
         name, _, to = WORKFLOW[tid]
         issue.status = to
         issue.transitions.append(name)

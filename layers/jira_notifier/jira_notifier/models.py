@@ -8,6 +8,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+DEDUPE_LABEL_PREFIX = "jn-"  # the Jira label carrying an alert's dedupe hash: finds its issues again
+
 
 class AlertState(StrEnum):
     """Where the alert stands: it drives create / comment / resolve / reopen."""
@@ -67,7 +69,7 @@ class Alert:
 
     @property
     def dedupe_label(self) -> str:
-        return f"jn-{self.dedupe_hash}"
+        return DEDUPE_LABEL_PREFIX + self.dedupe_hash
 
     @property
     def content_fingerprint(self) -> str:

@@ -49,7 +49,7 @@ class DeadLetter:
     event: Any = None  # None when it cannot be replayed
 
     @property
-    def replayable(self) -> str | None:
+    def unreplayable_reason(self) -> str | None:
         """None when it can be replayed, else why not."""
         if self.kind == UNKNOWN:
             return "not a jira-notifier record"
@@ -299,9 +299,9 @@ def run_replay(args: argparse.Namespace) -> int:
         with _functions_environment(env):
             for number, letter in enumerate(letters, 1):
                 prefix = f"[{number}/{len(letters)}] {letter.title or letter.message_id}"
-                if letter.replayable:
+                if letter.unreplayable_reason:
                     tally.not_replayable += 1
-                    print(f"{prefix}: kept, cannot replay: {letter.replayable}")
+                    print(f"{prefix}: kept, cannot replay: {letter.unreplayable_reason}")
                 elif args.dry_run:
                     print(f"{prefix}: would replay through {letter.function} ({letter.kind}: {letter.reason})")
                 elif _replay(letter, prefix, tally):

@@ -45,7 +45,9 @@ class Check:
 
 def fields_sent(provider: ProviderConfig) -> set[str]:
     """Every field a create may send for this provider, from the same code that builds the request."""
-    sample = Alert("preflight", "preflight", "preflight", AlertState.FIRING, "preflight")
+    sample = Alert(
+        source="preflight", dedupe_key="preflight", delivery_key="preflight", state=AlertState.FIRING, title="preflight"
+    )
     sent: set[str] = set()
     for severity in Severity:
         sent |= set(create_body(replace(sample, severity=severity), provider, "0")["fields"])
@@ -86,14 +88,16 @@ class Preflight:
             ("resolutions", self.resolutions),
         ]
         for index, (name, step) in enumerate(steps):
+            unreachable = False
             try:
                 found = step()
-            except JiraUnavailableError as error:
+            except JiraUnavailableError as error:  # every later call would wait out the same retries
+                unreachable = True
                 found = [Check(FAIL, name, str(error), "check the network and the Server URL, then test again")]
             except JiraNotifierError as error:
                 found = [Check(FAIL, name, str(error))]
             checks.extend(found)
-            if name in ("credentials", "project") and any(check.status == FAIL for check in found):
+            if unreachable or (name in ("credentials", "project") and any(check.status == FAIL for check in found)):
                 checks.extend(
                     Check(SKIP, later, "not checked: fix the failure above first") for later, _ in steps[index + 1 :]
                 )

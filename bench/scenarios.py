@@ -1,0 +1,280 @@
+"""The measurements. Each returns plain data (JSON-ready); ``run.py`` prints them and checks the targets."""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from bench.harness import (
+    EMAIL,
+    ENVIRONMENT,
+    HANDLERS,
+    LAYER,
+    ROOT,
+    TOKEN,
+    Bench,
+    Sample,
+    alarm_message,
+    bench_environment,
+    direct_session,
+    invoke,
+    load_handler,
+    sns_event,
+    sqs_event,
+)
+
+BULK_SIZE = 50  # SQS records per invocation of the buffered path (template: BufferBatchSize)
+CHILD_TIMEOUT = 120  # seconds: no child process outlives this
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest rank."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def spread(values: Sequence[float]) -> dict[str, float]:
+    """Median and p99 in milliseconds."""
+    return {"median_ms": ms(statistics.median(values)), "p99_ms": ms(percentile(values, 0.99))}
+
+
+def costs(sample: Sample) -> dict[str, Any]:
+    return {"jira": dict(sorted(sample.jira.items())), "aws": dict(sorted(sample.aws.items()))}
+
+
+# ---- 1. requests per alert -------------------------------------------------------------------------------
+
+
+def lifecycle_costs(bench: Bench) -> dict[str, Any]:
+    """Jira and AWS calls of create, repeat and resolve on a warm container (and of the very first create)."""
+    from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
+
+    handler = load_handler("sns")
+    gap = MIN_WRITE_INTERVAL + 0.2  # writes on one issue closer than this are coalesced (product rule)
+    cold = invoke(bench, handler, sns_event(alarm_message("bench-warm-up")))
+    time.sleep(gap)
+    warm_up_resolve = invoke(bench, handler, sns_event(alarm_message("bench-warm-up", "OK")))  # caches transitions
+    create = invoke(bench, handler, sns_event(alarm_message("bench-lifecycle")))
+    time.sleep(gap)
+    repeat = invoke(
+        bench, handler, sns_event(alarm_message("bench-lifecycle", reason="Threshold Crossed: 5 datapoints above."))
+    )
+    time.sleep(gap)
+    resolve = invoke(bench, handler, sns_event(alarm_message("bench-lifecycle", "OK")))
+    outcomes = [s.result for s in (cold, warm_up_resolve, create, repeat, resolve)]
+    expected = [{"created": 1}, {"resolved": 1}, {"created": 1}, {"commented": 1}, {"resolved": 1}]
+    return {
+        "outcomes_as_expected": outcomes == expected,
+        "outcomes": outcomes,
+        "cold_create": costs(cold),
+        "warm": {"create": costs(create), "repeat": costs(repeat), "resolve": costs(resolve)},
+    }
+
+
+# ---- 2. handler time against the bare request -----------------------------------------------------------
+
+
+def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, Any]:
+    """New alarms through the SNS handler (one create each), interleaved with the bare create request."""
+    handler = load_handler("sns")
+    for number in range(warm_ups):
+        invoke(bench, handler, sns_event(alarm_message(f"bench-latency-warm-up-{number}")))
+    session = direct_session()
+    session.headers.update({"Accept": "application/json", "Content-Type": "application/json"})
+    floor_wall: list[float] = []
+    floor_cpu: list[float] = []
+    samples: list[Sample] = []
+    for number in range(alerts):
+        body = bench.jira.last_body("POST /issue")  # the handler's last create: the same size
+        cpu_started, started = time.thread_time(), time.perf_counter()
+        response = session.post(f"{bench.jira.base_url}/rest/api/3/issue", data=body, auth=(EMAIL, TOKEN), timeout=10)
+        floor_wall.append(time.perf_counter() - started)
+        floor_cpu.append(time.thread_time() - cpu_started)
+        if response.status_code != 201:
+            raise RuntimeError(f"the bare request failed: {response.status_code}")
+        samples.append(invoke(bench, handler, sns_event(alarm_message(f"bench-latency-{number:04d}"))))
+    session.close()
+    unexpected = [s for s in samples if s.result != {"created": 1} or s.jira != Counter({"POST /issue": 1})]
+    aws = sum((s.aws for s in samples), Counter())
+    handler_wall = spread([s.wall for s in samples])
+    floor = spread(floor_wall)
+    return {
+        "alerts": alerts,
+        "jira_delay_ms": ms(bench.jira.state.delay),
+        "body_bytes": len(bench.jira.last_body("POST /issue")),
+        "unexpected_outcomes": len(unexpected),
+        "handler_wall": handler_wall,
+        "floor_wall": floor,
+        "ratio_median": round(handler_wall["median_ms"] / floor["median_ms"], 3),
+        "ratio_p99": round(handler_wall["p99_ms"] / floor["p99_ms"], 3),
+        "handler_cpu_total": spread([s.cpu for s in samples]),
+        "handler_cpu_without_moto": spread([s.cpu - s.moto_cpu for s in samples]),
+        "handler_cpu_without_aws_sdk": spread([s.cpu - s.sdk_cpu for s in samples]),
+        "moto_cpu": spread([s.moto_cpu for s in samples]),
+        "floor_cpu": spread(floor_cpu),
+        "aws_calls": dict(sorted(aws.items())),
+        "aws_calls_per_alert": {op: round(n / alerts, 2) for op, n in sorted(aws.items())},
+    }
+
+
+# ---- 1 and 4. the storm, in a fresh process -------------------------------------------------------------
+
+
+def storm(delay: float, alerts: int) -> dict[str, Any]:
+    """``alerts`` distinct new alarms through the buffered path in batches of 50, on one warm container."""
+    with bench_environment(delay) as bench:
+        handler = load_handler("sqs")
+        warm_up = invoke(bench, handler, sqs_event([alarm_message("bench-storm-warm-up")]))
+        rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        issues_before = len(bench.jira.issue_labels())
+        samples = [
+            invoke(bench, handler, sqs_event([alarm_message(f"bench-storm-{n:05d}") for n in range(s, s + BULK_SIZE)]))
+            for s in range(0, alerts, BULK_SIZE)
+        ]
+        rss_after_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        created = bench.jira.issue_labels()[issues_before:]
+        failures = sum(len(s.result.get("batchItemFailures", [])) for s in samples)
+        jira = sum((s.jira for s in samples), Counter())
+        aws = sum((s.aws for s in samples), Counter())
+        heap_peak = _traced_batch_peak(bench, handler, batches=2)
+    return {
+        "alerts": alerts,
+        "batch_size": BULK_SIZE,
+        "invocations": len(samples),
+        "warm_up": costs(warm_up),
+        "failed_records": failures,
+        "issues_created": len(created),
+        "distinct_issues": len(set(created)),
+        "duplicates": len(created) - len(set(created)),
+        "jira": dict(sorted(jira.items())),
+        "aws": dict(sorted(aws.items())),
+        "jira_per_alert": round(sum(jira.values()) / alerts, 4),
+        "aws_per_alert": {op: round(n / alerts, 3) for op, n in sorted(aws.items())},
+        "wall_s": round(sum(s.wall for s in samples), 2),
+        "invocation_wall": spread([s.wall for s in samples]),
+        "cpu_per_alert_ms": ms(sum(s.cpu for s in samples) / alerts),
+        "cpu_per_alert_without_moto_ms": ms(sum(s.cpu - s.moto_cpu for s in samples) / alerts),
+        "rss_before_storm_mb": round(rss_before_kb / 1024, 1),
+        "peak_rss_mb": round(rss_after_kb / 1024, 1),
+        "tracemalloc_peak_per_batch_mb": round(heap_peak / 2**20, 2),
+    }
+
+
+def _traced_batch_peak(bench: Bench, handler: Any, batches: int) -> int:
+    """Peak of Python allocations during one more batch of 50 new alarms (moto's included), largest of ``batches``."""
+    tracemalloc.start()
+    peaks = []
+    try:
+        for number in range(batches):
+            event = sqs_event([alarm_message(f"bench-traced-{number}-{n:03d}") for n in range(BULK_SIZE)])
+            tracemalloc.reset_peak()
+            baseline = tracemalloc.get_traced_memory()[0]
+            invoke(bench, handler, event)
+            peaks.append(tracemalloc.get_traced_memory()[1] - baseline)
+    finally:
+        tracemalloc.stop()
+    return max(peaks)
+
+
+# ---- 3. cold start --------------------------------------------------------------------------------------
+
+
+def first_call(delay: float, function: str) -> dict[str, Any]:
+    """A fresh process: moto and the stand-in first (not timed), then the handler's import and first call."""
+    with bench_environment(delay) as bench:
+        started = time.perf_counter()
+        handler = load_handler(function)
+        imported = time.perf_counter() - started
+        message = alarm_message(f"bench-first-call-{function}")
+        event = sqs_event([message]) if function == "sqs" else sns_event(message)
+        sample = invoke(bench, handler, event)
+    return {
+        "function": function,
+        "import_after_moto_ms": ms(imported),
+        "first_call_ms": ms(sample.wall),
+        "first_call_cpu_ms": ms(sample.cpu),
+        "jira_delay_in_first_call_ms": ms(sum(sample.jira.values()) * delay),
+        "result": sample.result,
+        **costs(sample),
+    }
+
+
+def _child_env(*, lambda_like: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "LAMBDA_"))}
+    env.update(ENVIRONMENT)
+    env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{LAYER}"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if lambda_like:  # as deployed: Tracing Active, so Powertools' Tracer patches modules for X-Ray at import
+        env.pop("POWERTOOLS_TRACE_DISABLED", None)
+        env["LAMBDA_TASK_ROOT"] = str(ROOT)
+    return env
+
+
+_TIME_IMPORT = (
+    "import time, resource; t = time.perf_counter(); import {module}; "
+    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+)
+
+
+def import_times(repeats: int) -> dict[str, Any]:
+    """Import of each handler module in a fresh interpreter (median of ``repeats``), and of boto3, which the
+    handlers import lazily on their first call."""
+    modules: dict[str, tuple[str, bool]] = {name: (module, False) for name, module in HANDLERS.items()}
+    modules["sns (tracing as deployed)"] = (HANDLERS["sns"], True)
+    modules["boto3 (on first call)"] = ("boto3", False)
+    results: dict[str, Any] = {}
+    for name, (module, lambda_like) in modules.items():
+        seconds, rss = [], []
+        for _ in range(repeats):
+            out = subprocess.run(
+                [sys.executable, "-c", _TIME_IMPORT.format(module=module)],
+                env=_child_env(lambda_like=lambda_like),
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=CHILD_TIMEOUT,
+                check=True,
+            ).stdout.split()
+            seconds.append(float(out[0]))
+            rss.append(int(out[1]))
+        results[name] = {
+            "module": module,
+            "median_ms": ms(statistics.median(seconds)),
+            "min_ms": ms(min(seconds)),
+            "rss_after_import_mb": round(statistics.median(rss) / 1024, 1),
+        }
+    return results
+
+
+def import_profile(module: str, top: int = 12) -> list[dict[str, Any]]:
+    """``python -X importtime``: the imports with the largest cumulative time, outermost first."""
+    stderr = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+        env=_child_env(lambda_like=False),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=True,
+    ).stderr
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
+            continue
+        own, cumulative, name = line.removeprefix("import time:").split("|")
+        rows.append({"module": name.strip(), "depth": (len(name) - len(name.lstrip())) // 2,
+                     "self_ms": ms(int(own) / 1e6), "cumulative_ms": ms(int(cumulative) / 1e6)})
+    return sorted(rows, key=lambda r: -r["cumulative_ms"])[:top]

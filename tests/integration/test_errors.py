@@ -1,0 +1,156 @@
+"""Bad input, missing configuration and Jira errors through the handler: a clear error, nothing lost."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from functions.sns_to_jira.handler import lambda_handler
+from jira_notifier.errors import BusyError, ConfigError, JiraUnavailableError
+from tests.support.builders import alarm_event, sns_event
+from tests.support.fake_jira import TOKEN
+
+
+def parked(aws: Any) -> dict[str, Any]:
+    [message] = aws.dead_letters()
+    assert TOKEN not in json.dumps(message)
+    return message
+
+
+def test_required_field_is_named_with_the_fix(aws: Any, jira: Any, lambda_context: Any) -> None:
+    # Given a project that requires a custom field the provider does not set
+    jira.required_fields = {"customfield_10050": "Team is required."}
+    event = alarm_event("ALARM", 0)
+
+    # When the alarm arrives
+    result = lambda_handler(event, lambda_context)
+
+    # Then nothing is retried; the alert is parked with an actionable reason and the original event
+    assert result == {"parked": 1}
+    message = parked(aws)
+    assert message["reason"] == "jira-rejected" and message["provider"] == "ops/jira"
+    assert "customfield_10050" in message["error"] and "--field customfield_10050=" in message["error"]
+    assert message["event"] == event
+
+
+def test_unknown_issue_type_lists_what_the_project_has(aws: Any, jira: Any, lambda_context: Any) -> None:
+    aws.put_provider(group="ops", name="jira", project="OPS", issue_type="Incident", secret="jira-notifier/ops")
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"parked": 1}
+    message = parked(aws)
+    assert message["reason"] == "config"
+    assert "no issue type 'Incident'" in message["error"] and "Bug, Task" in message["error"]
+    assert jira.requests == [("GET", "/rest/api/3/issue/createmeta/OPS/issuetypes")]
+
+
+def test_expired_token_is_an_auth_failure_and_the_secret_is_read_again(
+    aws: Any, jira: Any, lambda_context: Any
+) -> None:
+    # Given a rotated token not yet in the cache: Jira answers 401
+    aws.put_secret(apiToken="revoked-token-value")  # pragma: allowlist secret
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"parked": 1}
+    message = parked(aws)
+    assert message["reason"] == "jira-auth" and "expired or revoked" in message["error"]
+    assert "revoked-token-value" not in json.dumps(message)
+
+    # When the secret is fixed, the next alert uses it at once (the cache was dropped on 401)
+    aws.put_secret()
+    assert lambda_handler(alarm_event("ALARM", 1), lambda_context) == {"created": 1}
+
+
+@pytest.mark.parametrize(
+    ("status", "headers"),
+    [(429, {"Retry-After": "0", "RateLimit-Reason": "jira-burst-based"}), (503, {})],
+    ids=["rate-limited", "unavailable"],
+)
+def test_transient_jira_errors_are_retried_then_raised_for_lambda(
+    aws: Any, jira: Any, lambda_context: Any, status: int, headers: dict[str, str]
+) -> None:
+    # Given Jira failing every try on the metadata read (idempotent, so retried in the invocation)
+    jira.fail("GET", r"/createmeta/", status, times=10, headers=headers)
+    with pytest.raises(JiraUnavailableError):
+        lambda_handler(alarm_event("ALARM", 0), lambda_context)
+    assert jira.requests.count(("GET", "/rest/api/3/issue/createmeta/OPS/issuetypes")) == 4
+    assert aws.dead_letters() == []  # Lambda's own retry (then its on-failure destination) takes over
+
+
+def test_one_rate_limited_try_is_absorbed(aws: Any, jira: Any, lambda_context: Any) -> None:
+    jira.fail("POST", r"/rest/api/3/issue$", 429, headers={"Retry-After": "0"})
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"created": 1}
+    assert jira.requests.count(("POST", "/rest/api/3/issue")) == 2 and len(jira.issues) == 1
+
+
+def test_unroutable_alert_is_parked_not_retried(
+    aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DEFAULT_NOTIFICATION_GROUP")
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"parked": 1}
+    message = parked(aws)
+    assert message["reason"] == "unroutable" and "jira-notifier route add" in message["error"]
+    assert jira.requests == []
+
+
+def test_group_without_provider_is_parked(aws: Any, jira: Any, lambda_context: Any) -> None:
+    event = sns_event({"title": "x", "dedupKey": "k", "notificationGroup": "nobody"})
+    assert lambda_handler(event, lambda_context) == {"parked": 1}
+    assert "has no provider" in parked(aws)["error"]
+
+
+@pytest.mark.parametrize(
+    ("secret", "reason_text"),
+    [
+        ({"serverUrl": "https://169.254.169.254"}, "IP address"),
+        ({"serverUrl": "http://acme.atlassian.net"}, "must use https"),
+        ({"serverUrl": "https://jira.internal.example"}, "not allowed by JIRA_ALLOWED_HOSTS"),
+        ({"apiToken": ""}, "missing apiToken"),
+    ],
+    ids=["metadata-address", "plain-http", "host-not-allowed", "no-token"],
+)
+def test_bad_secret_is_parked_before_any_request(
+    aws: Any, jira: Any, lambda_context: Any, secret: dict[str, str], reason_text: str
+) -> None:
+    aws.put_secret(**secret)
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"parked": 1}
+    message = parked(aws)
+    assert message["reason"] == "bad-secret" and reason_text in message["error"]
+    assert jira.requests == []
+
+
+def test_missing_secret_names_the_prefix(aws: Any, jira: Any, lambda_context: Any) -> None:
+    aws.put_provider(group="ops", name="jira", project="OPS", issue_type="Task", secret="elsewhere/jira")
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"parked": 1}
+    assert "SecretNamePrefix" in parked(aws)["error"]
+
+
+def test_missing_environment_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> None:
+    monkeypatch.delenv("STATE_TABLE")
+    with pytest.raises(ConfigError, match="STATE_TABLE must be set"):
+        lambda_handler(alarm_event("ALARM", 0), lambda_context)
+
+
+def test_malformed_message_becomes_a_readable_issue(aws: Any, jira: Any, lambda_context: Any) -> None:
+    event = sns_event('{"AlarmName": "cut-short", "NewStateValue": "AL')  # truncated JSON
+    assert lambda_handler(event, lambda_context) == {"created": 1}
+    [issue] = jira.issues.values()
+    assert "cut-short" in json.dumps(issue.fields["description"])
+
+
+def test_busy_alert_is_handed_back_to_lambda(
+    aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given another invocation holding the alert's lease for longer than this one may wait
+    from jira_notifier import service
+
+    monkeypatch.setattr(service, "LOCK_WAIT_SECONDS", 0.0)
+    lambda_handler(alarm_event("ALARM", 0), lambda_context)
+    [item] = aws.state_items()
+    aws.session.client("dynamodb").update_item(
+        TableName="jira-notifier-state",
+        Key={"pk": item["pk"]},
+        UpdateExpression="SET lockOwner = :o, lockUntil = :u",
+        ExpressionAttributeValues={":o": {"S": "other"}, ":u": {"N": "99999999999"}},
+    )
+    with pytest.raises(BusyError):
+        lambda_handler(alarm_event("ALARM", 1), lambda_context)
+    assert aws.dead_letters() == []
