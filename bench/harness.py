@@ -111,9 +111,10 @@ class AwsCalls:
     counts: Counter[str] = field(default_factory=Counter)
     sdk_cpu: float = 0.0
     moto_cpu: float = 0.0
+    moto_wall: float = 0.0
 
-    def snapshot(self) -> tuple[Counter[str], float, float]:
-        return Counter(self.counts), self.sdk_cpu, self.moto_cpu
+    def snapshot(self) -> tuple[Counter[str], float, float, float]:
+        return Counter(self.counts), self.sdk_cpu, self.moto_cpu, self.moto_wall
 
 
 @contextlib.contextmanager
@@ -134,11 +135,12 @@ def counting_aws_calls() -> Iterator[AwsCalls]:
             calls.sdk_cpu += time.thread_time() - started
 
     def timed_stub(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-        started = time.thread_time()
+        cpu_started, started = time.thread_time(), time.perf_counter()
         try:
             return stub(stubber, event_name, request, **kwargs)
         finally:
-            calls.moto_cpu += time.thread_time() - started
+            calls.moto_cpu += time.thread_time() - cpu_started
+            calls.moto_wall += time.perf_counter() - started
 
     BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
     BotocoreStubber.__call__ = timed_stub  # type: ignore[method-assign]
@@ -228,24 +230,26 @@ class Sample:
     cpu: float  # handler-thread CPU seconds, moto included
     sdk_cpu: float  # of which inside botocore calls (client + moto)
     moto_cpu: float  # of which inside moto's backend
+    moto_wall: float  # wall time inside moto's backend (it runs in the handler's thread)
     jira: Counter[str]
     aws: Counter[str]
 
 
 def invoke(bench: Bench, handler: Callable[[Any, Any], Any], event: Any) -> Sample:
     jira_before = bench.jira.counts()
-    aws_before, sdk_before, moto_before = bench.aws.snapshot()
+    aws_before, sdk_before, moto_before, moto_wall_before = bench.aws.snapshot()
     context = LambdaContext()
     cpu_started, started = time.thread_time(), time.perf_counter()
     result = handler(event, context)
     wall, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
-    aws_after, sdk_after, moto_after = bench.aws.snapshot()
+    aws_after, sdk_after, moto_after, moto_wall_after = bench.aws.snapshot()
     return Sample(
         result=result,
         wall=wall,
         cpu=cpu,
         sdk_cpu=sdk_after - sdk_before,
         moto_cpu=moto_after - moto_before,
+        moto_wall=moto_wall_after - moto_wall_before,
         jira=bench.jira.counts() - jira_before,
         aws=aws_after - aws_before,
     )
@@ -312,3 +316,17 @@ def _sqs_record(message: dict[str, Any]) -> dict[str, Any]:
 
 def _cloudwatch_time(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. Linux's VmHWM, because ``ru_maxrss`` also keeps the peak of the
+    parent a child was forked from; ``ru_maxrss`` elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    import resource
+
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

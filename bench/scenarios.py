@@ -22,12 +22,14 @@ from bench.harness import (
     ROOT,
     TOKEN,
     Bench,
+    LambdaContext,
     Sample,
     alarm_message,
     bench_environment,
     direct_session,
     invoke,
     load_handler,
+    peak_rss_mb,
     sns_event,
     sqs_event,
 )
@@ -110,6 +112,7 @@ def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, 
     unexpected = [s for s in samples if s.result != {"created": 1} or s.jira != Counter({"POST /issue": 1})]
     aws = sum((s.aws for s in samples), Counter())
     handler_wall = spread([s.wall for s in samples])
+    without_moto = spread([s.wall - s.moto_wall for s in samples])
     floor = spread(floor_wall)
     return {
         "alerts": alerts,
@@ -118,8 +121,12 @@ def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, 
         "unexpected_outcomes": len(unexpected),
         "handler_wall": handler_wall,
         "floor_wall": floor,
+        "handler_wall_without_moto": without_moto,
+        "moto_wall": spread([s.moto_wall for s in samples]),
         "ratio_median": round(handler_wall["median_ms"] / floor["median_ms"], 3),
         "ratio_p99": round(handler_wall["p99_ms"] / floor["p99_ms"], 3),
+        "ratio_without_moto_median": round(without_moto["median_ms"] / floor["median_ms"], 3),
+        "ratio_without_moto_p99": round(without_moto["p99_ms"] / floor["p99_ms"], 3),
         "handler_cpu_total": spread([s.cpu for s in samples]),
         "handler_cpu_without_moto": spread([s.cpu - s.moto_cpu for s in samples]),
         "handler_cpu_without_aws_sdk": spread([s.cpu - s.sdk_cpu for s in samples]),
@@ -138,13 +145,14 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
     with bench_environment(delay) as bench:
         handler = load_handler("sqs")
         warm_up = invoke(bench, handler, sqs_event([alarm_message("bench-storm-warm-up")]))
-        rss_before_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss_before = peak_rss_mb()
         issues_before = len(bench.jira.issue_labels())
         samples = [
             invoke(bench, handler, sqs_event([alarm_message(f"bench-storm-{n:05d}") for n in range(s, s + BULK_SIZE)]))
             for s in range(0, alerts, BULK_SIZE)
         ]
-        rss_after_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        rss_after = peak_rss_mb()
+        maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         created = bench.jira.issue_labels()[issues_before:]
         failures = sum(len(s.result.get("batchItemFailures", [])) for s in samples)
         jira = sum((s.jira for s in samples), Counter())
@@ -167,8 +175,9 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
         "invocation_wall": spread([s.wall for s in samples]),
         "cpu_per_alert_ms": ms(sum(s.cpu for s in samples) / alerts),
         "cpu_per_alert_without_moto_ms": ms(sum(s.cpu - s.moto_cpu for s in samples) / alerts),
-        "rss_before_storm_mb": round(rss_before_kb / 1024, 1),
-        "peak_rss_mb": round(rss_after_kb / 1024, 1),
+        "rss_before_storm_mb": rss_before,
+        "peak_rss_mb": rss_after,
+        "ru_maxrss_mb": round(maxrss_kb / 1024, 1),
         "tracemalloc_peak_per_batch_mb": round(heap_peak / 2**20, 2),
     }
 
@@ -193,17 +202,14 @@ def _traced_batch_peak(bench: Bench, handler: Any, batches: int) -> int:
 
 
 def first_call(delay: float, function: str) -> dict[str, Any]:
-    """A fresh process: moto and the stand-in first (not timed), then the handler's import and first call."""
+    """A fresh process: moto, the stand-in and the handler module first (not timed), then the first call."""
     with bench_environment(delay) as bench:
-        started = time.perf_counter()
         handler = load_handler(function)
-        imported = time.perf_counter() - started
         message = alarm_message(f"bench-first-call-{function}")
         event = sqs_event([message]) if function == "sqs" else sns_event(message)
         sample = invoke(bench, handler, event)
     return {
         "function": function,
-        "import_after_moto_ms": ms(imported),
         "first_call_ms": ms(sample.wall),
         "first_call_cpu_ms": ms(sample.cpu),
         "jira_delay_in_first_call_ms": ms(sum(sample.jira.values()) * delay),
@@ -224,8 +230,9 @@ def _child_env(*, lambda_like: bool) -> dict[str, str]:
 
 
 _TIME_IMPORT = (
-    "import time, resource; t = time.perf_counter(); import {module}; "
-    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    "import time; t = time.perf_counter(); import {module}; t = time.perf_counter() - t; "
+    "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]; "
+    "print(t, hwm[0] if hwm else 0)"
 )
 
 
@@ -278,3 +285,57 @@ def import_profile(module: str, top: int = 12) -> list[dict[str, Any]]:
         rows.append({"module": name.strip(), "depth": (len(name) - len(name.lstrip())) // 2,
                      "self_ms": ms(int(own) / 1e6), "cumulative_ms": ms(int(cumulative) / 1e6)})
     return sorted(rows, key=lambda r: -r["cumulative_ms"])[:top]
+
+
+# ---- where the handler's CPU goes ------------------------------------------------------------------------
+
+# (area, file suffix, function): the cumulative CPU of these calls, measured under cProfile.
+_BOUNDARIES = [
+    ("moto backend (absent in Lambda)", "moto/core/botocore_stubber.py", "__call__"),
+    ("AWS SDK client side (botocore: build, sign, parse)", "botocore/client.py", "_make_api_call"),
+    ("Jira HTTP request (requests, urllib3)", "requests/sessions.py", "request"),
+    ("event parsing (normalize)", "jira_notifier/events/envelopes.py", "normalize"),
+    ("issue body rendering (create_body)", "jira_notifier/jira/payloads.py", "create_body"),
+    ("config caches (Powertools parameters)", "aws_lambda_powertools/utilities/parameters/base.py", "get"),
+    ("config caches (Powertools parameters)", "aws_lambda_powertools/utilities/parameters/base.py", "get_multiple"),
+    ("logging (Powertools Logger, JSON)", "logging/__init__.py", "_log"),
+    ("metrics (Powertools EMF)", "cloudwatch_emf/cloudwatch.py", "add_metric"),
+    ("metrics (Powertools EMF)", "cloudwatch_emf/cloudwatch.py", "flush_metrics"),
+]
+_TOTAL = ("aws_lambda_powertools/logging/logger.py", "decorate")  # the outermost decorator: the whole handler
+
+
+def cpu_breakdown(bench: Bench, alerts: int) -> dict[str, Any]:
+    """CPU per alert by area for new alarms through the SNS handler, under cProfile timing thread CPU.
+
+    The profiler inflates every figure; the areas' shares of the total are what to read.
+    """
+    import cProfile
+    import pstats
+
+    handler = load_handler("sns")
+    events = [sns_event(alarm_message(f"bench-profiled-{number:03d}")) for number in range(alerts)]
+    profiler = cProfile.Profile(time.thread_time)
+    for event in events:
+        profiler.runcall(handler, event, LambdaContext())
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+
+    def cumulative(suffix: str, function: str) -> float:
+        return sum(row[3] for (file, _, name), row in stats.items() if name == function and file.endswith(suffix))
+
+    areas: Counter[str] = Counter()
+    for area, suffix, function in _BOUNDARIES:
+        areas[area] += cumulative(suffix, function)
+    areas[_BOUNDARIES[1][0]] -= areas[_BOUNDARIES[0][0]]  # moto runs inside botocore's call
+    total = cumulative(*_TOTAL)
+    areas["the rest (lifecycle, state mapping, decorators, ...)"] = total - sum(areas.values())
+    lambda_total = total - areas[_BOUNDARIES[0][0]]
+    return {
+        "alerts": alerts,
+        "profiled_total_ms_per_alert": ms(total / alerts),
+        "areas": [
+            {"area": area, "ms_per_alert": ms(seconds / alerts),
+             "share_without_moto": None if area == _BOUNDARIES[0][0] else round(seconds / lambda_total, 3)}
+            for area, seconds in areas.most_common()
+        ],
+    }

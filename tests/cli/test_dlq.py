@@ -4,10 +4,10 @@ import json
 from typing import Any
 
 import pytest
+
 from jira_notifier.deadletters import parked_message
 from jira_notifier.errors import RoutingError
 from jira_notifier.events import normalize
-
 from tests.cli.conftest import SECRET_NAME, provider
 from tests.support.fake_jira import EMAIL, SITE, TOKEN, FakeJira
 from tests.support.jira_spec import validate_calls

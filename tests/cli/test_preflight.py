@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 import responses
+
 from jira_notifier.cli.output import use_colour
 from jira_notifier.cli.preflight import REQUIRED_PERMISSIONS, Check
 from jira_notifier.cli.provider import print_checks
-
 from tests.cli.conftest import CLOUD_ID, GATEWAY, SITE, TOKEN, days_from_today, provider
 from tests.support.jira_spec import validate_calls
 
@@ -82,7 +82,8 @@ class Site:
         self.answer("/rest/api/3/resolution/search", RESOLUTIONS)
 
     def answer(self, path: str, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        self.mock.upsert(responses.GET, self.base + path, json=body, status=status, headers=headers)
+        method = responses.POST if path.endswith("/search/jql") else responses.GET  # search takes a POST body
+        self.mock.upsert(method, self.base + path, json=body, status=status, headers=headers)
 
     def permissions(self, *missing: str) -> None:
         held = {
@@ -150,7 +151,7 @@ def test_a_ready_provider_passes_every_check(cli, site):
         "GET /rest/api/3/issue/createmeta/OPS/issuetypes/10001",
         "GET /rest/api/3/mypermissions",
         "GET /rest/api/3/project/OPS/statuses",
-        "GET /rest/api/3/search/jql",
+        "POST /rest/api/3/search/jql",
         "GET /rest/api/3/issue/OPS-7/transitions",
         "GET /rest/api/3/resolution/search",
     ]

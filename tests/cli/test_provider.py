@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from jira_notifier.cli import aws as cli_aws
 
+from jira_notifier.cli import aws as cli_aws
 from tests.cli.conftest import PROVIDERS_TABLE, SECRET_NAME, provider, stack_description
 
 ADD = ("provider", "add", "ops", "jira", "--project", "OPS", "--issue-type", "Task", "--secret", SECRET_NAME)

@@ -77,7 +77,7 @@ def test_put_prompts_without_echo_on_a_terminal(cli, cloud, monkeypatch):
         ("https://169.254.169.254/latest/meta-data", "is an IP address"),
         ("https://jira.example.com", "is not allowed by JIRA_ALLOWED_HOSTS"),
         ("http://127.0.0.1:8080", "name it in JIRA_ALLOWED_HOSTS"),
-        ("https://user:pw@acme.atlassian.net", "no credentials"),
+        ("https://user:pw@acme.atlassian.net", "no credentials"),  # pragma: allowlist secret
     ],
     ids=["http-not-loopback", "private-ip", "metadata-address", "other-host", "loopback-not-named", "userinfo"],
 )

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.cli.invoke import FUNCTION_DIRS, _load_handler, function_for
+from jira_notifier.cli.invoke import FUNCTION_DIRS, function_for, load_handler
 from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
 
 # sample -> (handler result, issues created, words the issue summary must contain)
@@ -48,7 +48,7 @@ def test_sample_through_its_handler(sample: str, aws: Any, jira: Any, lambda_con
     # Given the group a sample names, served by the same provider as the default group
     aws.put_provider(**{**DEFAULT_PROVIDER, "group": "platform-oncall"})
     event = load_event(sample)
-    handler = _load_handler(function_for(event))
+    handler = load_handler(function_for(event))
 
     # When Lambda calls the handler with it
     result = handler.lambda_handler(event, lambda_context)
@@ -81,6 +81,6 @@ def test_cross_channel_duplicates_make_one_issue(aws: Any, jira: Any, lambda_con
         "alarm_action_cloudwatch_alarm.json",
     ):
         event = load_event(sample)
-        _load_handler(function_for(event)).lambda_handler(event, lambda_context)
+        load_handler(function_for(event)).lambda_handler(event, lambda_context)
     assert len(jira.issues) == 1
     assert jira.requests.count(("POST", "/rest/api/3/issue")) == 1

@@ -21,7 +21,7 @@ import responses
 
 SITE = "https://example.atlassian.net"
 EMAIL = "svc-jira@example.com"
-TOKEN = "test-token-0123456789abcdef"  # a test double, never a real credential
+TOKEN = "test-token-0123456789abcdef"  # a test double, never a real credential  # pragma: allowlist secret
 
 STATUSES = {
     "To Do": {"id": "10000", "name": "To Do", "statusCategory": {"key": "new", "name": "To Do"}},
@@ -32,6 +32,7 @@ STATUSES = {
     },
     "Done": {"id": "10001", "name": "Done", "statusCategory": {"key": "done", "name": "Done"}},
 }
+RESOLUTION_NOT_ON_SCREEN = "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."
 # transition id -> (name, from statuses, to status)
 WORKFLOW = {
     "21": ("Start Progress", ("To Do",), "In Progress"),
@@ -76,6 +77,7 @@ class FakeJira:
         self.issues: dict[str, FakeIssue] = {}
         self.resolution_on_screen = True
         self.required_fields: dict[str, str] = {}  # field id -> error text when missing on create
+        self.refused_summaries: set[str] = set()  # creates with a summary containing one of these get a 400
         self.faults: list[Fault] = []
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._lock = threading.Lock()
@@ -172,6 +174,8 @@ class FakeJira:
 
     def _create_errors(self, fields: dict[str, Any]) -> dict[str, str]:
         errors = {fid: text for fid, text in self.required_fields.items() if fid not in fields}
+        if any(word in fields.get("summary", "") for word in self.refused_summaries):
+            errors["summary"] = "The summary was refused by a validator in this project's workflow."
         if fields.get("issuetype", {}).get("id") not in {t["id"] for t in self.issue_types}:
             errors["issuetype"] = "valid issue type is required"
         return errors
@@ -254,7 +258,7 @@ class FakeJira:
                 {
                     "errorMessages": [],
                     "errors": {
-                        "resolution": "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."
+                        "resolution": RESOLUTION_NOT_ON_SCREEN
                     },
                 },
             )

@@ -5,8 +5,8 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from jira_notifier.jira import adf
 
+from jira_notifier.jira import adf
 from tests.support.jira_spec import validate_adf
 
 MARKUP_LOOKALIKES = {

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from jira_notifier.errors import EventParseError
 from jira_notifier.events import normalize, normalize_sqs_record
 from jira_notifier.models import Alert, AlertState, Severity
@@ -242,7 +243,7 @@ SAMPLES = [
     (
         "eventbridge_guardduty_finding.json",
         "guardduty",
-        "guardduty:0ec6b8f1a2d3e4c5b6a7980f1e2d3c4b",
+        "guardduty:0ec6b8f1a2d3e4c5b6a7980f1e2d3c4b",  # pragma: allowlist secret
         AlertState.FIRING,
         Severity.CRITICAL,
         "GuardDuty: Bitcoin-related domain name queried by EC2 instance i-0abc1234def567890.",

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from jira_notifier import render
 from jira_notifier.models import Alert, AlertState, Link, Severity
-
 from tests.support.jira_spec import validate_adf, validate_jira_request
 
 BUDGET = 30_000

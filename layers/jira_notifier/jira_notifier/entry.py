@@ -52,11 +52,7 @@ def remaining_from(context: Any) -> Callable[[], float] | None:
 
 
 def handle_sqs_event(event: Any, notifier: Notifier, remaining: Callable[[], float] | None, context: Any) -> Any:
-    """A batch of SQS records; the response lists the records SQS should deliver again (partial batch failure).
-
-    Raises:
-        BatchProcessingError: every record failed with a retryable error (Powertools); the whole batch returns.
-    """
+    """A batch of SQS records; the response lists the records SQS should deliver again (partial batch failure)."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     from jira_notifier.batch import process_batch
@@ -81,6 +77,6 @@ def handle_sqs_event(event: Any, notifier: Notifier, remaining: Callable[[], flo
     return process_partial_response(
         event=event,
         record_handler=record_handler,
-        processor=BatchProcessor(event_type=EventType.SQS),
+        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
         context=context,
     )

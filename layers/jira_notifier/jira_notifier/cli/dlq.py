@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jira_notifier.cli import aws
-from jira_notifier.cli.invoke import FUNCTION_DIRS, LocalContext, _load_handler, function_for
+from jira_notifier.cli.invoke import FUNCTION_DIRS, LocalContext, function_for, load_handler
 from jira_notifier.cli.output import print_json, table
 from jira_notifier.deadletters import PARKED_FORMAT
 from jira_notifier.errors import ConfigError, EventParseError
@@ -319,7 +319,7 @@ def _replay(letter: DeadLetter, prefix: str, tally: ReplayTally) -> bool:
     """Run one event through its handler; True when it succeeded (the message may go)."""
     assert letter.function is not None
     try:
-        result = _load_handler(letter.function).lambda_handler(letter.event, LocalContext(letter.function))
+        result = load_handler(letter.function).lambda_handler(letter.event, LocalContext(letter.function))
     except Exception as error:  # any failure keeps the message: it is reported and the next one is tried
         tally.failing += 1
         print(f"{prefix}: still failing, kept: {type(error).__name__}: {error}")

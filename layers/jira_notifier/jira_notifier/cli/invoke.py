@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     local = embedded_aws(os.environ, dry_run=dry_run) if args.local else nullcontext()
     with local, _jira_mode(dry_run) as sent:
-        handler = _load_handler(function)
+        handler = load_handler(function)
         result = handler.lambda_handler(event, LocalContext(function))
         _print_requests(sent, dry_run)
         print(json.dumps({"function": function, "result": result}, indent=2))
@@ -109,7 +109,7 @@ def _load_event(path: Path) -> Any:
         raise ConfigError(f"{path} is not JSON: {exc}") from None
 
 
-def _load_handler(function: str) -> ModuleType:
+def load_handler(function: str) -> ModuleType:
     """Import ``functions/<dir>/handler.py`` by path, as Lambda does (each function's code is its own root)."""
     root = Path(os.environ.get("JIRA_NOTIFIER_FUNCTIONS_DIR") or Path.cwd() / "functions")
     path = root / FUNCTION_DIRS[function] / "handler.py"

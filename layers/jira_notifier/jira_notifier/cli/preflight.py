@@ -62,7 +62,6 @@ class Preflight:
         provider: ProviderConfig,
         secret: JiraSecret,
         client: JiraClient,
-        session: requests.Session,
         *,
         today: date,
         secret_prefix: str,
@@ -70,7 +69,6 @@ class Preflight:
         self.provider = provider
         self.secret = secret
         self.client = client
-        self._session = session
         self._today = today
         self._secret_prefix = secret_prefix
         self._issue_type_id: str | None = None
@@ -347,8 +345,9 @@ class Preflight:
     def _status_names(self) -> list[str] | None:
         """The statuses of the provider's issue type in its project (``GET /project/{key}/statuses``)."""
         if self._statuses is None:
-            data = self._get(f"/rest/api/3/project/{self.provider.project}/statuses")
-            if not isinstance(data, list):
+            try:
+                data = self.client.project_statuses(self.provider.project)
+            except JiraNotifierError:
                 return None
             types = [t for t in data if isinstance(t, Mapping)]
             mine = [t for t in types if str(t.get("id")) == self._issue_type_id] or types
@@ -359,9 +358,11 @@ class Preflight:
         """A recent issue of the type in a state the transition starts from, the names of the transitions it
         offers, and the statuses they lead to (either name selects a transition)."""
         jql = f'project = "{self.provider.project}" AND issuetype = {self._issue_type_id} ORDER BY created DESC'
-        data = self._get("/rest/api/3/search/jql", {"jql": jql, "maxResults": SAMPLE_ISSUES, "fields": "status"})
-        issues = data.get("issues") if isinstance(data, Mapping) else None
-        for issue in issues or []:
+        try:
+            issues = self.client.search_jql(jql, ["status"], max_results=SAMPLE_ISSUES, all_pages=False)
+        except JiraNotifierError:
+            return None
+        for issue in issues:
             category = (((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}).get("key")
             if (category == "done") == (purpose == "reopen"):
                 transitions = self.client.get_transitions(str(issue.get("key")))
@@ -369,21 +370,6 @@ class Preflight:
                 targets = _unique(str((transition.get("to") or {}).get("name")) for transition in transitions)
                 return str(issue.get("key")), names, targets
         return None
-
-    def _get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """One GET the client has no method for; None when Jira does not answer 200."""
-        try:
-            response = self._session.get(
-                self.client.base_url + path,
-                params=params,
-                auth=(self.secret.email, self.secret.api_token),
-                headers={"Accept": "application/json"},
-                timeout=self.client.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException:
-            return None
-        return _json(response) if response.status_code == 200 else None
 
     def _field_not_on_screen(self, field_id: str) -> Check:
         options = {"priority": "--priority-map", "components": "--component"}

@@ -14,7 +14,7 @@ from jira_notifier.cli import aws
 from jira_notifier.cli.output import paint, print_json, table, use_colour, warn
 from jira_notifier.cli.preflight import FAIL, WARN, Check, Preflight
 from jira_notifier.cli.secret import outside_prefix
-from jira_notifier.config import ProviderConfig, parse_duration, parse_secret
+from jira_notifier.config import JiraSecret, ProviderConfig, parse_duration, parse_secret
 from jira_notifier.errors import ConfigError
 from jira_notifier.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
 
@@ -287,10 +287,10 @@ def run_test(args: argparse.Namespace) -> int:
     session = aws.session()
     found = aws.resources(args.stack, os.environ, session)
     provider = load_provider(session.client("dynamodb"), found.require_providers_table(), args.group, args.name)
-    secret = parse_secret(provider.secret, _secret_string(session, provider.secret), found.allowed_hosts)
+    secret = read_secret(session, provider.secret, found.allowed_hosts)
     with requests.Session() as http:
         client = JiraClient(secret, session=http, timeout=PREFLIGHT_TIMEOUT_SECONDS)
-        checks = Preflight(provider, secret, client, http, today=date.today(), secret_prefix=found.secret_prefix).run()
+        checks = Preflight(provider, secret, client, today=date.today(), secret_prefix=found.secret_prefix).run()
     failed = any(check.status == FAIL for check in checks)
     if args.json:
         print_json({"provider": provider.provider_id, "ok": not failed, "checks": [c.to_dict() for c in checks]})
@@ -312,7 +312,12 @@ def load_provider(dynamodb: Any, table_name: str, group: str, name: str) -> Prov
     return ProviderConfig.from_item(value)
 
 
-def _secret_string(session: Any, name: str) -> str:
+def read_secret(session: Any, name: str, allowed_hosts: Sequence[str]) -> JiraSecret:
+    """The provider's Jira Token secret, validated as the functions validate it.
+
+    Raises:
+        ConfigError: the secret is missing, unreadable or invalid.
+    """
     from botocore.exceptions import ClientError
 
     with aws.aws_errors(f"read secret {name!r}"):
@@ -326,7 +331,7 @@ def _secret_string(session: Any, name: str) -> str:
             ) from None
     if not value:
         raise ConfigError(f"secret {name!r} has no SecretString; store it again with 'jira-notifier secret put {name}'")
-    return str(value)
+    return parse_secret(name, str(value), allowed_hosts)
 
 
 def print_checks(provider: ProviderConfig, checks: Sequence[Check], *, colour: bool) -> None:

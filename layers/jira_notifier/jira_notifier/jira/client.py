@@ -175,9 +175,15 @@ class JiraClient:
         self._call("POST", f"/rest/api/3/issue/{issue}/transitions", json=body, idempotent=False, pace=f"issue:{issue}")
 
     def search_jql(
-        self, jql: str, fields: Sequence[str], *, reconcile_ids: Sequence[int] = (), max_results: int = 50
+        self,
+        jql: str,
+        fields: Sequence[str],
+        *,
+        reconcile_ids: Sequence[int] = (),
+        max_results: int = 50,
+        all_pages: bool = True,
     ) -> list[dict[str, Any]]:
-        """All issues matching a bounded JQL query (pages followed); ``reconcile_ids`` for read-after-write.
+        """Issues matching a bounded JQL query (every page, or the first); ``reconcile_ids`` for read-after-write.
 
         Raises:
             JiraRequestError, JiraUnavailableError.
@@ -190,7 +196,7 @@ class JiraClient:
             data = self._call("POST", "/rest/api/3/search/jql", json=body)
             issues.extend(data.get("issues") or [])
             token = data.get("nextPageToken")
-            if not token:
+            if not token or not all_pages:
                 return issues
             body["nextPageToken"] = token
 
@@ -236,6 +242,14 @@ class JiraClient:
         )
         held = data.get("permissions") or {}
         return {name: bool((held.get(name) or {}).get("havePermission")) for name in permissions}
+
+    def project_statuses(self, project: str) -> list[dict[str, Any]]:
+        """The statuses of each issue type of the project (``[{"id", "name", "statuses": [...]}]``).
+
+        Raises:
+            JiraRequestError, JiraUnavailableError.
+        """
+        return list(self._call("GET", f"/rest/api/3/project/{project}/statuses").get("values") or [])
 
     def resolutions(self) -> list[str]:
         """Names of the site's resolutions.
