@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -84,3 +85,17 @@ def test_cross_channel_duplicates_make_one_issue(aws: Any, jira: Any, lambda_con
         load_handler(function_for(event)).lambda_handler(event, lambda_context)
     assert len(jira.issues) == 1
     assert jira.requests.count(("POST", "/rest/api/3/issue")) == 1
+
+
+def test_suppressed_finding_closes_its_open_issue(aws: Any, jira: Any, lambda_context: Any) -> None:
+    event = load_event("eventbridge_securityhub_finding.json")
+    handler = load_handler("eventbridge")
+    assert handler.lambda_handler(event, lambda_context) == {"created": 1}
+    # A person suppresses the finding in Security Hub: a new event for the same finding, later
+    suppressed = json.loads(json.dumps(event))
+    suppressed["id"] = "b1d2c3e4-0000-4000-8000-000000000001"
+    finding = suppressed["detail"]["findings"][0]
+    finding["Workflow"]["Status"] = "SUPPRESSED"
+    finding["UpdatedAt"] = "2030-01-01T00:00:00.000Z"
+    assert handler.lambda_handler(suppressed, lambda_context) == {"resolved": 1}
+    assert len(jira.issues) == 1 and jira.by_key("OPS-1").status == "Done"

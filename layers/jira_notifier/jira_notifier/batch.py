@@ -20,7 +20,7 @@ from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
 from jira_notifier.routing import choose_group
-from jira_notifier.service import LOCK_WAIT_SECONDS, Notifier, Outcome, remember_created
+from jira_notifier.service import LOCK_WAIT_SECONDS, Notifier, Outcome, ignored, remember_created
 from jira_notifier.state import Lease, state_pk
 
 BULK_LIMIT = 50
@@ -85,7 +85,7 @@ def _claim_or_defer(
     later: list[tuple[str, Mapping[str, Any], Alert]],
     result: BatchResult,
 ) -> None:
-    if alert.ignore_reason:
+    if ignored(alert):
         result.outcomes.append(Outcome(None, "ignored", alert.ignore_reason))
         notifier.recorder.count("AlertsIgnored")
         return

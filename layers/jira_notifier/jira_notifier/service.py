@@ -77,7 +77,7 @@ class Notifier:
         Raises:
             JiraNotifierError: a retryable error (Lambda should retry), or parking itself failed.
         """
-        if alert.ignore_reason:
+        if ignored(alert):
             self.recorder.count("AlertsIgnored")
             return [Outcome(None, "ignored", alert.ignore_reason)]
         try:
@@ -373,6 +373,11 @@ class Notifier:
         self.parker.park(event=event, error=error, alert=alert, provider=provider)
         self.recorder.count("AlertsParked")
         return Outcome(provider, "parked", error.reason)
+
+
+def ignored(alert: Alert) -> bool:
+    """Events that must not open an issue; one that says "resolved" may still close an open one."""
+    return alert.ignore_reason is not None and alert.state is not AlertState.RESOLVED
 
 
 def remember_created(state: IssueState, alert: Alert, created: CreatedIssue, now: float) -> IssueState:
