@@ -6,7 +6,7 @@ READY  := $(VENV)/.ready
 SAM_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) /usr/bin)
 EVENT  ?= events/sns_cloudwatch_alarm.json
 
-.PHONY: run test lint validate build bench deploy invoke-sns invoke-eb clean
+.PHONY: run test lint validate build bench scan deploy invoke-sns invoke-eb clean
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jira-notifier needs Python 3.11 or newer")'
@@ -39,6 +39,27 @@ build: $(READY)
 ## bench: Jira and AWS calls per alert, handler overhead, cold start and memory (see BENCHMARKS.md)
 bench: $(READY)
 	$(BIN)/python bench/run.py
+
+# The scanners get virtual environments of their own, apart from $(VENV) and from each other: checkov pins many
+# packages and bundles a fork of detect-secrets. Pinned: a checkov release may add checks, and .secrets.baseline
+# records the detect-secrets version (change both together).
+SCAN_VENV ?= .venv-scan
+SCANNERS  := checkov==3.3.30 detect-secrets==1.5.0
+
+$(SCAN_VENV)/checkov/.ready $(SCAN_VENV)/detect-secrets/.ready: Makefile
+	$(PYTHON) -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet $(filter $(notdir $(@D))==%,$(SCANNERS))
+	@touch $@
+
+## scan: checkov over template.yaml (each skip is in the template, with its reason) and a secret scan of the
+##       files git tracks or would add (mark a false positive `# pragma: allowlist secret`, or add it to
+##       .secrets.baseline)
+scan: SHELL := /bin/bash
+scan: .SHELLFLAGS := -euo pipefail -c
+scan: $(SCAN_VENV)/checkov/.ready $(SCAN_VENV)/detect-secrets/.ready
+	$(SCAN_VENV)/checkov/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
+	git ls-files -z --cached --others --exclude-standard \
+		| xargs -0 $(SCAN_VENV)/detect-secrets/bin/detect-secrets-hook --baseline .secrets.baseline
 
 deploy: build
 	$(BIN)/sam deploy --guided

@@ -35,7 +35,7 @@ from bench.jira_stand_in import JiraStandIn  # noqa: E402
 # the real one, so Jira requests cost what they cost in Lambda.
 _REAL_SEND = HTTPAdapter.send
 
-SECRET_NAME = "jira-notifier/ops"
+SECRET_NAME = "jira-notifier/ops"  # noqa: S105 - the name of the secret, not a value
 EMAIL = "svc-jira@example.com"
 TOKEN = "bench-token-0123456789abcdef"  # noqa: S105 - a stand-in credential for the loopback stand-in
 PROVIDERS_TABLE = "jira-notifier-providers"
@@ -59,8 +59,17 @@ ENVIRONMENT = {
     "NO_PROXY": "127.0.0.1",
     "no_proxy": "127.0.0.1",
 }
-UNSET = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "DEAD_LETTER_QUEUE_URL", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy",
-         "https_proxy", "ALL_PROXY", "all_proxy")
+UNSET = (
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "DEAD_LETTER_QUEUE_URL",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+)
 PROVIDER = {
     "group": "ops",
     "name": "jira",
@@ -321,12 +330,23 @@ def _cloudwatch_time(moment: datetime) -> str:
 def peak_rss_mb() -> float:
     """This process's peak resident memory. Linux's VmHWM, because ``ru_maxrss`` also keeps the peak of the
     parent a child was forked from; ``ru_maxrss`` elsewhere."""
-    try:
-        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
+    peak = _proc_status_mb("VmHWM")
+    if peak is not None:
+        return peak
     import resource
 
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def current_rss_mb() -> float | None:
+    return _proc_status_mb("VmRSS")
+
+
+def _proc_status_mb(name: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith(f"{name}:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None

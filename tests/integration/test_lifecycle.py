@@ -282,3 +282,29 @@ def test_held_back_change_is_written_by_the_retry_when_its_holder_died(run: Run,
     assert cost[-1] == ("POST", "/rest/api/3/issue/OPS-1/transitions")
     assert jira.by_key("OPS-1").status == "Done"
     assert "coalesced" in str(jira.by_key("OPS-1").comments[-1])
+
+
+def test_resolution_not_on_the_transition_screen_is_dropped_once(aws: Any, run: Run, jira: Any) -> None:
+    from tests.conftest import DEFAULT_PROVIDER
+
+    aws.put_provider(**{**DEFAULT_PROVIDER, "resolve_resolution": "Fixed"})
+    jira.resolution_on_screen = False
+    run(alarm_event("ALARM", 0))
+    result, cost = run(alarm_event("OK", 1))
+    assert result == {"resolved": 1}
+    transitions = ("POST", "/rest/api/3/issue/OPS-1/transitions")
+    assert cost == [("GET", "/rest/api/3/issue/OPS-1/transitions"), transitions, transitions]
+    bodies = [c.request.body for c in jira.mock.calls if c.request.method == "POST" and "transitions" in c.request.url]
+    assert b"resolution" in bodies[0] and b"resolution" not in bodies[1]
+    # The next alert of the project goes straight to the transition without the refused field
+    other = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:other"
+    run(alarm_event("ALARM", 2, arn=other, name="other"))
+    assert run(alarm_event("OK", 3, arn=other, name="other"))[1] == [("POST", "/rest/api/3/issue/OPS-2/transitions")]
+
+
+def test_issue_deleted_in_jira_gets_a_new_one(run: Run, jira: Any) -> None:
+    run(alarm_event("ALARM", 0))
+    del jira.issues[jira.by_key("OPS-1").id]
+    result, cost = run(alarm_event("ALARM", 1))
+    assert result == {"created": 1}
+    assert cost == [("POST", "/rest/api/3/issue/OPS-1/comment"), *CREATE]

@@ -36,6 +36,7 @@ FUNCTION_DIRS = {
 ASYNC_FUNCTIONS = ["SnsToJiraFunction", "EventBridgeToJiraFunction", "AlarmActionToJiraFunction"]
 ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# pragma: allowlist nextline secret
 SECRETS_ARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretNamePrefix}*"
 METRIC_NAMES = [
     "IssuesCreated",
