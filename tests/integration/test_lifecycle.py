@@ -308,3 +308,43 @@ def test_issue_deleted_in_jira_gets_a_new_one(run: Run, jira: Any) -> None:
     result, cost = run(alarm_event("ALARM", 1))
     assert result == {"created": 1}
     assert cost == [("POST", "/rest/api/3/issue/OPS-1/comment"), *CREATE]
+
+
+def _resent(sample: str, message_id: str, change: Any) -> dict[str, Any]:
+    """A sample delivered again as a new SNS message whose body ``change`` rewrites."""
+    from tests.conftest import load_event
+
+    event = load_event(sample)
+    sns = event["Records"][0]["Sns"]
+    sns["MessageId"], sns["Message"] = message_id, change(sns["Message"])
+    sns["Timestamp"] = f"2026-11-19T0{len(message_id) % 10}:00:00.000Z"
+    return event
+
+
+def test_growing_cost_anomaly_comments_its_new_impact(run: Run, jira: Any) -> None:
+    import json
+
+    def impact(total: float, end: str) -> Any:
+        def change(message: str) -> str:
+            data = json.loads(message)
+            data["impact"]["totalImpact"], data["anomalyEndDate"] = total, end
+            return json.dumps(data)
+
+        return change
+
+    run(_resent("sns_cost_anomaly.json", "a-1", impact(1240.5, "2026-11-17T00:00:00Z")))
+    # The same anomaly reported again, unchanged: nothing new to say
+    assert run(_resent("sns_cost_anomaly.json", "a-2", impact(1240.5, "2026-11-17T00:00:00Z")))[1] == NONE
+    # A day later its impact has grown: one comment on the same issue with the new figure
+    result, cost = run(_resent("sns_cost_anomaly.json", "a-33", impact(2980.75, "2026-11-18T00:00:00Z")))
+    assert result == {"commented": 1} and cost == COMMENT
+    assert "2,980.75" in json.dumps(jira.by_key("OPS-1").comments[-1]) and len(jira.issues) == 1
+
+
+def test_budget_crossing_again_in_the_period_comments_that_period_issue(run: Run, jira: Any) -> None:
+    run(_resent("sns_budget.json", "b-1", lambda text: text))
+    later = run(_resent("sns_budget.json", "b-22", lambda text: text.replace("$1,001.50", "$1,180.00")))
+    assert later == ({"commented": 1}, COMMENT)
+    next_month = _resent("sns_budget.json", "b-333", lambda text: text.replace("November 18, 2026", "December 3, 2026"))
+    assert run(next_month)[0] == {"created": 1}
+    assert [i.key for i in jira.issues.values()] == ["OPS-1", "OPS-2"]
