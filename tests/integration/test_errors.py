@@ -154,3 +154,15 @@ def test_busy_alert_is_handed_back_to_lambda(
     with pytest.raises(BusyError):
         lambda_handler(alarm_event("ALARM", 1), lambda_context)
     assert aws.dead_letters() == []
+
+
+def test_rotated_token_is_picked_up_without_losing_the_alert(aws: Any, jira: Any, lambda_context: Any) -> None:
+    # Given a warm container that cached the secret
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"created": 1}
+    # When the token is rotated in Jira and in the secret, before the cache expires
+    jira.token = "rotated-token-value-456"  # pragma: allowlist secret
+    aws.put_secret(apiToken="rotated-token-value-456")  # pragma: allowlist secret
+    # Then the next alert's 401 drops the cache, reads the new token and succeeds in the same invocation
+    other = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:other"
+    assert lambda_handler(alarm_event("ALARM", 1, arn=other, name="other"), lambda_context) == {"created": 1}
+    assert aws.dead_letters() == []

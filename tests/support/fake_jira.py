@@ -79,6 +79,7 @@ class FakeJira:
         self.required_fields: dict[str, str] = {}  # field id -> error text when missing on create
         self.refused_summaries: set[str] = set()  # creates with a summary containing one of these get a 400
         self.faults: list[Fault] = []
+        self.token = TOKEN  # the API token Jira accepts; a test may rotate it
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._lock = threading.Lock()
         self._next = 1
@@ -149,7 +150,7 @@ class FakeJira:
                     if fault.status is None:
                         raise requests.ReadTimeout("stand-in Jira timed out")
                     return fault.status, fault.headers, json.dumps(fault.body) if fault.body is not None else ""
-                expected = "Basic " + base64.b64encode(f"{EMAIL}:{TOKEN}".encode()).decode()
+                expected = "Basic " + base64.b64encode(f"{EMAIL}:{self.token}".encode()).decode()
                 if request.headers.get("Authorization") != expected:
                     return (
                         401,

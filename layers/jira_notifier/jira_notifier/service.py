@@ -108,7 +108,9 @@ class Notifier:
 
     # ---- one provider ------------------------------------------------------------------------------------
 
-    def _process_one(self, alert: Alert, provider: ProviderConfig, remaining: Callable[[], float] | None) -> Outcome:
+    def _process_one(
+        self, alert: Alert, provider: ProviderConfig, remaining: Callable[[], float] | None, *, retried: bool = False
+    ) -> Outcome:
         secret = self.secrets.get(provider.secret)
         client = self.jira_for(secret, remaining)
         left = remaining() if remaining else DEFAULT_REMAINING_SECONDS
@@ -122,9 +124,12 @@ class Notifier:
         try:
             outcome = self._apply(lease, alert, provider, client, remaining)
         except JiraRequestError as error:
-            if error.status == 401:
-                self.secrets.forget()  # a rotated token is picked up by the retry or the next alert
             lease.release()
+            if error.status == 401:
+                # The cached token may have been rotated: read the secret again and, if it changed, retry now.
+                self.secrets.forget()
+                if not retried and self.secrets.get(provider.secret) != secret:
+                    return self._process_one(alert, provider, remaining, retried=True)
             raise
         except BaseException:
             lease.release()
