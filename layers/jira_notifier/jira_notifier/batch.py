@@ -20,8 +20,8 @@ from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
 from jira_notifier.routing import choose_group
-from jira_notifier.service import LOCK_WAIT_SECONDS, Notifier, Outcome, ignored, remember_created
-from jira_notifier.state import Lease, state_pk
+from jira_notifier.service import Notifier, Outcome, ignored, remember_created
+from jira_notifier.state import Lease
 
 BULK_LIMIT = 50
 
@@ -104,13 +104,7 @@ def _claim_or_defer(
         return
     provider = providers[0]
     client = notifier.jira_for(notifier.secrets.get(provider.secret), remaining)
-    lease = notifier.store.acquire(
-        state_pk(provider.provider_id, alert.dedupe_hash),
-        provider.provider_id,
-        alert.dedupe_key,
-        lease_seconds=(remaining() if remaining else 60.0) + 10,
-        wait_seconds=LOCK_WAIT_SECONDS,
-    )
+    lease = notifier.acquire_lease(alert, provider, remaining)
     claimed_keys.add(alert.dedupe_hash)
     if decide(lease.state, alert, provider, notifier.clock()).action is not Action.CREATE:
         lease.release()

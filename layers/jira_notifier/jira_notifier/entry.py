@@ -32,18 +32,22 @@ def handle_event(event: Any, notifier: Notifier, remaining: Callable[[], float] 
         except JiraNotifierError as error:
             logger.warning("alert will be retried", reason=error.reason, error=str(error))
             raise
-        for outcome in results:
-            log = logger.warning if outcome.action == "parked" else logger.info
-            log(
-                "alert handled",
-                action=outcome.action,
-                reason=outcome.reason,
-                provider=outcome.provider,
-                issue_key=outcome.issue_key,
-            )
+        log_outcomes(results)
         outcomes.extend(results)
     logger.remove_keys(["dedupe_key", "source"])
     return summarize(outcomes)
+
+
+def log_outcomes(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        log = logger.warning if outcome.action in ("parked", "retry") else logger.info
+        log(
+            "alert handled",
+            action=outcome.action,
+            reason=outcome.reason,
+            provider=outcome.provider,
+            issue_key=outcome.issue_key,
+        )
 
 
 def remaining_from(context: Any) -> Callable[[], float] | None:
@@ -59,15 +63,7 @@ def handle_sqs_event(event: Any, notifier: Notifier, remaining: Callable[[], flo
 
     records = event.get("Records") if isinstance(event, dict) else None
     result = process_batch(notifier, records if isinstance(records, list) else [], remaining)
-    for outcome in result.outcomes:
-        log = logger.warning if outcome.action in ("parked", "retry") else logger.info
-        log(
-            "alert handled",
-            action=outcome.action,
-            reason=outcome.reason,
-            provider=outcome.provider,
-            issue_key=outcome.issue_key,
-        )
+    log_outcomes(result.outcomes)
 
     def record_handler(record: Any) -> None:
         error = result.failed.get(record.message_id)

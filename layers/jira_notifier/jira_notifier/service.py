@@ -113,14 +113,7 @@ class Notifier:
     ) -> Outcome:
         secret = self.secrets.get(provider.secret)
         client = self.jira_for(secret, remaining)
-        left = remaining() if remaining else DEFAULT_REMAINING_SECONDS
-        lease = self.store.acquire(
-            state_pk(provider.provider_id, alert.dedupe_hash),
-            provider.provider_id,
-            alert.dedupe_key,
-            lease_seconds=left + 10,
-            wait_seconds=max(0.0, min(LOCK_WAIT_SECONDS, left - 15)),
-        )
+        lease = self.acquire_lease(alert, provider, remaining)
         try:
             outcome = self._apply(lease, alert, provider, client, remaining)
         except JiraRequestError as error:
@@ -137,6 +130,17 @@ class Notifier:
         if outcome.action == "coalesced":
             return self._flush_later(alert, provider, client, remaining, outcome)
         return outcome
+
+    def acquire_lease(self, alert: Alert, provider: ProviderConfig, remaining: Callable[[], float] | None) -> Lease:
+        """The alert's lease in this provider, held until this invocation would time out."""
+        left = remaining() if remaining else DEFAULT_REMAINING_SECONDS
+        return self.store.acquire(
+            state_pk(provider.provider_id, alert.dedupe_hash),
+            provider.provider_id,
+            alert.dedupe_key,
+            lease_seconds=left + 10,
+            wait_seconds=max(0.0, min(LOCK_WAIT_SECONDS, left - 15)),
+        )
 
     def _apply(
         self,
@@ -185,14 +189,7 @@ class Notifier:
     ) -> Outcome:
         """Wait out the write interval, then apply the newest held-back state unless another invocation did."""
         self.sleep(MIN_WRITE_INTERVAL)
-        left = remaining() if remaining else DEFAULT_REMAINING_SECONDS
-        lease = self.store.acquire(
-            state_pk(provider.provider_id, alert.dedupe_hash),
-            provider.provider_id,
-            alert.dedupe_key,
-            lease_seconds=left + 10,
-            wait_seconds=max(0.0, min(LOCK_WAIT_SECONDS, left - 15)),
-        )
+        lease = self.acquire_lease(alert, provider, remaining)
         if lease.state.pending_state is None:  # another invocation wrote them meanwhile
             lease.release()
             return held
