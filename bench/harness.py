@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import importlib
 import json
 import os
 import sys
@@ -13,22 +14,22 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import requests
+from requests.adapters import HTTPAdapter
+
+from bench.jira_stand_in import JiraStandIn
+
 ROOT = Path(__file__).resolve().parent.parent
-LAYER = ROOT / "layers" / "jira_notifier"
+LAYER = ROOT / "layers" / "jira_notifier"  # where Lambda finds the layer's package
 EVENTS = ROOT / "events"
 for _path in (str(LAYER), str(ROOT)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
-
-import requests  # noqa: E402 - after the paths, like the layer in Lambda
-from requests.adapters import HTTPAdapter  # noqa: E402
-
-from bench.jira_stand_in import JiraStandIn  # noqa: E402
 
 # moto routes every ``requests`` call through ``responses`` while it is active; Jira traffic would pay that
 # matching in the handler's thread although no Lambda does. The send captured here (before moto starts) is
@@ -56,6 +57,8 @@ ENVIRONMENT = {
     "POWERTOOLS_LOG_LEVEL": "INFO",
     "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon outside Lambda
     "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+    # As in a Lambda container: outside one, the X-Ray SDK builds a sampling client when the Tracer is created.
+    "LAMBDA_TASK_ROOT": str(ROOT),
     "NO_PROXY": "127.0.0.1",
     "no_proxy": "127.0.0.1",
 }
@@ -114,25 +117,38 @@ def direct_session() -> requests.Session:
 
 @dataclass
 class AwsCalls:
-    """Every botocore API call by ``service Operation [TableName]``, with the handler-thread CPU spent inside the call
-    (botocore + moto) and inside moto's backend alone."""
+    """Every botocore API call by ``service Operation [TableName]``, the handler-thread CPU spent inside those
+    calls (botocore + moto) and inside moto's backend alone, and the AWS clients created."""
 
     counts: Counter[str] = field(default_factory=Counter)
     sdk_cpu: float = 0.0
     moto_cpu: float = 0.0
     moto_wall: float = 0.0
+    clients_created: int = 0
+    client_creation_wall: float = 0.0
 
-    def snapshot(self) -> tuple[Counter[str], float, float, float]:
-        return Counter(self.counts), self.sdk_cpu, self.moto_cpu, self.moto_wall
+    def copy(self) -> AwsCalls:
+        return replace(self, counts=Counter(self.counts))
+
+    def since(self, earlier: AwsCalls) -> AwsCalls:
+        return AwsCalls(
+            counts=self.counts - earlier.counts,
+            sdk_cpu=self.sdk_cpu - earlier.sdk_cpu,
+            moto_cpu=self.moto_cpu - earlier.moto_cpu,
+            moto_wall=self.moto_wall - earlier.moto_wall,
+            clients_created=self.clients_created - earlier.clients_created,
+            client_creation_wall=self.client_creation_wall - earlier.client_creation_wall,
+        )
 
 
 @contextlib.contextmanager
 def counting_aws_calls() -> Iterator[AwsCalls]:
     from botocore.client import BaseClient
+    from botocore.session import Session
     from moto.core.botocore_stubber import BotocoreStubber
 
     calls = AwsCalls()
-    make_api_call, stub = BaseClient._make_api_call, BotocoreStubber.__call__
+    make_api_call, stub, create_client = BaseClient._make_api_call, BotocoreStubber.__call__, Session.create_client
 
     def counted_call(client: Any, operation: str, params: Any) -> Any:
         table = params.get("TableName") if isinstance(params, dict) else None
@@ -151,13 +167,23 @@ def counting_aws_calls() -> Iterator[AwsCalls]:
             calls.moto_cpu += time.thread_time() - cpu_started
             calls.moto_wall += time.perf_counter() - started
 
+    def timed_create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return create_client(session, *args, **kwargs)
+        finally:
+            calls.clients_created += 1
+            calls.client_creation_wall += time.perf_counter() - started
+
     BaseClient._make_api_call = counted_call  # type: ignore[method-assign]
     BotocoreStubber.__call__ = timed_stub  # type: ignore[method-assign]
+    Session.create_client = timed_create_client  # type: ignore[method-assign]
     try:
         yield calls
     finally:
         BaseClient._make_api_call = make_api_call  # type: ignore[method-assign]
         BotocoreStubber.__call__ = stub  # type: ignore[method-assign]
+        Session.create_client = create_client  # type: ignore[method-assign]
 
 
 # ---- the environment -------------------------------------------------------------------------------------
@@ -237,36 +263,24 @@ class Sample:
     result: Any
     wall: float  # seconds
     cpu: float  # handler-thread CPU seconds, moto included
-    sdk_cpu: float  # of which inside botocore calls (client + moto)
-    moto_cpu: float  # of which inside moto's backend
-    moto_wall: float  # wall time inside moto's backend (it runs in the handler's thread)
+    calls: AwsCalls  # during this invocation
     jira: Counter[str]
-    aws: Counter[str]
+
+    @property
+    def aws(self) -> Counter[str]:
+        return self.calls.counts
 
 
 def invoke(bench: Bench, handler: Callable[[Any, Any], Any], event: Any) -> Sample:
-    jira_before = bench.jira.counts()
-    aws_before, sdk_before, moto_before, moto_wall_before = bench.aws.snapshot()
+    jira_before, aws_before = bench.jira.counts(), bench.aws.copy()
     context = LambdaContext()
     cpu_started, started = time.thread_time(), time.perf_counter()
     result = handler(event, context)
     wall, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
-    aws_after, sdk_after, moto_after, moto_wall_after = bench.aws.snapshot()
-    return Sample(
-        result=result,
-        wall=wall,
-        cpu=cpu,
-        sdk_cpu=sdk_after - sdk_before,
-        moto_cpu=moto_after - moto_before,
-        moto_wall=moto_wall_after - moto_wall_before,
-        jira=bench.jira.counts() - jira_before,
-        aws=aws_after - aws_before,
-    )
+    return Sample(result, wall, cpu, bench.aws.since(aws_before), bench.jira.counts() - jira_before)
 
 
 def load_handler(name: str) -> Callable[[Any, Any], Any]:
-    import importlib
-
     return importlib.import_module(HANDLERS[name]).lambda_handler
 
 

@@ -36,7 +36,10 @@ def _machine(r: dict[str, Any]) -> str:
         f"nproc {m['nproc']}, Python {m['python']}, {m['platform']}; "
         f"load average at start {m['load_average_at_start']}, at end {r['load_average_at_end']}"
     )
-    return "\n".join([first, *m["lscpu"]])
+    lines = [first, *m["lscpu"]]
+    if m["load_average_at_start"][0] > 0.5 * int(m["nproc"] or 1):  # the run itself keeps about one core busy
+        lines.append("NOTE: other work was running when the run started; wall times and imports may be inflated.")
+    return "\n".join(lines)
 
 
 def _calls(r: dict[str, Any]) -> str:
@@ -106,29 +109,31 @@ def _time(r: dict[str, Any]) -> str:
 def _cold_start(r: dict[str, Any]) -> str:
     imports = [[name, f["median_ms"], f["min_ms"], f["rss_after_import_mb"]] for name, f in r["imports"].items()]
     first = [
-        [f"{name}: first call", f["first_call_ms"], f["runs_ms"], f["first_call_cpu_ms"], ops(f["jira"]), ops(f["aws"])]
+        [
+            f"{name} (runs: {', '.join(f'{run:g}' for run in f['runs_ms'])})",
+            f["first_call_ms"],
+            f["first_call_cpu_ms"],
+            f["jira_delay_ms"],
+            f["moto_backend_ms"],
+            f"{f['aws_clients_created']} in {f['aws_client_creation_ms']:g}",
+        ]
         for name, f in r["first_call"].items()
     ]
+    calls = [[name, ops(f["jira"]), ops(f["aws"])] for name, f in r["first_call"].items()]
     profile = [
         ["  " * row["depth"] + row["module"], row["cumulative_ms"], row["self_ms"]] for row in r["import_profile"]
     ]
     return "\n".join(
         [
-            table(["import in a fresh interpreter", "median ms", "min ms", "peak RSS MB"], imports),
+            "import of the handler module in a fresh interpreter, as in a Lambda container (LAMBDA_TASK_ROOT set;",
+            "tracing on as deployed unless said), median of the runs:",
+            table(["module", "median ms", "min ms", "peak RSS MB"], imports),
             "",
-            table(
-                [
-                    "first invocation (fresh process; moto, boto3 and the module already imported)",
-                    "median ms",
-                    "runs ms",
-                    "CPU ms",
-                    "Jira",
-                    "AWS",
-                ],
-                first,
-            ),
+            "first invocation in a fresh process (moto, boto3 and the handler module already imported; median run):",
+            table(["function", "ms", "CPU ms", "Jira delay ms", "moto ms", "AWS clients created (ms)"], first),
+            table(["function", "Jira requests", "AWS calls"], calls),
             "",
-            "largest imports of functions.sns_to_jira.handler (python -X importtime, cumulative):",
+            "largest imports of functions.sns_to_jira.handler as deployed, 3 levels down (python -X importtime):",
             table(["module", "cumulative ms", "self ms"], profile),
         ]
     )
@@ -136,13 +141,17 @@ def _cold_start(r: dict[str, Any]) -> str:
 
 def _memory(r: dict[str, Any]) -> str:
     storm = r["storm"]
+    steps = [[f"RSS: {step}", mb] for step, mb in storm["rss_steps_mb"].items()]
     rows = [
-        ["RSS after the warm-up, before the storm", storm["rss_before_storm_mb"]],
+        *steps,
         ["peak RSS through the storm (VmHWM)", storm["peak_rss_mb"]],
         ["ru_maxrss (on Linux it may keep the parent's peak)", storm["ru_maxrss_mb"]],
-        ["  of which moto's import (RSS growth of 'import moto', boto3 already imported)", storm["moto_import_mb"]],
-        ["peak RSS, moto's import excluded (its stored data still counted)", storm["peak_rss_without_moto_import_mb"]],
-        ["tracemalloc peak of one 50-record invocation", storm["tracemalloc_peak_per_batch_mb"]],
+        ["  of which moto and the stand-in Jira, set up", storm["moto_setup_mb"]],
+        ["peak RSS, moto's setup excluded (their stored data still counted)", storm["peak_rss_without_moto_setup_mb"]],
+        [
+            "tracemalloc peak of one more 50-record invocation (moto's allocations too)",
+            storm["tracemalloc_peak_per_batch_mb"],
+        ],
     ]
     return table(["figure", "MB"], rows)
 

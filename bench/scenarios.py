@@ -25,6 +25,7 @@ from bench.harness import (
     LambdaContext,
     Sample,
     alarm_message,
+    apply_environment,
     bench_environment,
     current_rss_mb,
     direct_session,
@@ -113,7 +114,7 @@ def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, 
     unexpected = [s for s in samples if s.result != {"created": 1} or s.jira != Counter({"POST /issue": 1})]
     aws = sum((s.aws for s in samples), Counter())
     handler_wall = spread([s.wall for s in samples])
-    without_moto = spread([s.wall - s.moto_wall for s in samples])
+    without_moto = spread([s.wall - s.calls.moto_wall for s in samples])
     floor = spread(floor_wall)
     return {
         "alerts": alerts,
@@ -123,15 +124,15 @@ def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, 
         "handler_wall": handler_wall,
         "floor_wall": floor,
         "handler_wall_without_moto": without_moto,
-        "moto_wall": spread([s.moto_wall for s in samples]),
+        "moto_wall": spread([s.calls.moto_wall for s in samples]),
         "ratio_median": round(handler_wall["median_ms"] / floor["median_ms"], 3),
         "ratio_p99": round(handler_wall["p99_ms"] / floor["p99_ms"], 3),
         "ratio_without_moto_median": round(without_moto["median_ms"] / floor["median_ms"], 3),
         "ratio_without_moto_p99": round(without_moto["p99_ms"] / floor["p99_ms"], 3),
         "handler_cpu_total": spread([s.cpu for s in samples]),
-        "handler_cpu_without_moto": spread([s.cpu - s.moto_cpu for s in samples]),
-        "handler_cpu_without_aws_sdk": spread([s.cpu - s.sdk_cpu for s in samples]),
-        "moto_cpu": spread([s.moto_cpu for s in samples]),
+        "handler_cpu_without_moto": spread([s.cpu - s.calls.moto_cpu for s in samples]),
+        "handler_cpu_without_aws_sdk": spread([s.cpu - s.calls.sdk_cpu for s in samples]),
+        "moto_cpu": spread([s.calls.moto_cpu for s in samples]),
         "floor_cpu": spread(floor_cpu),
         "aws_calls": dict(sorted(aws.items())),
         "aws_calls_per_alert": {op: round(n / alerts, 2) for op, n in sorted(aws.items())},
@@ -142,30 +143,35 @@ def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, 
 
 
 def storm(delay: float, alerts: int) -> dict[str, Any]:
-    """``alerts`` distinct new alarms through the buffered path in batches of 50, on one warm container."""
-    import boto3  # noqa: F401 - the functions import it too: only moto's own import is measured apart
+    """``alerts`` distinct new alarms through the buffered path in batches of 50, on one warm container.
 
-    before_moto = current_rss_mb()
-    import moto  # noqa: F401
+    Memory is read at each step so that moto's and the stand-in's share can be told apart from the function's.
+    """
+    apply_environment()
+    steps = {"interpreter and the bench harness": current_rss_mb()}
+    handler = load_handler("sqs")
+    steps["+ handler module imported"] = current_rss_mb()
+    import boto3  # noqa: F401 - the function imports it on its first call
 
-    after_moto = current_rss_mb()
-    moto_import_mb = round(after_moto - before_moto, 1) if after_moto and before_moto else None
+    steps["+ boto3 imported"] = current_rss_mb()
     with bench_environment(delay) as bench:
-        handler = load_handler("sqs")
+        steps["+ moto and the stand-in Jira set up"] = current_rss_mb()
         warm_up = invoke(bench, handler, sqs_event([alarm_message("bench-storm-warm-up")]))
-        rss_before = peak_rss_mb()
+        steps["+ warm-up invocation (AWS clients, caches)"] = current_rss_mb()
         issues_before = len(bench.jira.issue_labels())
         samples = [
             invoke(bench, handler, sqs_event([alarm_message(f"bench-storm-{n:05d}") for n in range(s, s + BULK_SIZE)]))
             for s in range(0, alerts, BULK_SIZE)
         ]
-        rss_after = peak_rss_mb()
+        steps["after the storm"] = current_rss_mb()
+        peak = peak_rss_mb()
         maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         created = bench.jira.issue_labels()[issues_before:]
         failures = sum(len(s.result.get("batchItemFailures", [])) for s in samples)
         jira = sum((s.jira for s in samples), Counter())
         aws = sum((s.aws for s in samples), Counter())
-        heap_peak = _traced_batch_peak(bench, handler, batches=2)
+        heap_peak = _traced_batch_peak(bench, handler)
+    moto_setup = (steps["+ moto and the stand-in Jira set up"] or 0) - (steps["+ boto3 imported"] or 0)
     return {
         "alerts": alerts,
         "batch_size": BULK_SIZE,
@@ -182,30 +188,26 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
         "wall_s": round(sum(s.wall for s in samples), 2),
         "invocation_wall": spread([s.wall for s in samples]),
         "cpu_per_alert_ms": ms(sum(s.cpu for s in samples) / alerts),
-        "cpu_per_alert_without_moto_ms": ms(sum(s.cpu - s.moto_cpu for s in samples) / alerts),
-        "rss_before_storm_mb": rss_before,
-        "peak_rss_mb": rss_after,
+        "cpu_per_alert_without_moto_ms": ms(sum(s.cpu - s.calls.moto_cpu for s in samples) / alerts),
+        "rss_steps_mb": steps,
+        "peak_rss_mb": peak,
         "ru_maxrss_mb": round(maxrss_kb / 1024, 1),
-        "moto_import_mb": moto_import_mb,
-        "peak_rss_without_moto_import_mb": round(rss_after - (moto_import_mb or 0), 1),
+        "moto_setup_mb": round(moto_setup, 1),
+        "peak_rss_without_moto_setup_mb": round(peak - moto_setup, 1),
         "tracemalloc_peak_per_batch_mb": round(heap_peak / 2**20, 2),
     }
 
 
-def _traced_batch_peak(bench: Bench, handler: Any, batches: int) -> int:
-    """Peak of Python allocations during one more batch of 50 new alarms (moto's included), largest of ``batches``."""
+def _traced_batch_peak(bench: Bench, handler: Any) -> int:
+    """Peak of Python allocations during one more invocation of 50 new alarms (moto's allocations included)."""
+    event = sqs_event([alarm_message(f"bench-traced-{n:03d}") for n in range(BULK_SIZE)])
     tracemalloc.start()
-    peaks = []
     try:
-        for number in range(batches):
-            event = sqs_event([alarm_message(f"bench-traced-{number}-{n:03d}") for n in range(BULK_SIZE)])
-            tracemalloc.reset_peak()
-            baseline = tracemalloc.get_traced_memory()[0]
-            invoke(bench, handler, event)
-            peaks.append(tracemalloc.get_traced_memory()[1] - baseline)
+        baseline = tracemalloc.get_traced_memory()[0]
+        invoke(bench, handler, event)
+        return tracemalloc.get_traced_memory()[1] - baseline
     finally:
         tracemalloc.stop()
-    return max(peaks)
 
 
 # ---- 3. cold start --------------------------------------------------------------------------------------
@@ -222,20 +224,23 @@ def first_call(delay: float, function: str) -> dict[str, Any]:
         "function": function,
         "first_call_ms": ms(sample.wall),
         "first_call_cpu_ms": ms(sample.cpu),
-        "jira_delay_in_first_call_ms": ms(sum(sample.jira.values()) * delay),
+        "jira_delay_ms": ms(sum(sample.jira.values()) * delay),
+        "moto_backend_ms": ms(sample.calls.moto_wall),
+        "aws_clients_created": sample.calls.clients_created,
+        "aws_client_creation_ms": ms(sample.calls.client_creation_wall),
         "result": sample.result,
         **costs(sample),
     }
 
 
-def _child_env(*, lambda_like: bool) -> dict[str, str]:
+def _child_env(*, tracing: bool) -> dict[str, str]:
+    """The environment of a Lambda container (``LAMBDA_TASK_ROOT`` included: it changes what the X-Ray SDK does
+    at import)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "LAMBDA_"))}
     env.update(ENVIRONMENT)
     env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{LAYER}"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if lambda_like:  # as deployed: Tracing Active, so Powertools' Tracer patches modules for X-Ray at import
+    if tracing:  # as deployed (Tracing: Active): the Tracer patches botocore and requests for X-Ray at import
         env.pop("POWERTOOLS_TRACE_DISABLED", None)
-        env["LAMBDA_TASK_ROOT"] = str(ROOT)
     return env
 
 
@@ -247,18 +252,18 @@ _TIME_IMPORT = (
 
 
 def import_times(repeats: int) -> dict[str, Any]:
-    """Import of each handler module in a fresh interpreter (median of ``repeats``), and of boto3, which the
-    handlers import lazily on their first call."""
-    modules: dict[str, tuple[str, bool]] = {name: (module, False) for name, module in HANDLERS.items()}
-    modules["sns (tracing as deployed)"] = (HANDLERS["sns"], True)
-    modules["boto3 (on first call)"] = ("boto3", False)
+    """Import of each handler module in a fresh interpreter as deployed (median of ``repeats``), of one with
+    tracing disabled, and of boto3, which the handlers import lazily on their first call."""
+    modules: dict[str, tuple[str, bool]] = {name: (module, True) for name, module in HANDLERS.items()}
+    modules["sns, tracing disabled"] = (HANDLERS["sns"], False)
+    modules["boto3 (imported on the first call)"] = ("boto3", False)
     results: dict[str, Any] = {}
-    for name, (module, lambda_like) in modules.items():
+    for name, (module, tracing) in modules.items():
         seconds, rss = [], []
         for _ in range(repeats):
             out = subprocess.run(  # noqa: S603 - this interpreter with a fixed snippet
                 [sys.executable, "-c", _TIME_IMPORT.format(module=module)],
-                env=_child_env(lambda_like=lambda_like),
+                env=_child_env(tracing=tracing),
                 cwd=ROOT,
                 capture_output=True,
                 text=True,
@@ -276,11 +281,12 @@ def import_times(repeats: int) -> dict[str, Any]:
     return results
 
 
-def import_profile(module: str, top: int = 12) -> list[dict[str, Any]]:
-    """``python -X importtime``: the imports with the largest cumulative time, outermost first."""
+def import_profile(module: str, top: int = 14, depth: int = 3) -> list[dict[str, Any]]:
+    """``python -X importtime`` as deployed: the imports up to ``depth`` levels down with the largest cumulative
+    time (a deeper import is inside its parent's time)."""
     stderr = subprocess.run(  # noqa: S603 - this interpreter with a fixed snippet
         [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        env=_child_env(lambda_like=False),
+        env=_child_env(tracing=True),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -300,7 +306,7 @@ def import_profile(module: str, top: int = 12) -> list[dict[str, Any]]:
                 "cumulative_ms": ms(int(cumulative) / 1e6),
             }
         )
-    return sorted(rows, key=lambda r: -r["cumulative_ms"])[:top]
+    return sorted((r for r in rows if r["depth"] <= depth), key=lambda r: -r["cumulative_ms"])[:top]
 
 
 # ---- where the handler's CPU goes ------------------------------------------------------------------------

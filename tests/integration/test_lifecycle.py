@@ -49,6 +49,7 @@ class Run:
         self.clock.now += after
         notifier = wiring.get_notifier("sns")
         notifier.clock, notifier.sleep = self.clock.time, self.clock.sleep
+        notifier.store.clock, notifier.store.sleep = self.clock.time, self.clock.sleep
         try:
             result = lambda_handler(event, self.context)
         finally:

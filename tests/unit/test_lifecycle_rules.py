@@ -51,6 +51,7 @@ RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolv
         (EMPTY, replace(ALERT, state=AlertState.RESOLVED), PROVIDER, (Action.SKIP, "nothing-open")),
         (EMPTY, replace(ALERT, state=AlertState.UNKNOWN), PROVIDER, (Action.SKIP, "nothing-open")),
         (replace(EMPTY, pending_create_at=NOW - 90), ALERT, PROVIDER, (Action.RECOVER, "unconfirmed-create")),
+        (replace(EMPTY, abandoned=True), ALERT, PROVIDER, (Action.RECOVER, "unconfirmed-create")),
         (OPEN, replace(ALERT, delivery_key="d-1"), PROVIDER, (Action.SKIP, "duplicate-delivery")),
         (OPEN, replace(ALERT, transition_at=500), PROVIDER, (Action.SKIP, "out-of-order")),
         (OPEN, replace(ALERT, transition_at=1_000), PROVIDER, (Action.SKIP, "duplicate-transition")),

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.config import ProviderConfig
 from jira_notifier.errors import JiraNotifierError, JiraUnavailableError, RoutingError
 from jira_notifier.events import normalize_sqs_record
-from jira_notifier.jira.client import JiraClient
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
 from jira_notifier.routing import choose_group
 from jira_notifier.service import Notifier, Outcome, ignored, remember_created
-from jira_notifier.state import Lease
+
+if TYPE_CHECKING:
+    from jira_notifier.jira.client import JiraClient
+    from jira_notifier.state import Lease
 
 BULK_LIMIT = 50
 
@@ -120,29 +122,31 @@ def _bulk_create(notifier: Notifier, claims: list[_Claim], result: BatchResult) 
     for claim in claims:
         try:
             issue_type_id = notifier.catalog.issue_type_id(claim.client, claim.provider)
-            bodies.append(create_body(claim.alert, claim.provider, issue_type_id))
-            claim.lease.save(replace(claim.lease.state, pending_create_at=now))
-            ready.append(claim)
         except JiraNotifierError as error:
             claim.lease.release()
             _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
+            continue
+        bodies.append(create_body(claim.alert, claim.provider, issue_type_id))
+        ready.append(claim)
     if not ready:
         return
     try:
         created = ready[0].client.bulk_create(bodies)
     except JiraNotifierError as error:
+        ambiguous = isinstance(error, JiraUnavailableError) and error.ambiguous
         for claim in ready:
-            if not (isinstance(error, JiraUnavailableError) and error.ambiguous):
-                claim.lease.save(replace(claim.lease.state, pending_create_at=None))
+            if ambiguous:  # some may exist: their retries search before creating
+                claim.lease.save(replace(claim.lease.state, pending_create_at=now))
             claim.lease.release()
             _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
         return
     for claim, outcome in zip(ready, created, strict=True):
         if outcome.issue is None:
-            claim.lease.save(replace(claim.lease.state, pending_create_at=None), release=True)
+            claim.lease.release()
             assert outcome.error is not None
             _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, outcome.error)
             continue
+        claim.lease.holds_unconfirmed_create = True
         claim.lease.save(remember_created(claim.lease.state, claim.alert, outcome.issue, now), release=True)
         notifier.recorder.count("IssuesCreated")
         result.outcomes.append(Outcome(claim.provider.provider_id, "created", "new-alert", outcome.issue.key))

@@ -40,7 +40,7 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
     if state.issue_status == "none":
         if alert.state is not AlertState.FIRING:
             return Decision(Action.SKIP, "nothing-open")
-        if state.pending_create_at is not None:
+        if state.pending_create_at is not None or state.abandoned:
             return Decision(Action.RECOVER, "unconfirmed-create")
         return Decision(Action.CREATE, "new-alert")
     if state.issue_status == "resolved":

@@ -33,6 +33,7 @@ DEFAULT_EMAIL = "svc-jira@example.com"
 DEFAULT_TOKEN = "local-jira-token"  # noqa: S105 - the stand-in's well-known demo token  # pragma: allowlist secret
 CLOUD_ID = "5a4e1b0c-7f3d-4c2a-9b8e-0c1a2b3c4d5e"
 PROJECT_ID = "10000"
+ACCOUNT_ID = "5b10ac8d82e05b22cc7d4ef5"  # the shape of an Atlassian account id  # pragma: allowlist secret
 STATUSES = {
     "To Do": {"id": "10000", "name": "To Do", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}},
     "In Progress": {
@@ -87,18 +88,27 @@ class Answer:
     note: str = ""  # what happened, for the request log (e.g. "created OPS-2")
 
 
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]  # the full path
+    template: str  # e.g. /issue/{key}/comment: requests are counted by it
+    endpoint: str  # the LocalJira method that answers
+    public: bool  # answered without a login
+
+
 Endpoint = Callable[["LocalJira", dict[str, str], dict[str, list[str]], Any], Answer]
-ROUTES: list[tuple[str, re.Pattern[str], str, str]] = []  # (method, full path pattern, template, method name)
+ROUTES: list[Route] = []
 
 
-def _route(method: str, template: str, *, under_api: bool = True) -> Callable[[Endpoint], Endpoint]:
-    """Register an endpoint under its path template below /rest/api/3, e.g. ``/issue/{key}/comment``;
-    a placeholder matches one path segment."""
-    full = (API if under_api else "") + template
+def _route(method: str, template: str, *, public: bool = False) -> Callable[[Endpoint], Endpoint]:
+    """Register an endpoint by its path template below /rest/api/3 (a placeholder matches one path segment);
+    a public one is a site path instead, answered without a login."""
+    full = ("" if public else API) + template
     pattern = re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(full)))
 
     def register(endpoint: Endpoint) -> Endpoint:
-        ROUTES.append((method, pattern, template, endpoint.__name__))
+        ROUTES.append(Route(method, pattern, template, endpoint.__name__, public))
         return endpoint
 
     return register
@@ -178,17 +188,17 @@ class LocalJira:
     def answer(self, method: str, target: str, authorization: str | None, raw_body: bytes) -> Answer:
         """The answer to one request; counts it and writes the log line."""
         parts = urlsplit(target)
-        template, endpoint, params = _match(method, parts.path)
+        route, params = _match(method, parts.path)
         with self._lock:
-            self._counts[(method, template)] += 1
+            self._counts[(method, route.template if route else "(unknown)")] += 1
         if self.delay:
             time.sleep(self.delay)
-        if endpoint is None:
+        if route is None:
             answer = Answer(404, _errors(f"the stand-in Jira does not implement {method} {parts.path}"))
-        elif endpoint != "tenant_info" and authorization != self._expected_auth:
+        elif not route.public and authorization != self._expected_auth:
             answer = _unauthenticated(authorization)
         else:
-            answer = self._call(endpoint, params, parse_qs(parts.query), raw_body)
+            answer = self._call(route.endpoint, params, parse_qs(parts.query), raw_body)
         if self._log is not None:
             note = f"  {answer.note}" if answer.note else ""
             self._log(f"{datetime.now().strftime('%H:%M:%S')}  {method} {parts.path}  {answer.status}{note}")
@@ -204,20 +214,20 @@ class LocalJira:
 
     # ---- the API (called with the lock held) ----------------------------------------------------------------
 
-    @_route("GET", "/_edge/tenant_info", under_api=False)
+    @_route("GET", "/_edge/tenant_info", public=True)
     def tenant_info(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
         return Answer(200, {"cloudId": CLOUD_ID})
 
     @_route("GET", "/myself")
     def myself(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
-        me = {"accountId": "5b10ac8d82e05b22cc7d4ef5", "accountType": "atlassian", "emailAddress": self.email}
-        return Answer(200, {**me, "displayName": "Alert Bot (stand-in)", "active": True, "timeZone": "UTC"})
+        me = {"accountId": ACCOUNT_ID, "accountType": "atlassian", "emailAddress": self.email}
+        return Answer(200, {**me, "displayName": "Alert Bot", "active": True, "timeZone": "UTC"})
 
     @_route("GET", "/project/{project}")
     def project_details(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
         if not self._is_project(params["project"]):
             return _no_project(params["project"])
-        return Answer(200, {"id": PROJECT_ID, "key": self.project, "name": f"{self.project} (stand-in)"})
+        return Answer(200, {"id": PROJECT_ID, "key": self.project, "name": "Stand-in project"})
 
     @_route("GET", "/project/{project}/statuses")
     def project_statuses(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
@@ -416,13 +426,13 @@ def _issue_types(names: Iterable[str]) -> list[dict[str, Any]]:
     return [*types, {"id": str(10001 + len(types)), "name": "Sub-task", "subtask": True}]
 
 
-def _match(method: str, path: str) -> tuple[str, str | None, dict[str, str]]:
-    """(path template, endpoint method name, path parameters); the template is "(unknown)" when nothing matches."""
-    for route_method, pattern, template, endpoint in ROUTES:
-        found = pattern.fullmatch(path) if route_method == method else None
+def _match(method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+    """The route of a request and its path parameters; None when the stand-in does not implement it."""
+    for route in ROUTES:
+        found = route.pattern.fullmatch(path) if route.method == method else None
         if found:
-            return template, endpoint, found.groupdict()
-    return "(unknown)", None, {}
+            return route, found.groupdict()
+    return None, {}
 
 
 def _available(issue: StandInIssue) -> list[dict[str, Any]]:

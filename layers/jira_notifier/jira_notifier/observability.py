@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from jira_notifier.jira.client import CallRecord
+if TYPE_CHECKING:
+    from jira_notifier.jira.client import CallRecord
 
 SERVICE = "jira-notifier"
 NAMESPACE = "JiraNotifier"
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-tracer = Tracer(service=SERVICE)
+# Patching for X-Ray loads botocore; it is done when the first clients are built, not at import (cold start).
+tracer = Tracer(service=SERVICE, auto_patch=False)
+
+
+def trace_sdk_calls() -> None:
+    """Record AWS SDK and Jira calls as X-Ray subsegments (a no-op when tracing is disabled)."""
+    tracer.patch(["botocore", "requests"])
 
 
 class MetricsRecorder:

@@ -9,18 +9,20 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier import render
 from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import JiraNotifierError, JiraRequestError, JiraUnavailableError, RoutingError
 from jira_notifier.jira.catalog import JiraCatalog
-from jira_notifier.jira.client import CreatedIssue, JiraClient
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import MIN_WRITE_INTERVAL, Action, decide, should_coalesce, within_reopen_window
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.routing import choose_group
 from jira_notifier.state import IssueState, Lease, StateStore, state_pk
+
+if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
+    from jira_notifier.jira.client import CreatedIssue, JiraClient
 
 LOCK_WAIT_SECONDS = 20.0
 DEFAULT_REMAINING_SECONDS = 60.0
@@ -226,16 +228,13 @@ class Notifier:
         issue_type_id = self.catalog.issue_type_id(client, provider)
         body = create_body(alert, provider, issue_type_id)
         now = self.clock()
-        lease.save(replace(lease.state, pending_create_at=now))  # the claim: a retry will search before creating
         try:
             created = client.create_issue(body)
         except JiraUnavailableError as error:
-            if not error.ambiguous:  # refused outright (429): nothing was created
-                lease.save(replace(lease.state, pending_create_at=None))
+            if error.ambiguous:  # it may exist: the retry searches before creating
+                lease.save(replace(lease.state, pending_create_at=now))
             raise
-        except JiraRequestError:
-            lease.save(replace(lease.state, pending_create_at=None))
-            raise
+        lease.holds_unconfirmed_create = True
         state = remember_created(lease.state, alert, created, now)
         lease.save(state, release=True)
         self.recorder.count("IssuesCreated")

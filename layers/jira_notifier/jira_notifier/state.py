@@ -47,6 +47,9 @@ class IssueState:
     pending_transition_at: int | None = None
     deliveries: tuple[str, ...] = ()
     workflow_phase: str = "created"  # created | resolved | reopened: keys the transition cache
+    # Not stored: the previous holder's lease had expired instead of being released, so it may have died
+    # between creating the issue and recording it.
+    abandoned: bool = False
 
     def seen(self, delivery_key: str) -> bool:
         return delivery_key in self.deliveries
@@ -104,8 +107,8 @@ class StateStore:
     ) -> None:
         self._client = client
         self._table = table
-        self._clock = clock
-        self._sleep = sleep
+        self.clock = clock
+        self.sleep = sleep
 
     def acquire(self, pk: str, provider: str, dedupe_key: str, *, lease_seconds: float, wait_seconds: float) -> Lease:
         """Take the alert's lease (creating its item on first sight) and return its current state.
@@ -115,9 +118,9 @@ class StateStore:
             StoreError: DynamoDB failed (retryable).
         """
         owner = uuid.uuid4().hex
-        give_up_at = self._clock() + wait_seconds
+        give_up_at = self.clock() + wait_seconds
         while True:
-            now = self._clock()
+            now = self.clock()
             try:
                 response = self._client.update_item(
                     TableName=self._table,
@@ -132,16 +135,18 @@ class StateStore:
                         ":provider": {"S": provider},
                         ":key": {"S": dedupe_key[:1024]},
                     },
-                    ReturnValues="ALL_NEW",
+                    ReturnValues="ALL_OLD",  # the state as it was, and whether a lease was left behind
                 )
             except self._client.exceptions.ConditionalCheckFailedException:
-                if self._clock() >= give_up_at:
+                if self.clock() >= give_up_at:
                     raise BusyError("another invocation is updating this alert's issue; will retry") from None
-                self._sleep(LOCK_POLL_SECONDS)
+                self.sleep(LOCK_POLL_SECONDS)
                 continue
             except Exception as exc:  # botocore errors: throttling, network
                 raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
-            return Lease(self, owner, _from_item(pk, response["Attributes"]))
+            old = response.get("Attributes") or {}
+            state = replace(_from_item(pk, old), provider=provider, dedupe_key=dedupe_key[:1024])
+            return Lease(self, owner, replace(state, abandoned="lockOwner" in old))
 
     def save(self, lease: Lease, state: IssueState, *, release: bool) -> None:
         """Write the state, conditional on still holding the lease; optionally release it.
@@ -151,7 +156,7 @@ class StateStore:
             StoreError: DynamoDB failed (retryable).
         """
         item = _to_item(state)
-        item["ttl"] = {"N": _num(self._clock() + ITEM_TTL_SECONDS)}
+        item["ttl"] = {"N": _num(self.clock() + ITEM_TTL_SECONDS)}
         values: dict[str, Any] = {":owner": {"S": lease.owner}}
         sets, removes = [], []
         names: dict[str, str] = {}
@@ -198,7 +203,7 @@ class StateStore:
             StoreError: DynamoDB failed.
         """
         item = {k: v for k, v in _to_item(state).items() if v is not None}
-        item["ttl"] = {"N": _num(self._clock() + ITEM_TTL_SECONDS)}
+        item["ttl"] = {"N": _num(self.clock() + ITEM_TTL_SECONDS)}
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -217,13 +222,18 @@ class Lease:
     store: StateStore
     owner: str
     state: IssueState
+    # Set once Jira created an issue this state does not record yet: the lease is then never released
+    # unconfirmed, so whoever takes it next sees it abandoned and looks for the issue before creating one.
+    holds_unconfirmed_create: bool = False
 
     def save(self, state: IssueState, *, release: bool = False) -> None:
         self.store.save(self, state, release=release)
         self.state = state
+        self.holds_unconfirmed_create = False
 
     def release(self) -> None:
-        self.store.release(self)
+        if not self.holds_unconfirmed_create:
+            self.store.release(self)
 
 
 def _num(value: float) -> str:

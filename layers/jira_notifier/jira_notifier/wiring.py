@@ -10,12 +10,12 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from jira_notifier.config import JiraSecret
-from jira_notifier.jira.client import JiraClient
 from jira_notifier.settings import Settings
 
 if TYPE_CHECKING:
     import requests
 
+    from jira_notifier.jira.client import JiraClient
     from jira_notifier.service import Notifier
 
 
@@ -42,13 +42,14 @@ def get_notifier(function: str) -> Notifier:
     from aws_lambda_powertools.utilities.parameters import DynamoDBProvider, SecretsProvider
 
     from jira_notifier.deadletters import DeadLetterQueue, RaiseInsteadOfParking
-    from jira_notifier.observability import MetricsRecorder
+    from jira_notifier.observability import MetricsRecorder, trace_sdk_calls
     from jira_notifier.providers import ProviderRepo
     from jira_notifier.secrets import SecretStore
     from jira_notifier.service import Notifier
     from jira_notifier.state import StateStore
 
     settings = get_settings()
+    trace_sdk_calls()
     session = boto3.session.Session()
     dynamodb = session.client("dynamodb")
     parker = (
@@ -82,6 +83,7 @@ def jira_client_factory(
     gets a fresh client, keeping the pooled connections)."""
     import requests
 
+    from jira_notifier.jira.client import JiraClient
     from jira_notifier.observability import record_jira_call
 
     session = (session_factory or requests.Session)()

@@ -7,11 +7,13 @@ transition that stops working (the workflow changed, or a person moved the issue
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.config import ProviderConfig
 from jira_notifier.errors import ConfigError, JiraRequestError
-from jira_notifier.jira.client import JiraClient
+
+if TYPE_CHECKING:
+    from jira_notifier.jira.client import JiraClient
 
 # Which status categories a transition may lead to when no transition of the configured name exists.
 TARGET_CATEGORIES = {"resolve": ("done",), "reopen": ("new", "indeterminate")}
