@@ -85,6 +85,7 @@ RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolv
         "ok-without-issue",
         "insufficient-data-without-issue",
         "unconfirmed-create-recovers",
+        "lease-left-by-a-dead-invocation-recovers",
         "duplicate-delivery",
         "older-transition",
         "same-transition-other-channel",
