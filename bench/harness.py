@@ -1,5 +1,6 @@
-"""What every benchmark scenario stands on: an embedded AWS (moto) shaped like the template, the stand-in Jira,
-Lambda contexts, CloudWatch alarm events, and counters of AWS calls and of the CPU they cost."""
+"""What every benchmark scenario stands on: an embedded AWS (moto) shaped like the template, the package's stand-in
+Jira (``jira_notifier.local_jira``), Lambda contexts, CloudWatch alarm events, and counters of AWS calls and of the
+CPU they cost."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from bench.jira_stand_in import JiraStandIn
+if TYPE_CHECKING:
+    from jira_notifier.local_jira import LocalJira
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "jira_notifier"  # where Lambda finds the layer's package
@@ -39,6 +42,7 @@ _REAL_SEND = HTTPAdapter.send
 SECRET_NAME = "jira-notifier/ops"  # noqa: S105 - the name of the secret, not a value
 EMAIL = "svc-jira@example.com"
 TOKEN = "bench-token-0123456789abcdef"  # noqa: S105 - a stand-in credential for the loopback stand-in
+CREATE = "POST /rest/api/3/issue"
 PROVIDERS_TABLE = "jira-notifier-providers"
 STATE_TABLE = "jira-notifier-state"
 FUNCTION_TIMEOUT_SECONDS = 60.0  # template.yaml, Globals.Function.Timeout
@@ -101,14 +105,22 @@ def apply_environment() -> None:
 
 
 class DirectAdapter(HTTPAdapter):
+    """Sends with the real ``send``; keeps the last body sent by ``METHOD /path`` in ``sent`` when given one."""
+
+    def __init__(self, sent: dict[str, bytes] | None = None) -> None:
+        super().__init__()
+        self._sent = sent
+
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        if self._sent is not None and isinstance(request.body, bytes):
+            self._sent[f"{request.method} {urlsplit(request.url).path}"] = request.body
         return _REAL_SEND(self, request, **kwargs)
 
 
-def direct_session() -> requests.Session:
+def direct_session(sent: dict[str, bytes] | None = None) -> requests.Session:
     """A plain ``requests.Session`` whose http:// traffic bypasses moto's interception."""
     session = requests.Session()
-    session.mount("http://", DirectAdapter())
+    session.mount("http://", DirectAdapter(sent))
     return session
 
 
@@ -191,39 +203,49 @@ def counting_aws_calls() -> Iterator[AwsCalls]:
 
 @dataclass
 class Bench:
-    jira: JiraStandIn
+    jira: LocalJira
     aws: AwsCalls
+    sent: dict[str, bytes]  # the last body the functions sent to Jira, by "METHOD /path"
+
+    def jira_counts(self) -> Counter[str]:
+        """Jira requests received so far by "METHOD template", e.g. "POST /issue"."""
+        return Counter({f"{method} {template}": n for (method, template), n in self.jira.counts().items()})
+
+    def last_create_body(self) -> bytes:
+        return self.sent[CREATE]
 
 
 @contextlib.contextmanager
-def bench_environment(delay: float, *, max_lifetime: float = 600.0) -> Iterator[Bench]:
+def bench_environment(delay: float) -> Iterator[Bench]:
     """moto with the template's tables and dead-letter queue, the secret and the provider, the stand-in Jira on
-    loopback, and the handlers' output (logs, EMF metrics) sent to /dev/null."""
+    loopback (no example issue), and the handlers' output (logs, EMF metrics) sent to /dev/null."""
     import boto3
     from moto import mock_aws
 
     from jira_notifier import wiring
     from jira_notifier.config import ProviderConfig, secret_string
     from jira_notifier.local import create_tables
+    from jira_notifier.local_jira import LocalJira
     from jira_notifier.providers import provider_item
 
     apply_environment()
-    jira = JiraStandIn(email=EMAIL, api_token=TOKEN, delay=delay, max_lifetime=max_lifetime)
+    jira = LocalJira(example_issue=False, delay=delay, email=EMAIL, api_token=TOKEN)
+    sent: dict[str, bytes] = {}
     with jira, mock_aws(), counting_aws_calls() as aws, silenced_output():
         session = boto3.session.Session()
         create_tables(session.client("dynamodb"), PROVIDERS_TABLE, STATE_TABLE)
         queue = session.client("sqs").create_queue(QueueName="jira-notifier-dead-letters")["QueueUrl"]
         os.environ["DEAD_LETTER_QUEUE_URL"] = queue
         session.client("secretsmanager").create_secret(
-            Name=SECRET_NAME, SecretString=secret_string(email=EMAIL, api_token=TOKEN, server_url=jira.base_url)
+            Name=SECRET_NAME, SecretString=secret_string(email=EMAIL, api_token=TOKEN, server_url=jira.url)
         )
         item = provider_item(ProviderConfig(**PROVIDER).validate())
         session.client("dynamodb").put_item(TableName=PROVIDERS_TABLE, Item={k: {"S": v} for k, v in item.items()})
         wiring.reset()
-        wiring.use_jira_session(direct_session)
+        wiring.use_jira_session(lambda: direct_session(sent))
         aws.counts.clear()
         try:
-            yield Bench(jira, aws)
+            yield Bench(jira, aws, sent)
         finally:
             wiring.use_jira_session(None)
             wiring.reset()
@@ -272,12 +294,12 @@ class Sample:
 
 
 def invoke(bench: Bench, handler: Callable[[Any, Any], Any], event: Any) -> Sample:
-    jira_before, aws_before = bench.jira.counts(), bench.aws.copy()
+    jira_before, aws_before = bench.jira_counts(), bench.aws.copy()
     context = LambdaContext()
     cpu_started, started = time.thread_time(), time.perf_counter()
     result = handler(event, context)
     wall, cpu = time.perf_counter() - started, time.thread_time() - cpu_started
-    return Sample(result, wall, cpu, bench.aws.since(aws_before), bench.jira.counts() - jira_before)
+    return Sample(result, wall, cpu, bench.aws.since(aws_before), bench.jira_counts() - jira_before)
 
 
 def load_handler(name: str) -> Callable[[Any, Any], Any]:

@@ -120,6 +120,7 @@ def _cold_start(r: dict[str, Any]) -> str:
         for name, f in r["first_call"].items()
     ]
     calls = [[name, ops(f["jira"]), ops(f["aws"])] for name, f in r["first_call"].items()]
+    steps = [[name, f["median_ms"], f["min_ms"]] for name, f in r["first_call_steps"].items()]
     profile = [
         ["  " * row["depth"] + row["module"], row["cumulative_ms"], row["self_ms"]] for row in r["import_profile"]
     ]
@@ -129,9 +130,14 @@ def _cold_start(r: dict[str, Any]) -> str:
             "tracing on as deployed unless said), median of the runs:",
             table(["module", "median ms", "min ms", "peak RSS MB"], imports),
             "",
-            "first invocation in a fresh process (moto, boto3 and the handler module already imported; median run):",
+            "first invocation in a fresh process (moto, boto3, requests and the handler module already imported;",
+            "tracing off; median run):",
             table(["function", "ms", "CPU ms", "Jira delay ms", "moto ms", "AWS clients created (ms)"], first),
             table(["function", "Jira requests", "AWS calls"], calls),
+            "",
+            "what the first call adds as deployed (tracing on), in order, after importing the SNS handler module in a",
+            "fresh interpreter:",
+            table(["step", "median ms", "min ms"], steps),
             "",
             "largest imports of functions.sns_to_jira.handler as deployed, 3 levels down (python -X importtime):",
             table(["module", "cumulative ms", "self ms"], profile),

@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     with _phase(phases, "handler imports (fresh interpreters)"):
         results["imports"] = scenarios.import_times(args.repeats)
         results["import_profile"] = scenarios.import_profile(HANDLERS["sns"])
+        results["first_call_steps"] = scenarios.first_call_steps(args.repeats)
     with (
         _phase(phases, "calls per alert, handler time and CPU (warm container, SNS handler)"),
         bench_environment(delay) as bench,

@@ -102,9 +102,9 @@ def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, 
     floor_cpu: list[float] = []
     samples: list[Sample] = []
     for number in range(alerts):
-        body = bench.jira.last_body("POST /issue")  # the handler's last create: the same size
+        body = bench.last_create_body()  # the handler's last create: the same size
         cpu_started, started = time.thread_time(), time.perf_counter()
-        response = session.post(f"{bench.jira.base_url}/rest/api/3/issue", data=body, auth=(EMAIL, TOKEN), timeout=10)
+        response = session.post(f"{bench.jira.url}/rest/api/3/issue", data=body, auth=(EMAIL, TOKEN), timeout=10)
         floor_wall.append(time.perf_counter() - started)
         floor_cpu.append(time.thread_time() - cpu_started)
         if response.status_code != 201:
@@ -118,8 +118,8 @@ def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, 
     floor = spread(floor_wall)
     return {
         "alerts": alerts,
-        "jira_delay_ms": ms(bench.jira.state.delay),
-        "body_bytes": len(bench.jira.last_body("POST /issue")),
+        "jira_delay_ms": ms(bench.jira.delay),
+        "body_bytes": len(bench.last_create_body()),
         "unexpected_outcomes": len(unexpected),
         "handler_wall": handler_wall,
         "floor_wall": floor,
@@ -158,7 +158,7 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
         steps["+ moto and the stand-in Jira set up"] = current_rss_mb()
         warm_up = invoke(bench, handler, sqs_event([alarm_message("bench-storm-warm-up")]))
         steps["+ warm-up invocation (AWS clients, caches)"] = current_rss_mb()
-        issues_before = len(bench.jira.issue_labels())
+        issues_before = len(bench.jira.issues())
         samples = [
             invoke(bench, handler, sqs_event([alarm_message(f"bench-storm-{n:05d}") for n in range(s, s + BULK_SIZE)]))
             for s in range(0, alerts, BULK_SIZE)
@@ -166,7 +166,7 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
         steps["after the storm"] = current_rss_mb()
         peak = peak_rss_mb()
         maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        created = bench.jira.issue_labels()[issues_before:]
+        created = [issue.labels for issue in bench.jira.issues()[issues_before:]]
         failures = sum(len(s.result.get("batchItemFailures", [])) for s in samples)
         jira = sum((s.jira for s in samples), Counter())
         aws = sum((s.aws for s in samples), Counter())
@@ -279,6 +279,44 @@ def import_times(repeats: int) -> dict[str, Any]:
             "rss_after_import_mb": round(statistics.median(rss) / 1024, 1),
         }
     return results
+
+
+# In order, after the handler module: what a first call as deployed does before its first AWS request.
+_FIRST_CALL_STEPS = (
+    ("import boto3", "lambda: __import__('boto3')"),
+    ("import requests", "lambda: __import__('requests')"),
+    ("X-Ray patching of botocore and requests (trace_sdk_calls)", "trace_sdk_calls"),
+)
+_TIME_FIRST_CALL_STEPS = (
+    "import time, {module}; from jira_notifier.observability import trace_sdk_calls\n"
+    "for step in ({steps},):\n"
+    "    t = time.perf_counter(); step(); print(time.perf_counter() - t)"
+)
+
+
+def first_call_steps(repeats: int) -> dict[str, Any]:
+    """What the first call pays as deployed (tracing on) that ``first_call`` leaves out, because that runs with
+    tracing off in a process that has boto3 and requests already: each step timed in order in a fresh interpreter
+    that has imported the SNS handler module (median of ``repeats``)."""
+    snippet = _TIME_FIRST_CALL_STEPS.format(
+        module=HANDLERS["sns"], steps=", ".join(step for _, step in _FIRST_CALL_STEPS)
+    )
+    runs = []
+    for _ in range(repeats):
+        out = subprocess.run(  # noqa: S603 - this interpreter with a fixed snippet
+            [sys.executable, "-c", snippet],
+            env=_child_env(tracing=True),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT,
+            check=True,
+        ).stdout.split()
+        runs.append([float(seconds) for seconds in out])
+    return {
+        name: {"median_ms": ms(statistics.median(run[i] for run in runs)), "min_ms": ms(min(run[i] for run in runs))}
+        for i, (name, _) in enumerate(_FIRST_CALL_STEPS)
+    }
 
 
 def import_profile(module: str, top: int = 14, depth: int = 3) -> list[dict[str, Any]]:
