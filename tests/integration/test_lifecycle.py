@@ -155,9 +155,22 @@ def test_out_of_order_transition_is_dropped(run: Run, jira: Any) -> None:
     assert jira.by_key("OPS-1").status == "Done"
 
 
-def test_timeout_after_create_then_retry_finds_the_issue(run: Run, jira: Any) -> None:
+def test_timeout_after_create_is_resolved_by_a_search_for_its_label(run: Run, jira: Any) -> None:
     # Given Jira creates the issue but the answer is lost
     jira.fail("POST", r"/rest/api/3/issue$", None, after=True)
+    result, cost = run(alarm_event("ALARM", 0, message_id="m-1"))
+    # Then the invocation finds it by its dedupe label instead of failing or creating it twice
+    assert result == {"recovered": 1}
+    assert cost == [*CREATE_COLD, ("POST", "/rest/api/3/search/jql")]
+    assert len(jira.issues) == 1
+    # And the lifecycle goes on with that issue
+    assert run(alarm_event("OK", 1))[0] == {"resolved": 1}
+
+
+def test_timeout_after_create_then_retry_finds_the_issue(run: Run, jira: Any) -> None:
+    # Given Jira creates the issue, the answer is lost, and the search cannot see it yet (eventual consistency)
+    jira.fail("POST", r"/rest/api/3/issue$", None, after=True)
+    jira.fail("POST", r"/search/jql$", 200, body={"issues": [], "isLast": True})
     event = alarm_event("ALARM", 0, message_id="m-1")
     with pytest.raises(JiraUnavailableError):
         run(event)
@@ -168,8 +181,6 @@ def test_timeout_after_create_then_retry_finds_the_issue(run: Run, jira: Any) ->
     assert result == {"recovered": 1}
     assert cost == [("POST", "/rest/api/3/search/jql")]
     assert len(jira.issues) == 1
-    # And the lifecycle goes on with that issue
-    assert run(alarm_event("OK", 1))[0] == {"resolved": 1}
 
 
 def test_crash_between_create_and_state_write_then_retry(run: Run, jira: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -200,7 +211,7 @@ def test_refused_create_is_retried_from_scratch(run: Run, jira: Any) -> None:
         run(event)
     result, cost = run(event, after=90)
     assert result == {"created": 1}
-    assert cost == [("POST", "/rest/api/3/search/jql"), *CREATE]
+    assert cost == [("POST", "/rest/api/3/search/jql"), *CREATE]  # searched first: the 503 was ambiguous
     assert len(jira.issues) == 1
 
 

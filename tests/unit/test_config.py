@@ -95,7 +95,7 @@ def test_secret_round_trip_and_gateway() -> None:
             json.dumps(
                 {"email": "a@b.c", "apiToken": TOKEN, "serverUrl": "https://a.atlassian.net", "type": "github-token"}
             ),
-            "expected 'jira-token'",
+            "not of type 'jira-token'",
         ),
         (
             json.dumps(

@@ -39,7 +39,7 @@ OPEN = replace(
     alert_state="firing",
     transition_at=1_000,
     created_at=NOW - 60,
-    deliveries=("d-1",),
+    deliveries=EMPTY.with_delivery("d-1").deliveries,
 )
 RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolved_at=NOW - 60)
 

@@ -8,6 +8,7 @@ permanent failures are parked with the record itself.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -136,7 +137,9 @@ def _bulk_create(notifier: Notifier, claims: list[_Claim], result: BatchResult) 
         ambiguous = isinstance(error, JiraUnavailableError) and error.ambiguous
         for claim in ready:
             if ambiguous:  # some may exist: their retries search before creating
-                claim.lease.save(replace(claim.lease.state, pending_create_at=now))
+                claim.lease.holds_unconfirmed_create = True
+                with contextlib.suppress(JiraNotifierError):  # if this fails too, the lease left behind says it
+                    claim.lease.save(replace(claim.lease.state, pending_create_at=now))
             claim.lease.release()
             _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
         return
@@ -147,7 +150,11 @@ def _bulk_create(notifier: Notifier, claims: list[_Claim], result: BatchResult) 
             _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, outcome.error)
             continue
         claim.lease.holds_unconfirmed_create = True
-        claim.lease.save(remember_created(claim.lease.state, claim.alert, outcome.issue, now), release=True)
+        try:
+            claim.lease.save(remember_created(claim.lease.state, claim.alert, outcome.issue, now), release=True)
+        except JiraNotifierError as error:  # the lease stays: the redelivery finds the issue by its label
+            _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
+            continue
         notifier.recorder.count("IssuesCreated")
         result.outcomes.append(Outcome(claim.provider.provider_id, "created", "new-alert", outcome.issue.key))
 

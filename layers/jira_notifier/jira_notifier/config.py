@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -37,15 +38,16 @@ def check_jira_url(url: str, allowed_hosts: Iterable[str]) -> str:
         SecretError: the URL is malformed or its host is not allowed.
     """
     allowed = [h.strip().lower() for h in allowed_hosts if h.strip()]
+    shown = _without_credentials(url)  # a URL pasted with user:token@ must not carry the token into an error
     try:
         parts = urlsplit(url.strip())
         host = (parts.hostname or "").lower()
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise SecretError(f"Server URL {url!r} is not a valid URL") from None
+        raise SecretError(f"Server URL {shown!r} is not a valid URL") from None
     if not host or parts.username or parts.password or parts.query or parts.fragment:
         raise SecretError(
-            f"Server URL {url!r} must look like https://yourdomain.atlassian.net (no credentials, query or fragment)"
+            f"Server URL {shown!r} must look like https://yourdomain.atlassian.net (no credentials, query or fragment)"
         )
     if host in LOOPBACK_HOSTS:
         if host not in allowed:
@@ -53,12 +55,12 @@ def check_jira_url(url: str, allowed_hosts: Iterable[str]) -> str:
                 f"Server URL host {host!r} is a loopback address; name it in JIRA_ALLOWED_HOSTS to allow it"
             )
         if parts.scheme not in ("http", "https"):
-            raise SecretError(f"Server URL {url!r} must use https:// (or http:// for a loopback host)")
+            raise SecretError(f"Server URL {shown!r} must use https:// (or http:// for a loopback host)")
         return url.strip().rstrip("/")
     if _is_ip_literal(host):
         raise SecretError(f"Server URL host {host!r} is an IP address; Jira Cloud is reached by its site name")
     if parts.scheme != "https":
-        raise SecretError(f"Server URL {url!r} must use https://")
+        raise SecretError(f"Server URL {shown!r} must use https://")
     if not any(fnmatchcase(host, pattern) for pattern in allowed if pattern not in LOOPBACK_HOSTS):
         raise SecretError(
             f"Server URL host {host!r} is not allowed by JIRA_ALLOWED_HOSTS ({', '.join(allowed) or 'empty'})"
@@ -67,11 +69,20 @@ def check_jira_url(url: str, allowed_hosts: Iterable[str]) -> str:
 
 
 def _is_ip_literal(host: str) -> bool:
+    """Any spelling of an IP address, including the ones resolvers accept (``2852039166``, ``0xa9fea9fe``,
+    ``127.1``), since each of them reaches the address without a name."""
     try:
         ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        return False
+        try:
+            socket.inet_aton(host)
+        except OSError:
+            return False
     return True
+
+
+def _without_credentials(url: str) -> str:
+    return re.sub(r"//[^/?#]*@", "//***@", url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +124,7 @@ def parse_secret(name: str, secret_string: str, allowed_hosts: Iterable[str]) ->
     if missing:
         raise SecretError(f"secret {name!r} is missing {', '.join(missing)}")
     if data.get("type", "jira-token") != "jira-token":
-        raise SecretError(f"secret {name!r} has type {data.get('type')!r}; expected 'jira-token'")
+        raise SecretError(f"secret {name!r} is not of type 'jira-token'; store it with 'jira-notifier secret put'")
     allowed = list(allowed_hosts)
     server_url = check_jira_url(str(data["serverUrl"]), allowed)
     cloud_id = _text(data.get("cloudId")) or None
@@ -150,7 +161,7 @@ def _date(name: str, value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise SecretError(f"secret {name!r} has expiresAt {value!r}; expected YYYY-MM-DD") from None
+        raise SecretError(f"secret {name!r} has an expiresAt that is not a date; expected YYYY-MM-DD") from None
 
 
 def _text(value: Any) -> str:

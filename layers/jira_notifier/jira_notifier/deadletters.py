@@ -20,7 +20,8 @@ def parked_message(
     *, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None, function: str | None
 ) -> dict[str, Any]:
     """The dead-letter record: what failed, why, and the event to replay once the cause is fixed."""
-    event_text = json.dumps(event, default=str, ensure_ascii=False)
+    # ASCII escapes: SQS refuses some code points (U+FFFE, lone surrogates) that events may carry.
+    event_text = json.dumps(event, default=str, ensure_ascii=True)
     message: dict[str, Any] = {
         "format": PARKED_FORMAT,
         "reason": error.reason,
@@ -55,7 +56,7 @@ class DeadLetterQueue:
         try:
             self._client.send_message(
                 QueueUrl=self._queue_url,
-                MessageBody=json.dumps(body, default=str, ensure_ascii=False),
+                MessageBody=json.dumps(body, default=str, ensure_ascii=True),
                 MessageAttributes={"reason": {"DataType": "String", "StringValue": error.reason}},
             )
         except Exception as exc:

@@ -228,13 +228,23 @@ class Notifier:
         issue_type_id = self.catalog.issue_type_id(client, provider)
         body = create_body(alert, provider, issue_type_id)
         now = self.clock()
+        # From here until the state records the issue, the lease is never released on failure: whoever takes it
+        # next finds it abandoned and looks for the issue before creating one.
+        lease.holds_unconfirmed_create = True
         try:
             created = client.create_issue(body)
         except JiraUnavailableError as error:
-            if error.ambiguous:  # it may exist: the retry searches before creating
-                lease.save(replace(lease.state, pending_create_at=now))
+            if not error.ambiguous:  # refused outright (429): nothing was created
+                lease.holds_unconfirmed_create = False
+                raise
+            lease.save(replace(lease.state, pending_create_at=now))  # it may exist: a retry searches first
+            found = self._find_created(lease, alert, provider, client, quiet=True)
+            if found is None:
+                raise
+            return self._adopt(lease, alert, provider, found)
+        except JiraRequestError:
+            lease.holds_unconfirmed_create = False
             raise
-        lease.holds_unconfirmed_create = True
         state = remember_created(lease.state, alert, created, now)
         lease.save(state, release=True)
         self.recorder.count("IssuesCreated")
@@ -242,14 +252,31 @@ class Notifier:
 
     def _recover(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient) -> Outcome:
         """A create was started but never confirmed: adopt the issue if Jira has it, else create it."""
-        found = client.search_jql(
-            f'project = "{provider.project}" AND labels = "{alert.dedupe_label}" ORDER BY created DESC',
-            ["status", "created"],
-            reconcile_ids=[int(lease.state.issue_id)] if (lease.state.issue_id or "").isdigit() else [],
-        )
-        if not found:
+        if lease.state.pending_create_at is None:  # keep the mark while searching, whatever happens
+            lease.holds_unconfirmed_create = True
+            lease.save(replace(lease.state, pending_create_at=self.clock()))
+        found = self._find_created(lease, alert, provider, client, quiet=False)
+        if found is None:
             return self._create(lease, alert, provider, client, "unconfirmed-create-not-found")
-        issue = found[0]
+        return self._adopt(lease, alert, provider, found)
+
+    def _find_created(
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, *, quiet: bool
+    ) -> dict[str, Any] | None:
+        """The newest issue carrying the alert's dedupe label; with ``quiet``, None when the search fails too."""
+        try:
+            found = client.search_jql(
+                f'project = "{provider.project}" AND labels = "{alert.dedupe_label}" ORDER BY created DESC',
+                ["status", "created"],
+                reconcile_ids=[int(lease.state.issue_id)] if (lease.state.issue_id or "").isdigit() else [],
+            )
+        except JiraNotifierError:
+            if quiet:
+                return None
+            raise
+        return found[0] if found else None
+
+    def _adopt(self, lease: Lease, alert: Alert, provider: ProviderConfig, issue: dict[str, Any]) -> Outcome:
         done = _status_category(issue) == "done"
         state = _remember(
             replace(

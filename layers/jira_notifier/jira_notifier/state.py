@@ -7,6 +7,7 @@ update, so concurrent invocations for one alert are serialized and exactly one o
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 RECENT_DELIVERIES = 25  # delivery keys remembered per alert: duplicates arrive within minutes
 ITEM_TTL_SECONDS = 400 * 86400  # an alert silent for this long starts over (DynamoDB TTL on "ttl")
 LOCK_POLL_SECONDS = 0.25
+SAVE_TRIES = 3  # a state write often records what Jira already did: worth a few tries beyond botocore's own
+SAVE_BACKOFF_SECONDS = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,18 +48,24 @@ class IssueState:
     coalesced_since: float | None = None
     pending_state: str | None = None  # the newest state held back by coalescing, applied by the next write
     pending_transition_at: int | None = None
-    deliveries: tuple[str, ...] = ()
+    deliveries: tuple[str, ...] = ()  # digests of the last delivery keys applied
     workflow_phase: str = "created"  # created | resolved | reopened: keys the transition cache
     # Not stored: the previous holder's lease had expired instead of being released, so it may have died
     # between creating the issue and recording it.
     abandoned: bool = False
 
     def seen(self, delivery_key: str) -> bool:
-        return delivery_key in self.deliveries
+        return delivery_digest(delivery_key) in self.deliveries
 
     def with_delivery(self, delivery_key: str) -> IssueState:
-        kept = tuple(d for d in self.deliveries if d != delivery_key)[-(RECENT_DELIVERIES - 1) :]
-        return replace(self, deliveries=(*kept, delivery_key))
+        digest = delivery_digest(delivery_key)
+        kept = tuple(d for d in self.deliveries if d != digest)[-(RECENT_DELIVERIES - 1) :]
+        return replace(self, deliveries=(*kept, digest))
+
+
+def delivery_digest(delivery_key: str) -> str:
+    """Delivery keys are kept hashed: any length of message id fits the item, and 25 of them stay small."""
+    return hashlib.sha256(delivery_key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def state_pk(provider_id: str, dedupe_hash: str) -> str:
@@ -170,19 +179,23 @@ class StateStore:
         if release:
             removes += ["lockOwner", "lockUntil"]
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": state.pk}},
-                UpdateExpression=expression,
-                ConditionExpression="lockOwner = :owner",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-        except self._client.exceptions.ConditionalCheckFailedException:
-            raise BusyError("lost this alert's lease while updating it; will retry") from None
-        except Exception as exc:
-            raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
+        for attempt in range(1, SAVE_TRIES + 1):
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key={"pk": {"S": state.pk}},
+                    UpdateExpression=expression,
+                    ConditionExpression="lockOwner = :owner",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                )
+                return
+            except self._client.exceptions.ConditionalCheckFailedException:
+                raise BusyError("lost this alert's lease while updating it; will retry") from None
+            except Exception as exc:
+                if attempt == SAVE_TRIES:
+                    raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
+                self.sleep(SAVE_BACKOFF_SECONDS * 4 ** (attempt - 1))
 
     def release(self, lease: Lease) -> None:
         """Give the lease back without changing the state (best effort: it expires anyway)."""

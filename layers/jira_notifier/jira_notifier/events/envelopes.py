@@ -25,7 +25,7 @@ from jira_notifier.events.common import (
     text,
 )
 from jira_notifier.events.generic import read_or_generic, unknown_message
-from jira_notifier.models import Alert
+from jira_notifier.models import Alert, Link
 
 GROUP_ATTRIBUTE = "notificationGroup"
 
@@ -42,7 +42,7 @@ def normalize(event: object) -> list[Alert]:
         EventParseError: only if the event cannot be read even as a generic alert.
     """
     try:
-        return _normalize(event)
+        return [valid_unicode(alert) for alert in _normalize(event)]
     except Exception as exc:
         raise EventParseError(f"event could not be read, not even as a generic alert ({type(exc).__name__})") from exc
 
@@ -57,11 +57,36 @@ def normalize_sqs_record(record: Mapping[str, Any]) -> Alert:
         EventParseError: only if the record cannot be read even as a generic alert.
     """
     try:
-        return _sqs_record(record)
+        return valid_unicode(_sqs_record(record))
     except Exception as exc:
         raise EventParseError(
             f"SQS record could not be read, not even as a generic alert ({type(exc).__name__})"
         ) from exc
+
+
+def valid_unicode(alert: Alert) -> Alert:
+    """The alert with lone surrogates (from JSON escapes such as \\ud800) replaced by U+FFFD: keys, labels,
+    DynamoDB and SQS only ever see text that can be encoded."""
+    changes = {
+        name: _scrub(getattr(alert, name))
+        for name in ("dedupe_key", "delivery_key", "title", "what", "why", "facts", "links", "raw",
+                     "notification_group", "route_key", "ignore_reason", "extra_labels")
+    }
+    return replace(alert, **changes)
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, Link):
+        return Link(_scrub(value.label), _scrub(value.url))
+    if isinstance(value, tuple):
+        return tuple(_scrub(item) for item in value)
+    if isinstance(value, list):
+        return [_scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(key): _scrub(item) for key, item in value.items()}
+    return value
 
 
 def _normalize(event: object) -> list[Alert]:
