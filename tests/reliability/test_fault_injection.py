@@ -138,8 +138,10 @@ def container(aws: Any, jira: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
     def update_item(self: Any, *args: Any, **kwargs: Any) -> Any:
         if found.throttles(kwargs):
-            raise DynamodbException(f"com.amazonaws.dynamodb.v20120810#{THROTTLE}",
-                                    "The level of configured provisioned throughput for the table was exceeded.")
+            raise DynamodbException(
+                f"com.amazonaws.dynamodb.v20120810#{THROTTLE}",
+                "The level of configured provisioned throughput for the table was exceeded.",
+            )
         return original(self, *args, **kwargs)
 
     with monkeypatch.context() as patch:
@@ -209,8 +211,11 @@ def alert_events(count: int) -> list[dict[str, Any]]:
             arn = f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:service-{n}-errors"
             events.append(alarm_event("ALARM", n, name=f"service-{n}-errors", arn=arn, message_id=f"alarm-{n}"))
         elif kind == 1:
-            events.append(notification_event("firing", dedup_key=f"incident-{n}", title=f"Incident {n}",
-                                             message_id=f"notification-{n}"))
+            events.append(
+                notification_event(
+                    "firing", dedup_key=f"incident-{n}", title=f"Incident {n}", message_id=f"notification-{n}"
+                )
+            )
         else:
             events.append(sns_event(f"build-agent-{n}: disk full\nfree: 0 bytes", message_id=f"text-{n}"))
     return events
@@ -261,8 +266,9 @@ def issues_by_label(jira: Any, labels: set[str]) -> Counter[str]:
     return Counter(label for issue in jira.issues.values() for label in issue.fields["labels"] if label in labels)
 
 
-def classify(events: list[dict[str, Any]], issues: Counter[str], parked: Counter[str],
-             destination: set[int]) -> dict[int, str]:
+def classify(
+    events: list[dict[str, Any]], issues: Counter[str], parked: Counter[str], destination: set[int]
+) -> dict[int, str]:
     """Per alert: "issue" or "dead-letter", or what went wrong: "duplicated", "both", "lost", "parked-twice"."""
     verdicts = {}
     for number, event in enumerate(events):
@@ -303,8 +309,11 @@ def test_every_alert_is_exactly_one_issue_or_one_dead_letter(aws: Any, jira: Any
     verdicts = classify(events, issues_by_label(jira, labels), parked, tally.destination)
     outcome = Counter(verdicts.values())
     created = len(jira.issues)
-    troubled = {f"alert {n} {verdict}": tally.last_error.get(n, "no error") for n, verdict in verdicts.items()
-                if verdict not in ("issue", "dead-letter")}
+    troubled = {
+        f"alert {n} {verdict}": tally.last_error.get(n, "no error")
+        for n, verdict in verdicts.items()
+        if verdict not in ("issue", "dead-letter")
+    }
     # Replaying every dead letter once the faults are over must complete the picture without a duplicate
     chaos.calm()
     replayed = tally.destination | {n for n, event in enumerate(events) if parked[normalize(event)[0].dedupe_key]}
@@ -372,8 +381,7 @@ def only_issue(jira: Any, event: dict[str, Any]) -> list[Any]:
     return [issue for issue in jira.issues.values() if label in issue.fields["labels"]]
 
 
-def test_an_ambiguous_create_whose_mark_cannot_be_written_is_not_created_again(container: Container,
-                                                                              jira: Any) -> None:
+def test_an_ambiguous_create_whose_mark_cannot_be_written_is_not_created_again(container: Container, jira: Any) -> None:
     # Given Jira creates the issue but its answer is lost, and the state write that marks the create as
     # unconfirmed is throttled
     event = notification_event("firing", dedup_key="ambiguous-unmarked")
@@ -405,8 +413,9 @@ def test_a_recovery_that_fails_keeps_the_mark_of_the_unconfirmed_create(containe
     assert len(only_issue(jira, event)) == 1, f"{len(only_issue(jira, event))} issues for one alert"
 
 
-def test_a_last_attempt_that_created_the_issue_does_not_also_go_to_the_dead_letters(container: Container,
-                                                                                    jira: Any) -> None:
+def test_a_last_attempt_that_created_the_issue_does_not_also_go_to_the_dead_letters(
+    container: Container, jira: Any
+) -> None:
     # Given two attempts refused with 429s, and a last one whose create succeeds but cannot be recorded
     event = notification_event("firing", dedup_key="last-attempt")
     jira.fail("POST", CREATE, 429, times=8, headers={"Retry-After": "0"})

@@ -116,8 +116,9 @@ class Deliver:
         sqs = self.aws.session.client("sqs")
         records = []
         while True:
-            messages = sqs.receive_message(QueueUrl=self.aws.dead_letter_queue_url, MaxNumberOfMessages=10,
-                                           MessageAttributeNames=["All"]).get("Messages", [])
+            messages = sqs.receive_message(
+                QueueUrl=self.aws.dead_letter_queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            ).get("Messages", [])
             if not messages:
                 return records
             for message in messages:
@@ -223,8 +224,19 @@ JSON = st.recursive(
     max_leaves=12,
 )
 # Characters Python reads from JSON escapes but UTF-8, DynamoDB and SQS do not take.
-UNICODE_HAZARDS = ["\ud800", "\udfff", "\udc80", "\ufffe", "\uffff", "\x00", "\x1b[31m", "\u202e", "\u2028",
-                   "\U0001f525", "e\u0301"]
+UNICODE_HAZARDS = [
+    "\ud800",
+    "\udfff",
+    "\udc80",
+    "\ufffe",
+    "\uffff",
+    "\x00",
+    "\x1b[31m",
+    "\u202e",
+    "\u2028",
+    "\U0001f525",
+    "e\u0301",
+]
 HAZARD_TEXT = st.lists(st.sampled_from(UNICODE_HAZARDS) | SCALAR_TEXT, min_size=1, max_size=4).map("".join)
 HUGE_TEXT = st.sampled_from(["x", "ü", "漢", "\U0001f525", '"', "\\", "\n", "\x01"]).flatmap(
     lambda ch: st.sampled_from([20_000, 250_000]).map(lambda n: ch * n)
@@ -268,11 +280,21 @@ def sns_records(message: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, 
 SNS_EVENTS = st.builds(lambda records: {"Records": records}, st.lists(sns_records(MESSAGE), min_size=1, max_size=3))
 EVENTBRIDGE_EVENTS = st.fixed_dictionaries(
     {
-        "detail-type": st.sampled_from(["CloudWatch Alarm State Change", "Anomaly Detected", "Notification",
-                                        "AWS Health Event", "Security Hub Findings - Imported", "GuardDuty Finding"])
+        "detail-type": st.sampled_from(
+            [
+                "CloudWatch Alarm State Change",
+                "Anomaly Detected",
+                "Notification",
+                "AWS Health Event",
+                "Security Hub Findings - Imported",
+                "GuardDuty Finding",
+            ]
+        )
         | JSON,
-        "source": st.sampled_from(["aws.cloudwatch", "aws.ce", "aws.health", "aws.securityhub", "aws.guardduty",
-                                   "com.example.orders"]) | JSON,
+        "source": st.sampled_from(
+            ["aws.cloudwatch", "aws.ce", "aws.health", "aws.securityhub", "aws.guardduty", "com.example.orders"]
+        )
+        | JSON,
     },
     optional={
         "version": st.just("0") | JSON,
@@ -297,8 +319,15 @@ ALARM_ACTION_EVENTS = st.fixed_dictionaries(
 
 
 def _sns_in_sqs(message: str, attributes: Any) -> str:
-    return json.dumps({"Type": "Notification", "MessageId": "3c5f0b9e-sqs", "TopicArn": TOPIC_ARN,
-                       "Message": message, "MessageAttributes": attributes})
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": "3c5f0b9e-sqs",
+            "TopicArn": TOPIC_ARN,
+            "Message": message,
+            "MessageAttributes": attributes,
+        }
+    )
 
 
 def sqs_event(bodies: list[str], attributes: Any = None) -> dict[str, Any]:
@@ -422,8 +451,9 @@ DIRECT_EVENTS = st.one_of(
 
 @settings(HOSTILE, max_examples=30)
 @given(delivery=DIRECT_EVENTS)
-def test_any_sns_eventbridge_or_alarm_action_event_ends_as_an_issue_or_parked(deliver: Deliver,
-                                                                               delivery: tuple[str, Any]) -> None:
+def test_any_sns_eventbridge_or_alarm_action_event_ends_as_an_issue_or_parked(
+    deliver: Deliver, delivery: tuple[str, Any]
+) -> None:
     function, event = delivery
     assert_ended_well(deliver(function, event))
 
@@ -449,8 +479,9 @@ def test_every_sample_format_survives_mutation(deliver: Deliver, mutated: tuple[
 @example(mutated=("sns", sns_event('{"dedupKey": "k-1", "title": "Disk \\udfff full", "message": "x"}')))
 @example(mutated=("sns", sns_event('{"dedupKey": "k-2", "title": "Disk \\uffff full", "notificationGroup": "nope"}')))
 @example(mutated=("sqs", sqs_event(['{"dedupKey": "k-3\\udc80", "title": "t"}'])))
-def test_text_that_is_not_valid_unicode_still_ends_as_an_issue_or_parked(deliver: Deliver,
-                                                                        mutated: tuple[str, Any]) -> None:
+def test_text_that_is_not_valid_unicode_still_ends_as_an_issue_or_parked(
+    deliver: Deliver, mutated: tuple[str, Any]
+) -> None:
     # JSON may escape lone surrogates (\ud800) and non-characters (\uffff): Python reads them, UTF-8, DynamoDB
     # and SQS do not take them
     function, event = mutated
@@ -497,8 +528,11 @@ NOT_AN_OBJECT = ("null", "empty-list", "list", "string", "number")
 
 def test_any_json_value_given_to_a_direct_handler_ends_well(deliver: Deliver) -> None:
     cases = {f"sns/{name}": ("sns", event) for name, event in ODD_EVENTS.items()}
-    cases |= {f"{function}/{name}": (function, ODD_EVENTS[name])
-              for function in ("eventbridge", "alarm-action") for name in NOT_AN_OBJECT}
+    cases |= {
+        f"{function}/{name}": (function, ODD_EVENTS[name])
+        for function in ("eventbridge", "alarm-action")
+        for name in NOT_AN_OBJECT
+    }
 
     assert_every_case(cases, lambda case: assert_ended_well(deliver(*case)))
 
@@ -511,21 +545,26 @@ HUGE_OR_DEEP = {
     "huge-plain-text": sns_event("disk full\n" + "x" * 1_000_000),
     "huge-json-array": sns_event(json.dumps({"dedupKey": "huge-array", "title": "t", "rows": list(range(50_000))})),
     "huge-non-ascii": sns_event(json.dumps({"dedupKey": "huge-cjk", "message": "漢" * 100_000}, ensure_ascii=False)),
-    "huge-parked": sns_event(json.dumps({"dedupKey": "huge-parked", "title": "t", "notificationGroup": "nope",
-                                         "x": ['"\\'] * 60_000})),
-    "huge-parked-non-ascii": sns_event(json.dumps({"dedupKey": "p2", "notificationGroup": "nope",
-                                                   "x": "\U0001f525" * 250_000}, ensure_ascii=False)),
+    "huge-parked": sns_event(
+        json.dumps({"dedupKey": "huge-parked", "title": "t", "notificationGroup": "nope", "x": ['"\\'] * 60_000})
+    ),
+    "huge-parked-non-ascii": sns_event(
+        json.dumps({"dedupKey": "p2", "notificationGroup": "nope", "x": "\U0001f525" * 250_000}, ensure_ascii=False)
+    ),
     "deep-array-text": sns_event(_nested(100_000)),
     "deep-array-990": sns_event(_nested(990)),
     "deep-object-990": sns_event('{"a":' * 990 + "1" + "}" * 990),
-    "deep-parked": sns_event(json.dumps({"dedupKey": "deep", "notificationGroup": "nope",
-                                         "x": json.loads(_nested(900))})),
+    "deep-parked": sns_event(
+        json.dumps({"dedupKey": "deep", "notificationGroup": "nope", "x": json.loads(_nested(900))})
+    ),
     "huge-message-id": sns_event(json.dumps({"dedupKey": "long-id", "title": "t"}), message_id="m" * 450_000),
     "huge-dedup-key": sns_event(json.dumps({"dedupKey": "k" * 500_000, "title": "a key as long as a stack trace"})),
-    "many-records": {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": f"m{n}", "MessageId": f"id-{n}"}}
-                                 for n in range(10)]},
-    "many-fields": sns_event(json.dumps({"dedupKey": "fields", "title": "t",
-                                         "fields": {f"f{n}": "v" * 2_000 for n in range(500)}})),
+    "many-records": {
+        "Records": [{"EventSource": "aws:sns", "Sns": {"Message": f"m{n}", "MessageId": f"id-{n}"}} for n in range(10)]
+    },
+    "many-fields": sns_event(
+        json.dumps({"dedupKey": "fields", "title": "t", "fields": {f"f{n}": "v" * 2_000 for n in range(500)}})
+    ),
 }
 
 
@@ -544,15 +583,24 @@ def _text_nodes(document: Any) -> list[str]:
 
 
 @settings(HOSTILE, max_examples=12)
-@given(title=MARKUP_LINE, lines=st.lists(MARKUP_LINE, min_size=1, max_size=4), name=st.sampled_from(MARKUP) | PRINTABLE,
-       value=MARKUP_LINE)
+@given(
+    title=MARKUP_LINE,
+    lines=st.lists(MARKUP_LINE, min_size=1, max_size=4),
+    name=st.sampled_from(MARKUP) | PRINTABLE,
+    value=MARKUP_LINE,
+)
 @example(title=MARKUP[0], lines=[MARKUP[1], MARKUP[4]], name="[~accountid:x]", value="<script>x</script>")
-def test_text_that_looks_like_adf_markup_or_jql_reaches_jira_as_plain_text(deliver: Deliver, title: str,
-                                                                           lines: list[str], name: str,
-                                                                           value: str) -> None:
+def test_text_that_looks_like_adf_markup_or_jql_reaches_jira_as_plain_text(
+    deliver: Deliver, title: str, lines: list[str], name: str, value: str
+) -> None:
     message = "\n".join(lines)
-    payload = {"dedupKey": f"markup-{deliver.now}", "title": title, "message": message,
-               "fields": {name: value}, "link": "javascript:alert(document.cookie)"}
+    payload = {
+        "dedupKey": f"markup-{deliver.now}",
+        "title": title,
+        "message": message,
+        "fields": {name: value},
+        "link": "javascript:alert(document.cookie)",
+    }
 
     delivered = deliver("sns", sns_event(json.dumps(payload)))
 
@@ -665,8 +713,11 @@ REDIRECTS = {
 def test_a_redirect_from_jira_is_never_followed(deliver: Deliver, jira: Any, no_connections: list[Any]) -> None:
     metadata_hits: list[Any] = []
     for method in (responses.GET, responses.POST):
-        jira.mock.add_callback(method, re.compile(r"https?://169\.254\.169\.254/.*"),
-                               callback=lambda request: metadata_hits.append(request) or (200, {}, "{}"))
+        jira.mock.add_callback(
+            method,
+            re.compile(r"https?://169\.254\.169\.254/.*"),
+            callback=lambda request: metadata_hits.append(request) or (200, {}, "{}"),
+        )
     location = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
 
     def not_followed(case: tuple[str, str, int]) -> None:

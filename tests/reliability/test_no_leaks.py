@@ -130,8 +130,9 @@ class Scenarios:
     def _drain(self) -> str:
         sqs = self.aws.session.client("sqs")
         bodies = []
-        while messages := sqs.receive_message(QueueUrl=self.aws.dead_letter_queue_url, MaxNumberOfMessages=10,
-                                              MessageAttributeNames=["All"]).get("Messages", []):
+        while messages := sqs.receive_message(
+            QueueUrl=self.aws.dead_letter_queue_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        ).get("Messages", []):
             for message in messages:
                 bodies.append(message["Body"] + json.dumps(message.get("MessageAttributes", {})))
                 sqs.delete_message(QueueUrl=self.aws.dead_letter_queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -150,19 +151,35 @@ def _text(body: bytes | str | None) -> str:
 
 
 def _sqs_event(bodies: list[str]) -> dict[str, Any]:
-    return {"Records": [
-        {"messageId": f"m-{n}", "receiptHandle": f"h-{n}", "body": body, "attributes": {"SentTimestamp": "1"},
-         "messageAttributes": {}, "md5OfBody": "0" * 32, "eventSource": "aws:sqs",
-         "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jira-notifier-buffer", "awsRegion": "us-east-1"}
-        for n, body in enumerate(bodies)
-    ]}
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{n}",
+                "receiptHandle": f"h-{n}",
+                "body": body,
+                "attributes": {"SentTimestamp": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "0" * 32,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:jira-notifier-buffer",
+                "awsRegion": "us-east-1",
+            }
+            for n, body in enumerate(bodies)
+        ]
+    }
 
 
 def run_all(s: Scenarios) -> None:
     jira = s.jira
     # The whole lifecycle
-    for step, event in enumerate([alarm_event("ALARM", 0), alarm_event("ALARM", 5, reason="worse"),
-                                  alarm_event("OK", 10), alarm_event("ALARM", 20)]):
+    for step, event in enumerate(
+        [
+            alarm_event("ALARM", 0),
+            alarm_event("ALARM", 5, reason="worse"),
+            alarm_event("OK", 10),
+            alarm_event("ALARM", 20),
+        ]
+    ):
         s.deliver(f"lifecycle-{step}", sns_handler, "sns", event)
     # Jira refuses, limits, fails and times out
     jira.fail("POST", r"/rest/api/3/issue$", 403, body={"errorMessages": ["You do not have permission"], "errors": {}})
@@ -170,8 +187,13 @@ def run_all(s: Scenarios) -> None:
     required = {"errorMessages": [], "errors": {"customfield_1": "is required"}}
     jira.fail("POST", r"/rest/api/3/issue$", 400, body=required)
     s.deliver("field-required", sns_handler, "sns", notification_event("firing", dedup_key="required"))
-    jira.fail("POST", r"/rest/api/3/issue$", 429, times=4,
-              headers={"Retry-After": "0", "RateLimit-Reason": "jira-burst-based"})
+    jira.fail(
+        "POST",
+        r"/rest/api/3/issue$",
+        429,
+        times=4,
+        headers={"Retry-After": "0", "RateLimit-Reason": "jira-burst-based"},
+    )
     s.deliver("rate-limited", sns_handler, "sns", notification_event("firing", dedup_key="limited"))
     jira.fail("POST", r"/rest/api/3/issue$", 503)
     s.deliver("unavailable", sns_handler, "sns", notification_event("firing", dedup_key="down"))
@@ -183,9 +205,15 @@ def run_all(s: Scenarios) -> None:
     s.deliver("redirect", sns_handler, "sns", alarm_event("ALARM", 30, reason="again"))
     # The buffered path: bulk create after a 429, with a record that cannot be routed
     jira.fail("POST", r"/rest/api/3/issue/bulk", 429, headers={"Retry-After": "0"})
-    s.deliver("sqs-bulk", sqs_handler, "sqs", _sqs_event(
-        [json.dumps({"dedupKey": f"q-{n}", "title": "queued"}) for n in range(3)]
-        + [json.dumps({"dedupKey": "q-x", "title": "t", "notificationGroup": "nope"})]))
+    s.deliver(
+        "sqs-bulk",
+        sqs_handler,
+        "sqs",
+        _sqs_event(
+            [json.dumps({"dedupKey": f"q-{n}", "title": "queued"}) for n in range(3)]
+            + [json.dumps({"dedupKey": "q-x", "title": "t", "notificationGroup": "nope"})]
+        ),
+    )
     # Credentials Jira rejects: a rotated-out token
     s.use_secret(apiToken=WRONG_TOKEN)
     s.deliver("wrong-token", sns_handler, "sns", notification_event("firing", dedup_key="wrong-token"))
@@ -203,8 +231,9 @@ def run_all(s: Scenarios) -> None:
     s.deliver("unreadable-event", sns_handler, "sns", sns_event("{" * 50))
 
 
-def test_neither_the_token_nor_the_auth_header_is_ever_shown(aws: Any, jira: Any, lambda_context: Any,
-                                                             capture: Capture, capsys: Any) -> None:
+def test_neither_the_token_nor_the_auth_header_is_ever_shown(
+    aws: Any, jira: Any, lambda_context: Any, capture: Capture, capsys: Any
+) -> None:
     run_all(Scenarios(aws, jira, lambda_context, capture, capsys))
 
     # The capture did see what an operator sees (so an empty leak list means something)

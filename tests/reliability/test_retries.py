@@ -69,10 +69,21 @@ def fake_time() -> FakeTime:
     return FakeTime()
 
 
-def client_for(fake_time: FakeTime, *, remaining: Callable[[], float] | None = None,
-               observer: Callable[[CallRecord], None] | None = None) -> JiraClient:
-    return JiraClient(SECRET, session=requests.Session(), timeout=TIMEOUT, observer=observer, sleep=fake_time.sleep,
-                      clock=fake_time.clock, remaining_seconds=remaining)
+def client_for(
+    fake_time: FakeTime,
+    *,
+    remaining: Callable[[], float] | None = None,
+    observer: Callable[[CallRecord], None] | None = None,
+) -> JiraClient:
+    return JiraClient(
+        SECRET,
+        session=requests.Session(),
+        timeout=TIMEOUT,
+        observer=observer,
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+        remaining_seconds=remaining,
+    )
 
 
 def answers(mock: responses.RequestsMock, method: str, url: str, *replies: Any) -> None:
@@ -181,8 +192,9 @@ def _http_date(seconds_ahead: int) -> str:
     ],
     ids=["longer-than-backoff", "shorter-than-backoff", "zero", "missing", "unreadable", "http-date"],
 )
-def test_a_429_waits_at_least_retry_after(jira_http, fake_time, retry_after: str | None, low: float,
-                                          high: float) -> None:
+def test_a_429_waits_at_least_retry_after(
+    jira_http, fake_time, retry_after: str | None, low: float, high: float
+) -> None:
     value = _http_date(20) if retry_after == "http-date-20s" else retry_after
     answers(jira_http, "GET", ISSUE, (429, {"Retry-After": value} if value is not None else {}), 200)
 
@@ -202,8 +214,9 @@ def test_retry_after_on_a_503_is_honoured_too(jira_http, fake_time) -> None:
 # Creates and other writes ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("reason", ["jira-burst-based", "jira-per-issue-on-write", None], ids=["burst", "per-issue",
-                                                                                             "no-reason"])
+@pytest.mark.parametrize(
+    "reason", ["jira-burst-based", "jira-per-issue-on-write", None], ids=["burst", "per-issue", "no-reason"]
+)
 def test_a_create_refused_with_429_is_sent_again(jira_http, fake_time, reason: str | None) -> None:
     headers = {"Retry-After": "3", **({"RateLimit-Reason": reason} if reason else {})}
     answers(jira_http, "POST", CREATE, (429, headers), (429, headers), 201)
@@ -243,8 +256,7 @@ WRITES: dict[str, tuple[str, str, Callable[[JiraClient], Any]]] = {
 
 @pytest.mark.parametrize("write", WRITES.values(), ids=WRITES.keys())
 @pytest.mark.parametrize(("status", "failure"), AMBIGUOUS, ids=AMBIGUOUS_IDS)
-def test_a_write_that_may_have_reached_jira_is_never_sent_twice(jira_http, fake_time, write, status,
-                                                                 failure) -> None:
+def test_a_write_that_may_have_reached_jira_is_never_sent_twice(jira_http, fake_time, write, status, failure) -> None:
     method, url, call = write
     answers(jira_http, method, url, failure if failure is not None else status, 201)
 
@@ -258,8 +270,13 @@ def test_a_write_that_may_have_reached_jira_is_never_sent_twice(jira_http, fake_
 
 @pytest.mark.parametrize(
     ("status", "error_type"),
-    [(400, JiraRequestError), (401, JiraAuthError), (403, JiraAuthError), (404, JiraRequestError),
-     (413, JiraRequestError)],
+    [
+        (400, JiraRequestError),
+        (401, JiraAuthError),
+        (403, JiraAuthError),
+        (404, JiraRequestError),
+        (413, JiraRequestError),
+    ],
     ids=["400", "401", "403", "404", "413"],
 )
 def test_refusals_are_not_retried(jira_http, fake_time, status: int, error_type: type[Exception]) -> None:
@@ -300,8 +317,13 @@ def _serve_every_probe(mock: responses.RequestsMock) -> None:
         ("jira-quota-global-based", set(PROBES)),
         ("jira-quota-tenant-based", set(PROBES)),
     ],
-    ids=["per-issue-slows-that-issue", "burst-slows-that-endpoint", "no-reason-slows-that-endpoint",
-         "global-quota-slows-everything", "tenant-quota-slows-everything"],
+    ids=[
+        "per-issue-slows-that-issue",
+        "burst-slows-that-endpoint",
+        "no-reason-slows-that-endpoint",
+        "global-quota-slows-everything",
+        "tenant-quota-slows-everything",
+    ],
 )
 def test_rate_limit_reason_decides_what_waits(jira_http, fake_time, reason: str | None, held: set[str]) -> None:
     # Given a comment on OPS-1 refused with 429 for 30 s, in an invocation with only 20 s left
@@ -417,8 +439,14 @@ def test_no_wait_or_request_ever_runs_past_the_deadline(time_left, timeout, retr
     # Each request takes its whole timeout (the slowest answer Jira may give), then fails as drawn
     fake_time = FakeTime()
     remaining = fake_time.invocation(time_left)
-    client = JiraClient(SECRET, session=requests.Session(), timeout=timeout, sleep=fake_time.sleep,
-                        clock=fake_time.clock, remaining_seconds=remaining)
+    client = JiraClient(
+        SECRET,
+        session=requests.Session(),
+        timeout=timeout,
+        sleep=fake_time.sleep,
+        clock=fake_time.clock,
+        remaining_seconds=remaining,
+    )
     replies = iter(failures)
 
     def slow_failure(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:

@@ -258,9 +258,7 @@ class FakeJira:
                 400,
                 {
                     "errorMessages": [],
-                    "errors": {
-                        "resolution": RESOLUTION_NOT_ON_SCREEN
-                    },
+                    "errors": {"resolution": RESOLUTION_NOT_ON_SCREEN},
                 },
             )
         name, _, to = WORKFLOW[tid]

@@ -55,9 +55,7 @@ class ProviderRepo:
             StoreError: DynamoDB unavailable (retryable).
         """
         items = self._query(GROUP_PREFIX + group)
-        return [
-            _provider(value) for sort, value in sorted(items.items()) if str(sort).startswith(PROVIDER_PREFIX)
-        ]
+        return [_provider(value) for sort, value in sorted(items.items()) if str(sort).startswith(PROVIDER_PREFIX)]
 
     def route(self, route: str) -> str | None:
         """The group a topic ARN or EventBridge source is routed to, if any.

@@ -69,8 +69,20 @@ def valid_unicode(alert: Alert) -> Alert:
     DynamoDB and SQS only ever see text that can be encoded."""
     changes = {
         name: _scrub(getattr(alert, name))
-        for name in ("dedupe_key", "delivery_key", "title", "what", "why", "facts", "links", "raw",
-                     "notification_group", "route_key", "ignore_reason", "extra_labels")
+        for name in (
+            "dedupe_key",
+            "delivery_key",
+            "title",
+            "what",
+            "why",
+            "facts",
+            "links",
+            "raw",
+            "notification_group",
+            "route_key",
+            "ignore_reason",
+            "extra_labels",
+        )
     }
     return replace(alert, **changes)
 
