@@ -20,9 +20,9 @@ $(READY): pyproject.toml
 run: $(READY)
 	$(BIN)/jira-notifier invoke $(EVENT) --local
 
-## test: the whole suite (unit, integration, CLI, template, fault injection)
+## test: the whole suite (unit, integration, CLI, template, reliability), on every core
 test: $(READY)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(READY)
 	$(BIN)/ruff check .
