@@ -10,7 +10,7 @@ import pytest
 from functions.sns_to_jira.handler import lambda_handler
 from jira_notifier.errors import BusyError, ConfigError, JiraUnavailableError
 from tests.support.builders import alarm_event, sns_event
-from tests.support.fake_jira import TOKEN
+from tests.support.fake_jira import SITE, TOKEN
 
 
 def parked(aws: Any) -> dict[str, Any]:
@@ -166,3 +166,22 @@ def test_rotated_token_is_picked_up_without_losing_the_alert(aws: Any, jira: Any
     other = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:other"
     assert lambda_handler(alarm_event("ALARM", 1, arn=other, name="other"), lambda_context) == {"created": 1}
     assert aws.dead_letters() == []
+
+
+def test_scoped_token_sent_to_the_site_url_is_told_apart(aws: Any, jira: Any, lambda_context: Any) -> None:
+    # Given a scoped token configured without its cloudId: the site answers 401, the gateway accepts it
+    import responses
+
+    aws.put_secret(apiToken="scoped-token-value-789")  # pragma: allowlist secret
+    cloud_id = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    jira.mock.add(responses.GET, f"{SITE}/_edge/tenant_info", json={"cloudId": cloud_id})
+    gateway = jira.mock.add(
+        responses.GET, f"https://api.atlassian.com/ex/jira/{cloud_id}/rest/api/3/myself", json={"accountId": "x"}
+    )
+    # When an alarm arrives
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"parked": 1}
+    # Then the dead letter says exactly that, with the fix
+    message = parked(aws)
+    assert message["reason"] == "jira-scoped-token-on-site"
+    assert "--lookup-cloud-id" in message["error"] and "scoped-token-value-789" not in json.dumps(message)
+    assert gateway.call_count == 1

@@ -20,6 +20,7 @@ from jira_notifier.errors import ConfigError, SecretError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 GATEWAY_HOST = "api.atlassian.com"
+CLOUD_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,254}$")
 PROJECT_ID = re.compile(r"^[0-9]{1,18}$")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
@@ -129,7 +130,7 @@ def parse_secret(name: str, secret_string: str, allowed_hosts: Iterable[str]) ->
     server_url = check_jira_url(str(data["serverUrl"]), allowed)
     cloud_id = _text(data.get("cloudId")) or None
     if cloud_id is not None:
-        if not re.fullmatch(r"[A-Za-z0-9-]{8,64}", cloud_id):
+        if not CLOUD_ID.fullmatch(cloud_id):
             raise SecretError(f"secret {name!r} has a malformed cloudId")
         if not any(fnmatchcase(GATEWAY_HOST, pattern) for pattern in allowed):
             raise SecretError(f"secret {name!r} sets cloudId but JIRA_ALLOWED_HOSTS does not allow {GATEWAY_HOST}")

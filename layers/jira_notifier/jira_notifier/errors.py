@@ -53,6 +53,12 @@ class JiraAuthError(JiraRequestError):
     reason = "jira-auth"
 
 
+class ScopedTokenOnSiteError(JiraAuthError):
+    """401 at the site URL from a token that works through api.atlassian.com: a scoped or service-account token."""
+
+    reason = "jira-scoped-token-on-site"
+
+
 class JiraUnavailableError(JiraNotifierError):
     """429, 5xx, timeout or connection failure: try again later."""
 

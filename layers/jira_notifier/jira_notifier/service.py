@@ -12,8 +12,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier import render
-from jira_notifier.config import JiraSecret, ProviderConfig
-from jira_notifier.errors import JiraNotifierError, JiraRequestError, JiraUnavailableError, RoutingError
+from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
+from jira_notifier.errors import (
+    JiraNotifierError,
+    JiraRequestError,
+    JiraUnavailableError,
+    RoutingError,
+    ScopedTokenOnSiteError,
+)
 from jira_notifier.jira.catalog import JiraCatalog
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import MIN_WRITE_INTERVAL, Action, decide, should_coalesce, within_reopen_window
@@ -65,6 +71,7 @@ class Notifier:
     jira_for: Callable[[JiraSecret, Callable[[], float] | None], JiraClient]
     parker: Parker
     recorder: Recorder
+    gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -125,6 +132,13 @@ class Notifier:
                 self.secrets.forget()
                 if not retried and self.secrets.get(provider.secret) != secret:
                     return self._process_one(alert, provider, remaining, retried=True)
+                if self.gateway_allowed and client.gateway_accepts():
+                    raise ScopedTokenOnSiteError(
+                        f"Jira rejected the token at the site URL (401), but it works through {GATEWAY_HOST}: it is a "
+                        f"scoped or service-account token. Add the site's cloudId to secret {secret.name!r} "
+                        f"('jira-notifier secret put {secret.name} ... --lookup-cloud-id').",
+                        status=401,
+                    ) from error
             raise
         except BaseException:
             lease.release()

@@ -6,10 +6,11 @@ import hashlib
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
+from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from jira_notifier.config import JiraSecret
+from jira_notifier.config import GATEWAY_HOST, JiraSecret
 from jira_notifier.settings import Settings
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ def get_notifier(function: str) -> Notifier:
         jira_for=jira_client_factory(settings.jira_timeout_seconds, _jira_session_factory),
         parker=parker,
         recorder=MetricsRecorder(),
+        gateway_allowed=any(fnmatchcase(GATEWAY_HOST, pattern) for pattern in settings.allowed_hosts),
     )
 
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from jira_notifier.config import CLOUD_ID, GATEWAY_HOST
 from jira_notifier.errors import JiraAuthError, JiraRequestError, JiraUnavailableError
 
 if TYPE_CHECKING:
@@ -225,6 +226,28 @@ class JiraClient:
             JiraUnavailableError: unreachable.
         """
         return self._send("GET", "/rest/api/3/myself", endpoint="GET /myself")
+
+    def gateway_accepts(self) -> bool:
+        """After a 401 at the site URL: do the same credentials work through api.atlassian.com? True means a
+        scoped or service-account token was configured without its cloudId. Never raises."""
+        if self.secret.cloud_id:
+            return False
+        try:
+            tenant = self._session.get(
+                self.secret.server_url + "/_edge/tenant_info", timeout=self._timeout(), allow_redirects=False
+            )
+            cloud_id = _json_or_empty(tenant).get("cloudId") if tenant.status_code == 200 else None
+            if not isinstance(cloud_id, str) or not CLOUD_ID.fullmatch(cloud_id):
+                return False
+            answer = self._session.get(
+                f"https://{GATEWAY_HOST}/ex/jira/{cloud_id}/rest/api/3/myself",
+                auth=self._auth,
+                timeout=self._timeout(),
+                allow_redirects=False,
+            )
+        except (requests.RequestException, JiraUnavailableError):
+            return False
+        return answer.status_code == 200
 
     def get_project(self, project: str) -> dict[str, Any]:
         """Raises: JiraRequestError (404: not found or not visible), JiraUnavailableError."""
