@@ -66,7 +66,7 @@ def load_event(name: str) -> Any:
 @dataclass
 class LambdaContext:
     function_name: str = "jira-notifier-test"
-    memory_limit_in_mb: int = 256
+    memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:jira-notifier-test"
     aws_request_id: str = "c6af9ac6-7b61-11e6-9a41-93e812345678"
     remaining_ms: int = 60_000

@@ -85,7 +85,7 @@ class LocalContext:
     """The parts of the Lambda context the handlers use."""
 
     function: str
-    memory_limit_in_mb: int = 256
+    memory_limit_in_mb: int = 512
     aws_request_id: str = "local-invoke"
 
     @property
