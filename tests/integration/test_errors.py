@@ -185,3 +185,15 @@ def test_scoped_token_sent_to_the_site_url_is_told_apart(aws: Any, jira: Any, la
     assert message["reason"] == "jira-scoped-token-on-site"
     assert "--lookup-cloud-id" in message["error"] and "scoped-token-value-789" not in json.dumps(message)
     assert gateway.call_count == 1
+
+
+def test_huge_unroutable_group_is_parked_within_the_queue_limit(aws: Any, jira: Any, lambda_context: Any) -> None:
+    # A 250,000-character group name would make the parked record too big for SQS if it were repeated whole
+    event = alarm_event("ALARM", 0)
+    event["Records"][0]["Sns"]["MessageAttributes"] = {"notificationGroup": {"Type": "String", "Value": "\\" * 250_000}}
+    assert lambda_handler(event, lambda_context) == {"parked": 1}
+    sqs = aws.session.client("sqs")
+    [raw] = sqs.receive_message(QueueUrl=aws.dead_letter_queue_url)["Messages"]
+    assert len(raw["Body"].encode()) < 256 * 1024
+    message = json.loads(raw["Body"])
+    assert message["reason"] == "unroutable" and "eventTruncated" in message

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 PARKED_FORMAT = "jira-notifier/parked@1"
 MAX_EVENT_CHARS = 200_000  # SQS takes 256 KiB a message; an event larger than this is kept in part
+MAX_FIELD_CHARS = 2_000  # the error, key and title stay readable and leave the room to the event
 
 
 def parked_message(
@@ -25,19 +26,23 @@ def parked_message(
     message: dict[str, Any] = {
         "format": PARKED_FORMAT,
         "reason": error.reason,
-        "error": str(error),
+        "error": _cut(str(error)),
         "provider": provider,
         "function": function,
         "parkedAt": datetime.now(UTC).isoformat(timespec="seconds"),
-        "dedupeKey": alert.dedupe_key if alert else None,
+        "dedupeKey": _cut(alert.dedupe_key) if alert else None,
         "source": alert.source if alert else None,
-        "title": alert.title if alert else None,
+        "title": _cut(alert.title) if alert else None,
     }
     if len(event_text) <= MAX_EVENT_CHARS:
         message["event"] = event
     else:
         message["eventTruncated"] = event_text[:MAX_EVENT_CHARS]
     return message
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_FIELD_CHARS else text[:MAX_FIELD_CHARS] + " …"
 
 
 class DeadLetterQueue:
