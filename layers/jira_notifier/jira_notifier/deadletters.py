@@ -37,8 +37,16 @@ def parked_message(
     if len(event_text) <= MAX_EVENT_CHARS:
         message["event"] = event
     else:
-        message["eventTruncated"] = event_text[:MAX_EVENT_CHARS]
+        message["eventTruncated"] = _prefix_within(event_text, MAX_EVENT_CHARS)
     return message
+
+
+def _prefix_within(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose JSON string form stays within ``limit`` characters."""
+    size = limit
+    while len(json.dumps(text[:size])) > limit:
+        size = size * limit // len(json.dumps(text[:size])) - 1
+    return text[:size]
 
 
 def _cut(text: str) -> str:
