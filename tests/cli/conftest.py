@@ -25,7 +25,7 @@ from jira_notifier.local import create_tables
 from jira_notifier.providers import provider_item
 
 ROOT = Path(__file__).resolve().parents[2]
-TOKEN = "ATATT3xFfGF0-cli-test-token-5c1e9d"  # pragma: allowlist secret
+TOKEN = "cli-test-token-5c1e9d-not-real"  # pragma: allowlist secret
 SITE = "https://acme.atlassian.net"
 CLOUD_ID = "0f6b1c2d-3e4f-4a5b-8c7d-9e0f1a2b3c4d"
 GATEWAY = f"https://api.atlassian.com/ex/jira/{CLOUD_ID}"
