@@ -14,13 +14,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from jira_notifier.config import ProviderConfig
-from jira_notifier.errors import JiraNotifierError, JiraUnavailableError, RoutingError
+from jira_notifier.errors import JiraNotifierError, JiraUnavailableError
 from jira_notifier.events import normalize_sqs_record
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
-from jira_notifier.routing import choose_group
-from jira_notifier.service import Notifier, Outcome, ignored, remember_created
+from jira_notifier.service import Notifier, Outcome, remember_created
 
 if TYPE_CHECKING:
     from jira_notifier.jira.client import JiraClient
@@ -88,20 +87,11 @@ def _claim_or_defer(
     later: list[tuple[str, Mapping[str, Any], Alert]],
     result: BatchResult,
 ) -> None:
-    if ignored(alert):
-        result.outcomes.append(Outcome(None, "ignored", alert.ignore_reason))
-        notifier.recorder.count("AlertsIgnored")
+    routed = notifier.providers_for(alert, record)
+    if isinstance(routed, Outcome):
+        result.outcomes.append(routed)
         return
-    try:
-        group = choose_group(alert, notifier.providers, notifier.default_group)
-        providers = notifier.providers.group_providers(group)
-        if not providers:
-            raise RoutingError(f"notification group {group!r} has no provider")
-    except JiraNotifierError as error:
-        if error.retryable:
-            raise
-        result.outcomes.append(notifier.park(record, error, alert, None))
-        return
+    providers = routed
     if len(providers) > 1 or alert.dedupe_hash in claimed_keys:
         later.append((record_id, record, alert))  # several providers or a repeat in this batch: one by one
         return

@@ -86,20 +86,10 @@ class Notifier:
         Raises:
             JiraNotifierError: a retryable error (Lambda should retry), or parking itself failed.
         """
-        if ignored(alert):
-            self.recorder.count("AlertsIgnored")
-            return [Outcome(None, "ignored", alert.ignore_reason)]
-        try:
-            group = choose_group(alert, self.providers, self.default_group)
-            providers = self.providers.group_providers(group)
-            if not providers:
-                raise RoutingError(
-                    f"notification group {group!r} has no provider; add one with 'jira-notifier provider add'"
-                )
-        except JiraNotifierError as error:
-            if error.retryable:
-                raise
-            return [self.park(event, error, alert, None)]
+        routed = self.providers_for(alert, event)
+        if isinstance(routed, Outcome):
+            return [routed]
+        providers = routed
         outcomes: list[Outcome] = []
         retry: JiraNotifierError | None = None
         for provider in providers:
@@ -114,6 +104,28 @@ class Notifier:
         if retry is not None:
             raise retry
         return outcomes
+
+    def providers_for(self, alert: Alert, event: Any) -> list[ProviderConfig] | Outcome:
+        """The providers of the alert's group, or the outcome that ends it here: ignored, or parked unroutable.
+
+        Raises:
+            JiraNotifierError: the providers could not be read (retryable), or parking failed.
+        """
+        if ignored(alert):
+            self.recorder.count("AlertsIgnored")
+            return Outcome(None, "ignored", alert.ignore_reason or "")
+        try:
+            group = choose_group(alert, self.providers, self.default_group)
+            providers = self.providers.group_providers(group)
+            if not providers:
+                raise RoutingError(
+                    f"notification group {group!r} has no provider; add one with 'jira-notifier provider add'"
+                )
+        except JiraNotifierError as error:
+            if error.retryable:
+                raise
+            return self.park(event, error, alert, None)
+        return providers
 
     # ---- one provider ------------------------------------------------------------------------------------
 
