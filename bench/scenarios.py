@@ -261,15 +261,7 @@ def import_times(repeats: int) -> dict[str, Any]:
     for name, (module, tracing) in modules.items():
         seconds, rss = [], []
         for _ in range(repeats):
-            out = subprocess.run(  # noqa: S603 - this interpreter with a fixed snippet
-                [sys.executable, "-c", _TIME_IMPORT.format(module=module)],
-                env=_child_env(tracing=tracing),
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=CHILD_TIMEOUT,
-                check=True,
-            ).stdout.split()
+            out = _in_fresh_interpreter(["-c", _TIME_IMPORT.format(module=module)], tracing=tracing).stdout.split()
             seconds.append(float(out[0]))
             rss.append(int(out[1]))
         results[name] = {
@@ -279,6 +271,19 @@ def import_times(repeats: int) -> dict[str, Any]:
             "rss_after_import_mb": round(statistics.median(rss) / 1024, 1),
         }
     return results
+
+
+def _in_fresh_interpreter(arguments: list[str], *, tracing: bool) -> subprocess.CompletedProcess[str]:
+    """This interpreter run afresh on a fixed snippet, in the environment of a Lambda container."""
+    return subprocess.run(  # noqa: S603 - this interpreter with a fixed snippet
+        [sys.executable, *arguments],
+        env=_child_env(tracing=tracing),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        check=True,
+    )
 
 
 # In order, after the handler module: what a first call as deployed does before its first AWS request.
@@ -303,15 +308,7 @@ def first_call_steps(repeats: int) -> dict[str, Any]:
     )
     runs = []
     for _ in range(repeats):
-        out = subprocess.run(  # noqa: S603 - this interpreter with a fixed snippet
-            [sys.executable, "-c", snippet],
-            env=_child_env(tracing=True),
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT,
-            check=True,
-        ).stdout.split()
+        out = _in_fresh_interpreter(["-c", snippet], tracing=True).stdout.split()
         runs.append([float(seconds) for seconds in out])
     return {
         name: {"median_ms": ms(statistics.median(run[i] for run in runs)), "min_ms": ms(min(run[i] for run in runs))}
@@ -322,15 +319,7 @@ def first_call_steps(repeats: int) -> dict[str, Any]:
 def import_profile(module: str, top: int = 14, depth: int = 3) -> list[dict[str, Any]]:
     """``python -X importtime`` as deployed: the imports up to ``depth`` levels down with the largest cumulative
     time (a deeper import is inside its parent's time)."""
-    stderr = subprocess.run(  # noqa: S603 - this interpreter with a fixed snippet
-        [sys.executable, "-X", "importtime", "-c", f"import {module}"],
-        env=_child_env(tracing=True),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=CHILD_TIMEOUT,
-        check=True,
-    ).stderr
+    stderr = _in_fresh_interpreter(["-X", "importtime", "-c", f"import {module}"], tracing=True).stderr
     rows = []
     for line in stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
