@@ -1,0 +1,88 @@
+"""The main job with no AWS account: ``jira-notifier invoke EVENT --local`` (what ``make run`` runs)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+
+from jira_notifier.cli.main import main
+from jira_notifier.local_jira import LocalJira
+from tests.support.fake_jira import EMAIL, SITE, TOKEN
+from tests.support.jira_spec import validate_jira_request
+
+ROOT = Path(__file__).resolve().parents[2]
+ALARM = str(ROOT / "events" / "sns_cloudwatch_alarm.json")
+PRINTED_REQUEST = re.compile(r"^\[\d+\] (GET|POST) (\S+)$", re.M)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_local_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What invoke would otherwise set for the process; set here so each test gets it back as it was.
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", "")
+    monkeypatch.setenv("JIRA_NOTIFIER_FUNCTIONS_DIR", str(ROOT / "functions"))
+
+
+def printed_requests(out: str) -> list[tuple[str, str, Any]]:
+    """The (method, URL, body) of each request a dry run printed."""
+    found = []
+    decoder = json.JSONDecoder()
+    for match in PRINTED_REQUEST.finditer(out):
+        rest = out[match.end() :].lstrip("\n")
+        body = decoder.raw_decode(rest)[0] if rest.startswith("{") else None
+        found.append((match.group(1), match.group(2), body))
+    return found
+
+
+def test_dry_run_prints_the_exact_requests(capsys: pytest.CaptureFixture[str]) -> None:
+    # When the README's first command runs without Jira credentials
+    assert main(["invoke", ALARM, "--local"]) == 0
+
+    # Then it prints the requests it would send, each valid for Jira's API, and the issue it recorded
+    out = capsys.readouterr().out
+    requests = printed_requests(out)
+    assert [(method, url.split("?")[0]) for method, url, _ in requests] == [
+        ("GET", "https://your-domain.atlassian.net/rest/api/3/issue/createmeta/DEMO/issuetypes"),
+        ("POST", "https://your-domain.atlassian.net/rest/api/3/issue"),
+    ]
+    for method, url, body in requests:
+        validate_jira_request(method, url, json.dumps(body).encode() if body is not None else None)
+    create = requests[1][2]["fields"]
+    assert create["summary"] == "CloudWatch alarm api-5xx-high" and create["project"] == {"key": "DEMO"}
+    assert '"created": 1' in out and "issue DEMO-1 (open)" in out
+    assert "dry-run-token" not in out
+
+
+def test_with_jira_credentials_it_creates_a_real_issue(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a Jira site (the stand-in, over loopback HTTP) and its project in the environment
+    with LocalJira(project="OPS", email=EMAIL, api_token=TOKEN, example_issue=False) as jira:
+        for name, value in {"JIRA_SERVER_URL": jira.url, "JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN,
+                            "JIRA_PROJECT": "OPS"}.items():  # fmt: skip
+            monkeypatch.setenv(name, value)
+        # When the alarm runs through the handler against the embedded AWS
+        assert main(["invoke", ALARM, "--local"]) == 0
+        issues = jira.issues()
+    # Then the issue exists in that Jira, and nothing was printed as a dry run
+    assert [issue.summary for issue in issues] == ["CloudWatch alarm api-5xx-high"]
+    out = capsys.readouterr().out
+    assert "Dry run" not in out and "issue OPS-1 (open)" in out and TOKEN not in out
+
+
+def test_dry_run_flag_sends_nothing_even_with_credentials(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in {"JIRA_SERVER_URL": SITE, "JIRA_EMAIL": EMAIL, "JIRA_API_TOKEN": TOKEN,
+                        "JIRA_PROJECT": "OPS"}.items():  # fmt: skip
+        monkeypatch.setenv(name, value)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        assert main(["invoke", ALARM, "--local", "--dry-run"]) == 0
+        assert len(mock.calls) == 0
+    assert "Dry run: 2 Jira request(s)" in capsys.readouterr().out
