@@ -23,6 +23,9 @@ from jira_notifier.providers import provider_item
 DEMO_GROUP = "demo"
 DEMO_SECRET = "jira-notifier/demo"  # noqa: S105 - the name of the demo secret, not a value
 DEMO_SERVER = "https://your-domain.atlassian.net"
+DEMO_PROJECT = "DEMO"
+DEMO_EMAIL = "demo@example.com"
+DEMO_TOKEN = "dry-run-token"  # noqa: S105 - the dry run's stand-in credential, never sent anywhere
 LOCAL_ENV = {
     "PROVIDERS_TABLE": "jira-notifier-providers",
     "STATE_TABLE": "jira-notifier-state",
@@ -79,15 +82,15 @@ def embedded_aws(environ: Mapping[str, str], *, dry_run: bool) -> Iterator[dict[
         session.client("secretsmanager").create_secret(
             Name=DEMO_SECRET,
             SecretString=secret_string(
-                email=real["JIRA_EMAIL"] if real else "demo@example.com",
-                api_token=real["JIRA_API_TOKEN"] if real else "dry-run-token",
+                email=real["JIRA_EMAIL"] if real else DEMO_EMAIL,
+                api_token=real["JIRA_API_TOKEN"] if real else DEMO_TOKEN,
                 server_url=server,
             ),
         )
         provider = ProviderConfig(
             group=DEMO_GROUP,
             name="jira",
-            project=real["JIRA_PROJECT"] if real else "DEMO",
+            project=real["JIRA_PROJECT"] if real else DEMO_PROJECT,
             issue_type=environ.get("JIRA_ISSUE_TYPE", "Task"),
             secret=DEMO_SECRET,
             resolve_transition="Done",
@@ -134,58 +137,34 @@ class RecordedRequest:
 
 
 class DryRunAdapter(BaseAdapter):
-    """Answers every Jira request with what Jira would plausibly return, and records it instead of sending it."""
+    """Records every Jira request instead of sending it, and answers it as the stand-in Jira of
+    ``jira-notifier local jira`` would (same workflow and checks), without serving it over the network."""
 
     def __init__(self, on_request: Callable[[RecordedRequest], None], issue_type: str = "Task") -> None:
+        from jira_notifier.local_jira import LocalJira
+
         super().__init__()
         self._on_request = on_request
-        self._issue_type = issue_type
-        self._next_issue = 1
+        self._jira = LocalJira(
+            project=DEMO_PROJECT,
+            issue_types=(issue_type,),
+            email=DEMO_EMAIL,
+            api_token=DEMO_TOKEN,
+            example_issue=False,
+        )
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # noqa: ARG002
-        body = json.loads(request.body) if request.body else None
+        raw = request.body.encode() if isinstance(request.body, str) else request.body or b""
         method = request.method or "GET"
-        self._on_request(RecordedRequest(method, request.url or "", body))
-        status, payload = self._answer(method, request.path_url, body)
+        self._on_request(RecordedRequest(method, request.url or "", json.loads(raw) if raw else None))
+        answer = self._jira.answer(method, request.path_url, request.headers.get("Authorization"), raw)
         response = requests.Response()
-        response.status_code = status
-        response.headers["Content-Type"] = "application/json"
-        response._content = json.dumps(payload).encode() if payload is not None else b""
+        response.status_code = answer.status
+        response.headers.update({"Content-Type": "application/json", **answer.headers})
+        response._content = json.dumps(answer.body).encode() if answer.body is not None else b""
         response.url = request.url or ""
         response.request = request
         return response
 
     def close(self) -> None:
-        return None
-
-    def _answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        if "/issue/createmeta/" in path and path.split("?")[0].endswith("/issuetypes"):
-            return 200, {
-                "issueTypes": [{"id": "10001", "name": self._issue_type, "subtask": False}],
-                "startAt": 0,
-                "maxResults": 200,
-                "total": 1,
-            }
-        if method == "POST" and path.startswith("/rest/api/3/issue/bulk"):
-            created = [self._issue() for _ in body.get("issueUpdates", [])]
-            return 201, {"issues": created, "errors": []}
-        if method == "POST" and path.rstrip("/") == "/rest/api/3/issue":
-            return 201, self._issue()
-        if path.endswith("/transitions") and method == "GET":
-            return 200, {
-                "transitions": [
-                    {"id": "31", "name": "Done", "to": {"name": "Done", "statusCategory": {"key": "done"}}},
-                    {"id": "11", "name": "Reopen", "to": {"name": "To Do", "statusCategory": {"key": "new"}}},
-                ]
-            }
-        if path.endswith("/transitions"):
-            return 204, None
-        if path.endswith("/comment"):
-            return 201, {"id": "10100"}
-        if path.startswith("/rest/api/3/search/jql"):
-            return 200, {"issues": [], "isLast": True}
-        return 200, {}
-
-    def _issue(self) -> dict[str, str]:
-        number, self._next_issue = self._next_issue, self._next_issue + 1
-        return {"id": str(10000 + number), "key": f"DEMO-{number}", "self": f"{DEMO_SERVER}/rest/api/3/issue/{number}"}
+        self._jira.stop()
