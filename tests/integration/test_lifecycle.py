@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -60,7 +60,9 @@ class Run:
 
 @pytest.fixture
 def run(aws: Any, jira: Any, lambda_context: Any) -> Run:
-    return Run(jira, lambda_context, Clock())
+    clock = Clock()
+    jira.now = lambda: datetime.fromtimestamp(clock.now, UTC)  # Jira's clock and the functions' agree
+    return Run(jira, lambda_context, clock)
 
 
 def test_create_repeat_clear_refire_within_and_after_window(run: Run, jira: Any) -> None:
@@ -240,35 +242,70 @@ def test_concurrent_deliveries_of_one_alert_create_one_issue(aws: Any, jira: Any
     assert sorted(r.get("created", 0) for r in results) == [0, 0, 0, 0, 0, 1]
 
 
-def test_flapping_alarm_is_coalesced_within_the_per_issue_write_limit(
-    aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from jira_notifier import lifecycle, service
-
-    monkeypatch.setattr(lifecycle, "MIN_WRITE_INTERVAL", 0.4)  # a shorter window keeps the test quick
-    monkeypatch.setattr(service, "MIN_WRITE_INTERVAL", 0.4)
-    lambda_handler(alarm_event("ALARM", 0), lambda_context)
-    # Given an alarm flipping OK/ALARM 21 times within about a second, each change in its own invocation
-    states = ["OK", "ALARM"] * 10 + ["OK"]
+def deliver_concurrently(run: Run, events: list[dict[str, Any]], gap: float) -> list[Any]:
+    """Each event in an invocation of its own, ``gap`` seconds apart: while one invocation waits out the write
+    interval, the next ones arrive and run (as concurrent invocations would), all on the simulated clock."""
+    arriving = list(events)
     results: list[Any] = []
 
-    def deliver(n: int, state: str) -> None:
-        results.append(lambda_handler(alarm_event(state, 1 + n / 60), lambda_context))
+    def wait_while_others_arrive(seconds: float) -> None:
+        end = run.clock.now + seconds
+        while arriving and run.clock.now + gap <= end:
+            run.clock.now += gap
+            results.append(lambda_handler(arriving.pop(0), run.context))
+        run.clock.now = end
 
-    threads = []
-    for n, state in enumerate(states):
-        threads.append(threading.Thread(target=deliver, args=(n, state)))
-        threads[-1].start()
-        time.sleep(0.05)
-    for thread in threads:
-        thread.join(timeout=60)
+    wiring.get_notifier("sns").sleep = wait_while_others_arrive
+    while arriving:
+        run.clock.now += gap
+        results.append(lambda_handler(arriving.pop(0), run.context))
+    return results
+
+
+def test_flapping_alarm_is_coalesced_within_the_per_issue_write_limit(run: Run, jira: Any) -> None:
+    run(alarm_event("ALARM", 0))
+    # Given an alarm flipping OK/ALARM 21 times within about a second, each change in its own invocation
+    states = ["OK", "ALARM"] * 10 + ["OK"]
+    results = deliver_concurrently(run, [alarm_event(state, 1 + n / 60) for n, state in enumerate(states)], 0.05)
+
     # Then far fewer writes than changes reached the issue, the last state won, and the issue says so
     writes = [r for r in jira.writes() if r != ("POST", "/rest/api/3/issue")]
     assert len(results) == len(states)
-    assert 1 <= len(writes) <= len(states) // 2
+    assert 1 <= len(writes) <= len(states) // 2, writes
     issue = jira.by_key("OPS-1")
     assert issue.status == "Done"
     assert any("coalesced" in str(comment) for comment in issue.comments)
+
+
+def test_a_held_back_clear_never_overrides_a_newer_firing(run: Run, jira: Any) -> None:
+    # Given a clear held back within the write interval whose write meets a 503, and a new firing within the
+    # cool-down after it (the same content as the issue already shows)
+    run(alarm_event("ALARM", 0))
+    jira.fail("POST", r"/transitions$", 503, times=4)
+    with pytest.raises(JiraUnavailableError):
+        run(alarm_event("OK", 1), after=0.5)
+
+    result, cost = run(alarm_event("ALARM", 2), after=5)
+
+    # Then the held-back clear is superseded: the issue stays open, with the flap in its timeline
+    assert result == {"commented": 1}
+    assert cost == COMMENT
+    assert jira.by_key("OPS-1").status == "To Do"
+    assert "coalesced" in str(jira.by_key("OPS-1").comments[-1])
+    # And a late retry of the clear's delivery changes nothing
+    assert run(alarm_event("OK", 1), after=60)[0] == {"skipped": 1}
+    assert jira.by_key("OPS-1").status == "To Do"
+
+
+@pytest.mark.parametrize("last", ["firing", "resolved"])
+def test_notifications_flapping_within_a_second_end_in_the_last_state(run: Run, jira: Any, last: str) -> None:
+    # Given a Notification firing, resolved and firing again (then maybe resolved) within about a second, each in an
+    # invocation of its own
+    statuses = ["firing", "resolved", "firing"] + (["resolved"] if last == "resolved" else [])
+    deliver_concurrently(run, [notification_event(status, dedup_key="flap") for status in statuses], 0.3)
+    # Then there is one issue, in the state of the last notification
+    assert len(jira.issues) == 1
+    assert jira.by_key("OPS-1").status == ("To Do" if last == "firing" else "Done")
 
 
 def test_held_back_change_is_written_by_the_retry_when_its_holder_died(run: Run, jira: Any) -> None:

@@ -1,7 +1,8 @@
 """A stateful stand-in for Jira Cloud, served through ``responses``: issues, comments, a small workflow, search.
 
 It checks the credentials of every request, keeps what it was sent for assertions, and can be told to fail
-(429 with Retry-After, 5xx, timeouts) so error paths are exercised against realistic answers.
+as Jira does: 429 with Retry-After, 5xx or a timeout (before or after acting), an answer cut off mid-body after
+acting, and a search that trails writes by ``search_lag`` seconds of its clock (``reconcileIssues`` sees through).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,6 +52,7 @@ class FakeIssue:
     resolved_at: datetime | None = None
     comments: list[dict[str, Any]] = field(default_factory=list)
     transitions: list[str] = field(default_factory=list)
+    created: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -62,6 +64,7 @@ class Fault:
     body: Any
     times: int
     after: bool = False  # True: carry the request out, then lose the answer (a timeout after Jira acted)
+    cut: bool = False  # True: carry the request out, then break the answer off mid-body
 
 
 class FakeJira:
@@ -79,6 +82,7 @@ class FakeJira:
         self.required_fields: dict[str, str] = {}  # field id -> error text when missing on create
         self.refused_summaries: set[str] = set()  # creates with a summary containing one of these get a 400
         self.faults: list[Fault] = []
+        self.search_lag = 0.0  # seconds after its creation before an issue shows in search results
         self.token = TOKEN  # the API token Jira accepts; a test may rotate it
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._lock = threading.Lock()
@@ -97,10 +101,12 @@ class FakeJira:
         headers: dict[str, str] | None = None,
         body: Any = None,
         after: bool = False,
+        cut: bool = False,
     ) -> None:
         """Answer the next ``times`` matching requests with ``status`` (None = a timeout); with ``after``, the
-        request takes effect first and only its answer is lost."""
-        self.faults.append(Fault(method, re.compile(path), status, headers or {}, body, times, after))
+        request takes effect first and only its answer is lost; with ``cut``, it takes effect and its answer
+        breaks off mid-body."""
+        self.faults.append(Fault(method, re.compile(path), status, headers or {}, body, times, after or cut, cut))
 
     def resolve_by_hand(self, key: str, resolution: str, *, when: datetime | None = None) -> None:
         issue = self.by_key(key)
@@ -147,6 +153,8 @@ class FakeJira:
                     fault.times -= 1
                     if fault.after:
                         handler(request, path, json.loads(request.body) if request.body else None)
+                    if fault.cut:
+                        raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
                     if fault.status is None:
                         raise requests.ReadTimeout("stand-in Jira timed out")
                     return fault.status, fault.headers, json.dumps(fault.body) if fault.body is not None else ""
@@ -169,7 +177,7 @@ class FakeJira:
 
     def _new_issue(self, fields: dict[str, Any]) -> FakeIssue:
         number, self._next = self._next, self._next + 1
-        issue = FakeIssue(id=str(10000 + number), key=f"{self.project}-{number}", fields=fields)
+        issue = FakeIssue(id=str(10000 + number), key=f"{self.project}-{number}", fields=fields, created=self.now())
         self.issues[issue.id] = issue
         return issue
 
@@ -284,7 +292,8 @@ class FakeJira:
                 "resolutiondate": resolved,
                 "labels": issue.fields.get("labels", []),
                 "summary": issue.fields.get("summary"),
-                "created": "2026-11-01T00:00:00.000+0000",
+                "created": issue.created.strftime("%Y-%m-%dT%H:%M:%S.")
+                + f"{issue.created.microsecond // 1000:03d}+0000",
             },
         }
 
@@ -296,9 +305,12 @@ class FakeJira:
         labels = re.findall(r'labels\s*=\s*"([^"]+)"', body.get("jql", ""))
         query = parse_qs(urlsplit(request.url).query)
         assert not query, "search parameters belong in the POST body"
+        indexed_before = self.now() - timedelta(seconds=self.search_lag)
+        reconciled = {str(i) for i in body.get("reconcileIssues") or []}
         found = [
             self._issue_json(issue)
             for issue in sorted(self.issues.values(), key=lambda i: -int(i.id))
             if all(label in issue.fields.get("labels", []) for label in labels)
+            and (issue.created <= indexed_before or issue.id in reconciled)
         ]
         return self._json(200, {"issues": found, "isLast": True})

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from jira_notifier.config import ProviderConfig
-from jira_notifier.lifecycle import Action, decide, should_coalesce, within_reopen_window
+from jira_notifier.lifecycle import Action, decide, should_coalesce, supersedes_pending, within_reopen_window
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.state import IssueState
 
@@ -51,7 +51,19 @@ RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolv
         (EMPTY, replace(ALERT, state=AlertState.RESOLVED), PROVIDER, (Action.SKIP, "nothing-open")),
         (EMPTY, replace(ALERT, state=AlertState.UNKNOWN), PROVIDER, (Action.SKIP, "nothing-open")),
         (replace(EMPTY, pending_create_at=NOW - 90), ALERT, PROVIDER, (Action.RECOVER, "unconfirmed-create")),
-        (replace(EMPTY, abandoned=True), ALERT, PROVIDER, (Action.RECOVER, "unconfirmed-create")),
+        (
+            replace(OPEN, pending_create_at=NOW - 5),
+            replace(ALERT, state=AlertState.RESOLVED),
+            PROVIDER,
+            (Action.RECOVER, "unconfirmed-create"),
+        ),
+        (replace(RESOLVED, pending_create_at=NOW - 5), ALERT, PROVIDER, (Action.RECOVER, "unconfirmed-create")),
+        (
+            replace(OPEN, pending_create_at=NOW - 5),
+            replace(ALERT, delivery_key="d-1"),
+            PROVIDER,
+            (Action.RECOVER, "unconfirmed-create"),
+        ),
         (OPEN, replace(ALERT, delivery_key="d-1"), PROVIDER, (Action.SKIP, "duplicate-delivery")),
         (OPEN, replace(ALERT, transition_at=500), PROVIDER, (Action.SKIP, "out-of-order")),
         (OPEN, replace(ALERT, transition_at=1_000), PROVIDER, (Action.SKIP, "duplicate-transition")),
@@ -79,13 +91,31 @@ RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolv
             PROVIDER,
             (Action.SKIP, "out-of-order"),
         ),
+        (
+            replace(
+                OPEN, last_fingerprint=ALERT.content_fingerprint, pending_state="resolved", pending_transition_at=1_500
+            ),
+            ALERT,
+            PROVIDER,
+            (Action.COMMENT, "flapped"),
+        ),
+        (
+            replace(
+                OPEN, last_fingerprint=ALERT.content_fingerprint, pending_state="firing", pending_transition_at=1_500
+            ),
+            ALERT,
+            PROVIDER,
+            (Action.SKIP, "cooldown"),
+        ),
     ],
     ids=[
         "firing-creates",
         "ok-without-issue",
         "insufficient-data-without-issue",
         "unconfirmed-create-recovers",
-        "lease-left-by-a-dead-invocation-recovers",
+        "unconfirmed-create-first-for-a-clear",
+        "unconfirmed-create-first-for-a-refire",
+        "unconfirmed-create-first-for-a-duplicate",
         "duplicate-delivery",
         "older-transition",
         "same-transition-other-channel",
@@ -98,11 +128,29 @@ RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolv
         "refire-after-resolve",
         "clear-when-resolved",
         "older-than-held-back-change",
+        "newer-than-a-different-held-back-state",
+        "newer-than-the-same-held-back-state",
     ],
 )
 def test_decide(state: IssueState, alert: Alert, provider: ProviderConfig, expected: tuple[Action, str]) -> None:
     decision = decide(state, alert, provider, NOW)
     assert (decision.action, decision.reason) == expected
+
+
+@pytest.mark.parametrize(
+    ("alert", "supersedes"),
+    [
+        (ALERT, True),  # newer: what was held back must never be written after it
+        (replace(ALERT, transition_at=None, delivery_key="d-9"), True),  # no time given: arrival order
+        (replace(ALERT, delivery_key="d-1"), False),
+        (replace(ALERT, transition_at=500), False),
+    ],
+    ids=["newer", "untimed", "duplicate-delivery", "older"],
+)
+def test_a_newer_alert_supersedes_the_held_back_state(alert: Alert, supersedes: bool) -> None:
+    held = replace(OPEN, pending_state="resolved", pending_transition_at=1_500)
+    assert supersedes_pending(decide(held, alert, PROVIDER, NOW)) is supersedes
+    assert not supersedes_pending(decide(replace(held, pending_create_at=NOW), alert, PROVIDER, NOW))
 
 
 def test_coalescing_window() -> None:

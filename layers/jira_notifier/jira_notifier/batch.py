@@ -1,25 +1,25 @@
 """The buffered path: a batch of SQS records, with the new alerts of each provider created in bulk.
 
 Every alert is first claimed under its lease exactly as on the direct path; those whose decision is "create"
-keep their lease and are created together (``POST /rest/api/3/issue/bulk``, up to 50 a request), the rest go
-through the ordinary lifecycle one by one. A record fails (and SQS redelivers it) only on a retryable error;
-permanent failures are parked with the record itself.
+keep their lease and are created together (``POST /rest/api/3/issue/bulk``, up to 50 a request) under the same
+write-ahead rule as a single create (``state.Lease``), the rest go through the ordinary lifecycle one by one.
+A record fails (and SQS redelivers it) only on a retryable error, a refused park, or too little time left to
+start it; permanent failures are parked with the record itself. One record's failure never fails another.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jira_notifier.config import ProviderConfig
-from jira_notifier.errors import JiraNotifierError, JiraUnavailableError
+from jira_notifier.errors import DeadlineError, JiraNotifierError, as_product_error, refused_outright
 from jira_notifier.events import normalize_sqs_record
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
-from jira_notifier.service import Notifier, Outcome, remember_created
+from jira_notifier.service import START_BUDGET_SECONDS, HeldBack, Notifier, Outcome, remember_created
 
 if TYPE_CHECKING:
     from jira_notifier.jira.client import JiraClient
@@ -36,12 +36,13 @@ class _Claim:
     provider: ProviderConfig
     lease: Lease
     client: JiraClient
+    settled: bool = False  # its lease was confirmed or released
 
 
 @dataclass
 class BatchResult:
     outcomes: list[Outcome]
-    failed: dict[str, JiraNotifierError]  # SQS messageId -> the retryable error that failed it
+    failed: dict[str, JiraNotifierError]  # SQS messageId -> the error that fails it (SQS delivers it again)
 
 
 def process_batch(
@@ -52,28 +53,49 @@ def process_batch(
     later: list[tuple[str, Mapping[str, Any], Alert]] = []  # handled one by one after the bulk creates
     claims: dict[str, list[_Claim]] = {}  # provider id -> claims to create in bulk
     claimed_keys: set[str] = set()
-    for record in records:
-        record_id = str(record.get("messageId", ""))
-        try:
-            alert = normalize_sqs_record(record)
-        except JiraNotifierError as error:
-            result.outcomes.append(notifier.park(record, error, None, None))
-            continue
-        try:
-            _claim_or_defer(notifier, record_id, record, alert, remaining, claims, claimed_keys, later, result)
-        except JiraNotifierError as error:
-            _fail_or_park(notifier, result, record_id, record, alert, None, error)
-    for batch in claims.values():
-        for start in range(0, len(batch), BULK_LIMIT):
-            _bulk_create(notifier, batch[start : start + BULK_LIMIT], result)
-    for record_id, record, alert in later:
-        if record_id in result.failed:
-            continue
-        try:
-            result.outcomes.extend(notifier.process(alert, event=record, remaining=remaining))
-        except JiraNotifierError as error:
-            _fail_or_park(notifier, result, record_id, record, alert, None, error)
+    held: list[tuple[str, HeldBack]] = []
+    try:
+        for record in records:
+            record_id = str(record.get("messageId", ""))
+            if _out_of_time(notifier, result, record_id, remaining):
+                continue
+            alert: Alert | None = None
+            try:
+                alert = normalize_sqs_record(record)
+                _claim_or_defer(notifier, record_id, record, alert, remaining, claims, claimed_keys, later, result)
+            except Exception as raised:  # noqa: BLE001 - the last resort for this record alone
+                _fail_or_park(notifier, result, record_id, record, alert, None, as_product_error(raised))
+        for batch in claims.values():
+            for start in range(0, len(batch), BULK_LIMIT):
+                _bulk_create(notifier, batch[start : start + BULK_LIMIT], result)
+        for record_id, record, alert in later:
+            if record_id in result.failed or _out_of_time(notifier, result, record_id, remaining):
+                continue
+            record_held: list[HeldBack] = []
+            try:
+                result.outcomes.extend(notifier.process(alert, event=record, remaining=remaining, held=record_held))
+            except Exception as raised:  # noqa: BLE001 - the last resort for this record alone
+                _fail_or_park(notifier, result, record_id, record, alert, None, as_product_error(raised))
+            held += [(record_id, item) for item in record_held]
+        if held:
+            written = notifier.write_held_back([item for _, item in held], remaining)
+            for (record_id, _), outcome in zip(held, written, strict=True):
+                if isinstance(outcome, JiraNotifierError):
+                    result.failed.setdefault(record_id, outcome)
+    finally:  # a claim is never left held by an error this function did not expect
+        for claim in (claim for batch in claims.values() for claim in batch if not claim.settled):
+            claim.lease.release()
     return result
+
+
+def _out_of_time(
+    notifier: Notifier, result: BatchResult, record_id: str, remaining: Callable[[], float] | None
+) -> bool:
+    if notifier.seconds_left(remaining) >= START_BUDGET_SECONDS:
+        return False
+    result.failed[record_id] = DeadlineError("too little of this invocation is left to start this record")
+    result.outcomes.append(Outcome(None, "retry", "deadline"))
+    return True
 
 
 def _claim_or_defer(
@@ -107,46 +129,51 @@ def _claim_or_defer(
 
 
 def _bulk_create(notifier: Notifier, claims: list[_Claim], result: BatchResult) -> None:
-    now = notifier.clock()
     ready: list[_Claim] = []
     bodies: list[dict[str, Any]] = []
     for claim in claims:
         try:
-            issue_type_id = notifier.catalog.issue_type_id(claim.client, claim.provider)
-        except JiraNotifierError as error:
-            claim.lease.release()
-            _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
+            body = create_body(
+                claim.alert, claim.provider, notifier.catalog.issue_type_id(claim.client, claim.provider)
+            )
+            claim.lease.begin_create(notifier.clock())
+        except Exception as raised:  # noqa: BLE001 - this claim alone
+            _give_up(notifier, result, claim, as_product_error(raised))
             continue
-        bodies.append(create_body(claim.alert, claim.provider, issue_type_id))
+        bodies.append(body)
         ready.append(claim)
     if not ready:
         return
     try:
         created = ready[0].client.bulk_create(bodies)
-    except JiraNotifierError as error:
-        ambiguous = isinstance(error, JiraUnavailableError) and error.ambiguous
+    except Exception as raised:  # noqa: BLE001 - some may exist: their marks stay and their retries search first
+        error = as_product_error(raised)
         for claim in ready:
-            if ambiguous:  # some may exist: their retries search before creating
-                claim.lease.holds_unconfirmed_create = True
-                with contextlib.suppress(JiraNotifierError):  # if this fails too, the lease left behind says it
-                    claim.lease.save(replace(claim.lease.state, pending_create_at=now))
-            claim.lease.release()
-            _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
+            if refused_outright(error):
+                claim.lease.create_refused()
+            _give_up(notifier, result, claim, error)
         return
+    now = notifier.clock()
     for claim, outcome in zip(ready, created, strict=True):
         if outcome.issue is None:
-            claim.lease.release()
             assert outcome.error is not None
-            _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, outcome.error)
+            claim.lease.create_refused()
+            _give_up(notifier, result, claim, outcome.error)
             continue
-        claim.lease.holds_unconfirmed_create = True
         try:
-            claim.lease.save(remember_created(claim.lease.state, claim.alert, outcome.issue, now), release=True)
-        except JiraNotifierError as error:  # the lease stays: the redelivery finds the issue by its label
-            _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
+            claim.lease.confirm_create(remember_created(claim.lease.state, claim.alert, outcome.issue, now))
+        except Exception as raised:  # noqa: BLE001 - the mark stays: the redelivery finds the issue by its label
+            _give_up(notifier, result, claim, as_product_error(raised))
             continue
+        claim.settled = True
         notifier.recorder.count("IssuesCreated")
         result.outcomes.append(Outcome(claim.provider.provider_id, "created", "new-alert", outcome.issue.key))
+
+
+def _give_up(notifier: Notifier, result: BatchResult, claim: _Claim, error: JiraNotifierError) -> None:
+    claim.lease.release()
+    claim.settled = True
+    _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
 
 
 def _fail_or_park(
@@ -158,8 +185,7 @@ def _fail_or_park(
     provider: ProviderConfig | None,
     error: JiraNotifierError,
 ) -> None:
-    if error.retryable:
-        result.failed[record_id] = error
-        result.outcomes.append(Outcome(provider.provider_id if provider else None, "retry", error.reason))
-    else:
-        result.outcomes.append(notifier.park(record, error, alert, provider.provider_id if provider else None))
+    outcome, retry = notifier.fail(record, error, alert, provider.provider_id if provider else None)
+    result.outcomes.append(outcome)
+    if retry is not None:
+        result.failed[record_id] = retry

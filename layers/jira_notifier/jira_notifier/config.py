@@ -124,6 +124,12 @@ def parse_secret(name: str, secret_string: str, allowed_hosts: Iterable[str]) ->
     missing = [key for key in ("email", "apiToken", "serverUrl") if not _text(data.get(key))]
     if missing:
         raise SecretError(f"secret {name!r} is missing {', '.join(missing)}")
+    for key, label in (("email", "email"), ("apiToken", "API token")):
+        if not _basic_auth_safe(str(data[key]).strip()):
+            raise SecretError(
+                f"secret {name!r}: the {label} holds a character HTTP Basic authentication cannot carry (often a "
+                f"typographic quote or a non-breaking space pasted with it); store it again as plain text"
+            )
     if data.get("type", "jira-token") != "jira-token":
         raise SecretError(f"secret {name!r} is not of type 'jira-token'; store it with 'jira-notifier secret put'")
     allowed = list(allowed_hosts)
@@ -142,6 +148,11 @@ def parse_secret(name: str, secret_string: str, allowed_hosts: Iterable[str]) ->
         cloud_id=cloud_id,
         expires_at=_date(name, data.get("expiresAt")),
     )
+
+
+def _basic_auth_safe(text: str) -> bool:
+    """Printable ASCII: what Jira's Basic authentication takes (requests would fail on the rest when sending)."""
+    return text.isascii() and text.isprintable()
 
 
 def secret_string(

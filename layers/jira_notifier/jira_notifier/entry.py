@@ -25,16 +25,18 @@ def handle_event(event: Any, notifier: Notifier, remaining: Callable[[], float] 
         logger.error("event could not be read; parked", reason=error.reason, error=str(error))
         return {"parked": 1}
     outcomes: list[Outcome] = []
-    for alert in alerts:
-        logger.append_keys(dedupe_key=alert.dedupe_key, source=alert.source)
-        try:
-            results = notifier.process(alert, event=event, remaining=remaining)
-        except JiraNotifierError as error:
-            logger.warning("alert will be retried", reason=error.reason, error=str(error))
-            raise
-        log_outcomes(results)
-        outcomes.extend(results)
-    logger.remove_keys(["dedupe_key", "source"])
+    try:
+        for alert in alerts:
+            logger.append_keys(dedupe_key=alert.dedupe_key, source=alert.source)
+            try:
+                results = notifier.process(alert, event=event, remaining=remaining)
+            except JiraNotifierError as error:
+                logger.warning("alert will be retried", reason=error.reason, error=str(error))
+                raise
+            log_outcomes(results)
+            outcomes.extend(results)
+    finally:  # a warm container's next invocation must not log under this alert's keys
+        logger.remove_keys(["dedupe_key", "source"])
     return summarize(outcomes)
 
 

@@ -103,3 +103,50 @@ class BusyError(JiraNotifierError):
 
     retryable = True
     reason = "busy"
+
+
+class CreateUnconfirmedError(JiraNotifierError):
+    """A create for this alert may have reached Jira and its search cannot show it yet: look again later."""
+
+    retryable = True
+    reason = "create-unconfirmed"
+
+
+class HeldBackError(JiraNotifierError):
+    """A coalesced change is stored but this invocation has no time left to write it: the retry writes it."""
+
+    retryable = True
+    reason = "held-back"
+
+
+class DeadlineError(JiraNotifierError):
+    """Too little of the invocation is left to start (or go on with) this work: Lambda's retry does it."""
+
+    retryable = True
+    reason = "deadline"
+
+
+class UnexpectedError(JiraNotifierError):
+    """An exception the product does not know: retried, so a passing fault heals and a lasting one ends in the
+    dead-letter queue by the retry policy, never taking other alerts or providers down with it."""
+
+    retryable = True
+    reason = "internal-error"
+
+
+def refused_outright(error: JiraNotifierError) -> bool:
+    """Whether Jira certainly did not carry the request out: it refused it (4xx) or rate limited it (429)."""
+    return isinstance(error, JiraRequestError) or (isinstance(error, JiraUnavailableError) and not error.ambiguous)
+
+
+def as_product_error(raised: Exception) -> JiraNotifierError:
+    """The product's own errors as they are; any other exception as a retryable ``UnexpectedError`` (logged
+    with its traceback)."""
+    if isinstance(raised, JiraNotifierError):
+        return raised
+    from jira_notifier.observability import logger
+
+    logger.exception("unexpected error; will retry", error_type=type(raised).__name__)
+    error = UnexpectedError(f"unexpected {type(raised).__name__}; will retry")
+    error.__cause__ = raised
+    return error

@@ -13,6 +13,7 @@ from jira_notifier.models import Alert, AlertState
 from jira_notifier.state import IssueState
 
 MIN_WRITE_INTERVAL = 2.0  # seconds between two writes on one issue; faster changes are coalesced into one
+STALE_REASONS = frozenset({"duplicate-delivery", "out-of-order", "duplicate-transition"})  # older than what we hold
 
 
 class Action(StrEnum):
@@ -31,7 +32,13 @@ class Decision:
 
 
 def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float) -> Decision:
-    """The next step for ``alert`` given the stored ``state`` of its issue in ``provider``."""
+    """The next step for ``alert`` given the stored ``state`` of its issue in ``provider``.
+
+    A create an earlier holder left unconfirmed comes first, whatever the alert says: until it is settled, nothing
+    is known of which issue the alert has.
+    """
+    if state.pending_create_at is not None:
+        return Decision(Action.RECOVER, "unconfirmed-create")
     if state.seen(alert.delivery_key):
         return Decision(Action.SKIP, "duplicate-delivery")
     stale = _stale(state, alert)
@@ -40,8 +47,6 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
     if state.issue_status == "none":
         if alert.state is not AlertState.FIRING:
             return Decision(Action.SKIP, "nothing-open")
-        if state.pending_create_at is not None or state.abandoned:
-            return Decision(Action.RECOVER, "unconfirmed-create")
         return Decision(Action.CREATE, "new-alert")
     if state.issue_status == "resolved":
         if alert.state is AlertState.FIRING:
@@ -52,9 +57,17 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
         if provider.resolve_transition:
             return Decision(Action.RESOLVE, "cleared")
         return Decision(Action.COMMENT, "cleared-no-resolve-transition")
+    if state.pending_state not in (None, alert.state.value):
+        return Decision(Action.COMMENT, "flapped")  # the held-back change it supersedes belongs in the timeline
     if _identical_repeat(state, alert, provider, now):
         return Decision(Action.SKIP, "cooldown")
     return Decision(Action.COMMENT, "repeat" if alert.state is AlertState.FIRING else "state-unknown")
+
+
+def supersedes_pending(decision: Decision) -> bool:
+    """Whether the alert behind ``decision`` is newer than a held-back state (it was neither a duplicate nor
+    out of order), so that state must never be written after it."""
+    return decision.reason not in STALE_REASONS and decision.action is not Action.RECOVER
 
 
 def should_coalesce(state: IssueState, now: float) -> bool:

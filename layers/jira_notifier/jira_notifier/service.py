@@ -5,6 +5,7 @@ Depends on narrow ports only (no boto3 or requests here): see ``wiring.py`` for 
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -14,24 +15,43 @@ from typing import TYPE_CHECKING, Any, Protocol
 from jira_notifier import render
 from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
 from jira_notifier.errors import (
+    CreateUnconfirmedError,
+    DeadlineError,
+    HeldBackError,
     JiraNotifierError,
     JiraRequestError,
-    JiraUnavailableError,
     RoutingError,
     ScopedTokenOnSiteError,
+    as_product_error,
+    refused_outright,
 )
 from jira_notifier.jira.catalog import JiraCatalog
 from jira_notifier.jira.payloads import create_body
-from jira_notifier.lifecycle import MIN_WRITE_INTERVAL, Action, decide, should_coalesce, within_reopen_window
+from jira_notifier.lifecycle import (
+    MIN_WRITE_INTERVAL,
+    Action,
+    decide,
+    should_coalesce,
+    supersedes_pending,
+    within_reopen_window,
+)
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.routing import choose_group
-from jira_notifier.state import IssueState, Lease, StateStore, state_pk
+from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, Lease, StateStore, state_pk
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
     from jira_notifier.jira.client import CreatedIssue, JiraClient
 
 LOCK_WAIT_SECONDS = 20.0
 DEFAULT_REMAINING_SECONDS = 60.0
+# An alert (one provider) is started only with this much of the invocation left: the lease write, a Jira call of
+# a few seconds and the confirming write. With less, it is handed back for a retry before Lambda cuts it off.
+START_BUDGET_SECONDS = 15.0
+# A create that was sent may still land after the client gave up (Jira goes on with a request it received), and
+# Jira's search trails writes ("recent updates might not be immediately visible"; no bound is documented). A label
+# search that finds nothing proves no create landed only this long after the request's timeout.
+SEARCH_SETTLE_SECONDS = 30.0
+CLOCK_SKEW_TOLERANCE = 5.0  # Jira's clock against the functions' when comparing an issue's created time with a mark
 
 
 class ProviderSource(Protocol):
@@ -55,9 +75,18 @@ class Recorder(Protocol):
 @dataclass(frozen=True, slots=True)
 class Outcome:
     provider: str | None
-    action: str  # created, commented, resolved, reopened, skipped, coalesced, ignored, parked
+    action: str  # created, commented, resolved, reopened, recovered, skipped, coalesced, ignored, parked, retry
     reason: str
     issue_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """A change held back by coalescing: written once the issue's write interval has passed."""
+
+    alert: Alert
+    provider: ProviderConfig
+    outcome: Outcome
 
 
 @dataclass
@@ -76,40 +105,60 @@ class Notifier:
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
-    def process(self, alert: Alert, *, event: Any, remaining: Callable[[], float] | None = None) -> list[Outcome]:
+    def process(
+        self,
+        alert: Alert,
+        *,
+        event: Any,
+        remaining: Callable[[], float] | None = None,
+        held: list[HeldBack] | None = None,
+    ) -> list[Outcome]:
         """Carry the alert to every provider of its group.
 
-        Permanent failures are parked in the dead-letter queue (with the original ``event``) and reported as
-        outcomes; the first retryable failure is raised after every provider was tried, so Lambda retries
-        and providers already served skip the duplicate delivery.
+        Each provider's failure stays its own: a permanent one is parked in the dead-letter queue (with the
+        original ``event``), a retryable one (or a park the queue refused) is raised after every provider was
+        tried, so Lambda retries and the providers already served skip the duplicate delivery. Changes held back
+        by coalescing are written before returning, or appended to ``held`` for the caller to write.
 
         Raises:
-            JiraNotifierError: a retryable error (Lambda should retry), or parking itself failed.
+            JiraNotifierError: retryable (Lambda should retry), or no dead-letter queue is configured.
         """
         routed = self.providers_for(alert, event)
         if isinstance(routed, Outcome):
             return [routed]
-        providers = routed
         outcomes: list[Outcome] = []
-        retry: JiraNotifierError | None = None
-        for provider in providers:
+        failure: JiraNotifierError | None = None
+        waiting: dict[int, HeldBack] = {}  # outcome index -> change to write once the interval has passed
+        for provider in routed:
             try:
-                outcomes.append(self._process_one(alert, provider, remaining))
-            except JiraNotifierError as error:
-                if error.retryable:
-                    retry = retry or error
-                    outcomes.append(Outcome(provider.provider_id, "retry", error.reason))
-                else:
-                    outcomes.append(self.park(event, error, alert, provider.provider_id))
-        if retry is not None:
-            raise retry
+                if self.seconds_left(remaining) < START_BUDGET_SECONDS:
+                    raise DeadlineError("too little of this invocation is left to start this alert; will retry")
+                outcome = self._process_one(alert, provider, remaining)
+            except Exception as raised:  # noqa: BLE001 - one provider's failure never costs the others
+                outcome, error = self.fail(event, as_product_error(raised), alert, provider.provider_id)
+                failure = failure or error
+            else:
+                if outcome.action == "coalesced":
+                    if held is None:
+                        waiting[len(outcomes)] = HeldBack(alert, provider, outcome)
+                    else:
+                        held.append(HeldBack(alert, provider, outcome))
+            outcomes.append(outcome)
+        written = self.write_held_back(list(waiting.values()), remaining) if waiting else []
+        for (index, item), result in zip(waiting.items(), written, strict=True):
+            if isinstance(result, JiraNotifierError):
+                result, error = self.fail(event, result, alert, item.provider.provider_id)
+                failure = failure or error
+            outcomes[index] = result
+        if failure is not None:
+            raise failure
         return outcomes
 
     def providers_for(self, alert: Alert, event: Any) -> list[ProviderConfig] | Outcome:
         """The providers of the alert's group, or the outcome that ends it here: ignored, or parked unroutable.
 
         Raises:
-            JiraNotifierError: the providers could not be read (retryable), or parking failed.
+            JiraNotifierError: the providers could not be read, or the park failed (both retryable).
         """
         if ignored(alert):
             self.recorder.count("AlertsIgnored")
@@ -127,6 +176,18 @@ class Notifier:
             return self.park(event, error, alert, None)
         return providers
 
+    def fail(
+        self, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None
+    ) -> tuple[Outcome, JiraNotifierError | None]:
+        """What a failure becomes: parked when permanent, else (or when the queue refused the park) the error to
+        hand back for a retry."""
+        if not error.retryable:
+            try:
+                return self.park(event, error, alert, provider), None
+            except JiraNotifierError as refused:
+                error = refused
+        return Outcome(provider, "retry", error.reason), error
+
     # ---- one provider ------------------------------------------------------------------------------------
 
     def _process_one(
@@ -136,7 +197,7 @@ class Notifier:
         client = self.jira_for(secret, remaining)
         lease = self.acquire_lease(alert, provider, remaining)
         try:
-            outcome = self._apply(lease, alert, provider, client, remaining)
+            return self._apply(lease, alert, provider, client)
         except JiraRequestError as error:
             lease.release()
             if error.status == 401:
@@ -155,36 +216,30 @@ class Notifier:
         except BaseException:
             lease.release()
             raise
-        if outcome.action == "coalesced":
-            return self._flush_later(alert, provider, client, remaining, outcome)
-        return outcome
 
     def acquire_lease(self, alert: Alert, provider: ProviderConfig, remaining: Callable[[], float] | None) -> Lease:
         """The alert's lease in this provider, held until this invocation would time out."""
-        left = remaining() if remaining else DEFAULT_REMAINING_SECONDS
+        left = self.seconds_left(remaining)
         return self.store.acquire(
             state_pk(provider.provider_id, alert.dedupe_hash),
             provider.provider_id,
             alert.dedupe_key,
-            lease_seconds=left + 10,
-            wait_seconds=max(0.0, min(LOCK_WAIT_SECONDS, left - 15)),
+            deadline=self.clock() + left,
+            wait_seconds=max(0.0, min(LOCK_WAIT_SECONDS, left - START_BUDGET_SECONDS)),
         )
 
     def _apply(
-        self,
-        lease: Lease,
-        alert: Alert,
-        provider: ProviderConfig,
-        client: JiraClient,
-        remaining: Callable[[], float] | None,
-        *,
-        flushing: bool = False,
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, *, flushing: bool = False
     ) -> Outcome:
         state, now = lease.state, self.clock()
         decision = decide(state, alert, provider, now)
-        if decision.action is Action.SKIP and _flush_due(state, now) and not flushing:
+        if decision.action is Action.RECOVER:
+            return self._recover(lease, alert, provider, client)
+        if supersedes_pending(decision):  # newest state wins: what was held back is never written after this
+            state = lease.state = replace(state, pending_state=None, pending_transition_at=None)
+        elif _flush_due(state, now) and not flushing:
             # Held-back changes whose holder never wrote them (it failed): this delivery writes them.
-            return self._flush_pending(lease, alert, provider, client, remaining)
+            return self._flush_pending(lease, alert, provider, client)
         note = _coalesced_note(state)
         if decision.action is Action.SKIP and not (flushing and note):
             lease.save(_remember(state, alert, applied=False), release=True)
@@ -199,42 +254,47 @@ class Notifier:
             return Outcome(provider.provider_id, "coalesced", decision.reason, state.issue_key)
         if decision.action is Action.CREATE:
             return self._create(lease, alert, provider, client, decision.reason)
-        if decision.action is Action.RECOVER:
-            return self._recover(lease, alert, provider, client)
         if decision.action is Action.COMMENT:
             return self._comment(lease, alert, provider, client, decision.reason, note)
         if decision.action is Action.RESOLVE:
             return self._resolve(lease, alert, provider, client, note)
         return self._refire(lease, alert, provider, client, note)
 
-    def _flush_later(
-        self,
-        alert: Alert,
-        provider: ProviderConfig,
-        client: JiraClient,
-        remaining: Callable[[], float] | None,
-        held: Outcome,
-    ) -> Outcome:
-        """Wait out the write interval, then apply the newest held-back state unless another invocation did."""
+    def write_held_back(
+        self, held: Sequence[HeldBack], remaining: Callable[[], float] | None
+    ) -> list[Outcome | JiraNotifierError]:
+        """Wait out the write interval once, then write each issue's newest held-back state unless another
+        invocation did meanwhile; one result per item, in order.
+
+        With too little of the invocation left to wait, each result is a retryable ``HeldBackError``: the changes
+        stay stored, and the retry (or the issue's next alert) writes them.
+        """
+        if self.seconds_left(remaining) - MIN_WRITE_INTERVAL < START_BUDGET_SECONDS:
+            return [HeldBackError("a change is held back and this invocation has no time left to write it")] * len(held)
         self.sleep(MIN_WRITE_INTERVAL)
-        lease = self.acquire_lease(alert, provider, remaining)
-        if lease.state.pending_state is None:  # another invocation wrote them meanwhile
-            lease.release()
-            return held
+        results: list[Outcome | JiraNotifierError] = []
+        for item in held:
+            try:
+                results.append(self._write_held_back(item, remaining))
+            except Exception as raised:  # noqa: BLE001 - each item's failure is its own
+                results.append(as_product_error(raised))
+        return results
+
+    def _write_held_back(self, held: HeldBack, remaining: Callable[[], float] | None) -> Outcome:
+        client = self.jira_for(self.secrets.get(held.provider.secret), remaining)
+        lease = self.acquire_lease(held.alert, held.provider, remaining)
         try:
-            return self._flush_pending(lease, alert, provider, client, remaining)
+            if lease.earlier_mark is not None:  # an unconfirmed create comes first
+                return self._apply(lease, held.alert, held.provider, client)
+            if lease.state.pending_state is None:  # another invocation wrote it meanwhile
+                lease.release()
+                return held.outcome
+            return self._flush_pending(lease, held.alert, held.provider, client)
         except BaseException:
             lease.release()
             raise
 
-    def _flush_pending(
-        self,
-        lease: Lease,
-        alert: Alert,
-        provider: ProviderConfig,
-        client: JiraClient,
-        remaining: Callable[[], float] | None,
-    ) -> Outcome:
+    def _flush_pending(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient) -> Outcome:
         """Apply the newest held-back state, with a note of everything that was coalesced."""
         state = lease.state
         assert state.pending_state is not None
@@ -244,82 +304,104 @@ class Notifier:
             transition_at=state.pending_transition_at,
             delivery_key=f"{alert.delivery_key}#flush",
         )
-        # The held-back change is newer than what was applied: let it pass the staleness check.
-        lease.state = replace(
-            state, pending_state=None, pending_transition_at=None, transition_at=_before(newest.transition_at)
-        )
-        return self._apply(lease, newest, provider, client, remaining, flushing=True)
+        lease.state = replace(state, pending_state=None, pending_transition_at=None)
+        return self._apply(lease, newest, provider, client, flushing=True)
+
+    # ---- creating an issue exactly once ------------------------------------------------------------------
 
     def _create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, reason: str) -> Outcome:
+        """Create the alert's issue under the write-ahead mark (``Lease.begin_create``).
+
+        An answer that leaves the outcome in doubt (timeout, 5xx, a body cut off) is followed by one label search;
+        when that cannot show the issue yet, the error goes back for a retry with the mark in place.
+        """
         issue_type_id = self.catalog.issue_type_id(client, provider)
         body = create_body(alert, provider, issue_type_id)
-        now = self.clock()
-        # From here until the state records the issue, the lease is never released on failure: whoever takes it
-        # next finds it abandoned and looks for the issue before creating one.
-        lease.holds_unconfirmed_create = True
+        lease.begin_create(self.clock())
         try:
             created = client.create_issue(body)
-        except JiraUnavailableError as error:
-            if not error.ambiguous:  # refused outright (429): nothing was created
-                lease.holds_unconfirmed_create = False
+        except JiraNotifierError as error:
+            if refused_outright(error):
+                lease.create_refused()
                 raise
-            lease.save(replace(lease.state, pending_create_at=now))  # it may exist: a retry searches first
-            found = self._find_created(lease, alert, provider, client, quiet=True)
-            if found is None:
-                raise
-            return self._adopt(lease, alert, provider, found)
-        except JiraRequestError:
-            lease.holds_unconfirmed_create = False
+            with contextlib.suppress(JiraNotifierError):  # the search failing too changes nothing: retry
+                found = self._find_created(lease, alert, provider, client)
+                if found is not None:
+                    return self._adopt(lease, alert, provider, client, found)
             raise
-        state = remember_created(lease.state, alert, created, now)
-        lease.save(state, release=True)
+        lease.confirm_create(remember_created(lease.state, alert, created, self.clock()))
         self.recorder.count("IssuesCreated")
         return Outcome(provider.provider_id, "created", reason, created.key)
 
     def _recover(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient) -> Outcome:
-        """A create was started but never confirmed: adopt the issue if Jira has it, else create it."""
-        if lease.state.pending_create_at is None:  # keep the mark while searching, whatever happens
-            lease.holds_unconfirmed_create = True
-            lease.save(replace(lease.state, pending_create_at=self.clock()))
-        found = self._find_created(lease, alert, provider, client, quiet=False)
-        if found is None:
-            return self._create(lease, alert, provider, client, "unconfirmed-create-not-found")
-        return self._adopt(lease, alert, provider, found)
+        """An earlier holder's create may have reached Jira: settle that before anything else.
+
+        The issue it made is adopted: found by the alert's label, created at or after the mark, and not the issue
+        the state already follows (an earlier episode's). Finding none proves nothing until the request can no
+        longer land and Jira's search has caught up (mark + ``CREATE_SEND_WINDOW`` + Jira's timeout +
+        ``SEARCH_SETTLE_SECONDS``): before then this raises a retryable error and creates nothing; after it the
+        mark is dropped and the alert is handled as if no create had been tried.
+
+        Raises:
+            CreateUnconfirmedError: too early to tell (retryable).
+            JiraNotifierError: the search failed.
+        """
+        mark = lease.earlier_mark
+        assert mark is not None
+        found = self._find_created(lease, alert, provider, client)
+        if found is not None:
+            return self._adopt(lease, alert, provider, client, found)
+        if self.clock() < mark + CREATE_SEND_WINDOW + client.timeout + SEARCH_SETTLE_SECONDS:
+            raise CreateUnconfirmedError(
+                "a create for this alert may still appear in Jira's search; will look again before creating"
+            )
+        lease.no_create_landed()
+        return self._apply(lease, alert, provider, client)
 
     def _find_created(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, *, quiet: bool
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient
     ) -> dict[str, Any] | None:
-        """The newest issue carrying the alert's dedupe label; with ``quiet``, None when the search fails too."""
-        try:
-            found = client.search_jql(
-                f'project = "{provider.project}" AND labels = "{alert.dedupe_label}" ORDER BY created DESC',
-                ["status", "created"],
-                reconcile_ids=[int(lease.state.issue_id)] if (lease.state.issue_id or "").isdigit() else [],
-            )
-        except JiraNotifierError:
-            if quiet:
-                return None
-            raise
-        return found[0] if found else None
+        """The issue the create under the lease's mark made, if Jira's search shows it.
 
-    def _adopt(self, lease: Lease, alert: Alert, provider: ProviderConfig, issue: dict[str, Any]) -> Outcome:
-        done = _status_category(issue) == "done"
-        state = _remember(
-            replace(
-                lease.state,
-                issue_id=str(issue.get("id")),
-                issue_key=str(issue.get("key")),
-                issue_status="resolved" if done else "open",
-                created_at=lease.state.pending_create_at,
-                pending_create_at=None,
-                last_fingerprint=alert.content_fingerprint,
-                workflow_phase="resolved" if done else "created",
-            ),
-            alert,
+        Raises:
+            JiraNotifierError: the search failed.
+        """
+        known = lease.state.issue_id
+        since = (lease.mark_at or self.clock()) - CLOCK_SKEW_TOLERANCE
+        found = client.search_jql(
+            f'project = "{provider.project}" AND labels = "{alert.dedupe_label}" ORDER BY created DESC',
+            ["status", "created"],
+            reconcile_ids=[int(known)] if (known or "").isdigit() else [],
         )
-        lease.save(state, release=True)
+        for issue in found:  # newest first
+            created = _parse_jira_time((issue.get("fields") or {}).get("created"))
+            if str(issue.get("id")) != known and created is not None and created >= since:
+                return issue
+        return None
+
+    def _adopt(
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, issue: dict[str, Any]
+    ) -> Outcome:
+        """Make the found issue the alert's, then apply this alert to it (an OK resolves what was adopted)."""
+        done = _status_category(issue) == "done"
+        adopted = replace(
+            lease.state,
+            issue_id=str(issue.get("id")),
+            issue_key=str(issue.get("key")),
+            issue_status="resolved" if done else "open",
+            created_at=lease.mark_at,
+            pending_create_at=None,
+            last_fingerprint=alert.content_fingerprint,
+            last_comment_at=None,
+            resolved_at=None,
+            workflow_phase="resolved" if done else "created",
+        )
         self.recorder.count("IssuesRecovered")
-        return Outcome(provider.provider_id, "recovered", "unconfirmed-create-found", state.issue_key)
+        if done or alert.state is not AlertState.FIRING:  # the alert moved on since that create: apply it
+            lease.confirm_create(adopted, release=False)  # recorded before anything else can fail
+            return self._apply(lease, alert, provider, client)
+        lease.confirm_create(_remember(adopted, alert))
+        return Outcome(provider.provider_id, "recovered", "unconfirmed-create-found", adopted.issue_key)
 
     def _comment(
         self,
@@ -340,7 +422,6 @@ class Notifier:
             if error.status != 404:
                 raise
             # The issue was deleted or moved out of reach: start over with a new one.
-            lease.state = replace(state, issue_status="none", issue_id=None, issue_key=None)
             return self._create(lease, alert, provider, client, "issue-gone")
         now = self.clock()
         lease.save(
@@ -378,16 +459,13 @@ class Notifier:
     ) -> Outcome:
         state = lease.state
         assert state.issue_key is not None
-        fresh = replace(state, issue_status="none", issue_id=None, issue_key=None, pending_create_at=None)
         if not provider.reopen_transition:
-            lease.state = fresh
             return self._create(lease, alert, provider, client, "refired-no-reopen-transition")
         try:
             issue = client.get_issue(state.issue_key, ["status", "resolution", "resolutiondate"])
         except JiraRequestError as error:
             if error.status != 404:
                 raise
-            lease.state = fresh
             return self._create(lease, alert, provider, client, "issue-gone")
         fields = issue.get("fields") or {}
         resolution = (fields.get("resolution") or {}).get("name")
@@ -398,7 +476,6 @@ class Notifier:
             return self._comment(lease, alert, provider, client, "reopened-by-hand", note, status="open")
         resolved_at = _parse_jira_time(fields.get("resolutiondate")) or state.resolved_at
         if not within_reopen_window(provider, resolved_at, self.clock()):
-            lease.state = fresh
             return self._create(lease, alert, provider, client, "refired-after-reopen-window")
         moved = self.catalog.move(
             client,
@@ -410,7 +487,6 @@ class Notifier:
             comment=render.comment(alert, note=_join(note, "Reopened by jira-notifier: the alert fired again.")),
         )
         if not moved:
-            lease.state = fresh
             return self._create(lease, alert, provider, client, "no-reopen-transition-available")
         now = self.clock()
         reopened = replace(state, issue_status="open", resolved_at=None, workflow_phase="reopened")
@@ -418,11 +494,14 @@ class Notifier:
         self.recorder.count("IssuesReopened")
         return Outcome(provider.provider_id, "reopened", "fired-after-resolve", state.issue_key)
 
+    def seconds_left(self, remaining: Callable[[], float] | None) -> float:
+        return remaining() if remaining else DEFAULT_REMAINING_SECONDS
+
     def park(self, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None) -> Outcome:
         """Send to the dead-letter queue with the reason.
 
         Raises:
-            JiraNotifierError: parking failed (retryable), or no queue is configured.
+            JiraNotifierError: parking failed (retryable), or no queue is configured (``error`` itself).
         """
         self.parker.park(event=event, error=error, alert=alert, provider=provider)
         self.recorder.count("AlertsParked")
@@ -480,19 +559,15 @@ def _written(state: IssueState, alert: Alert, now: float, *, commented: bool) ->
 
 
 def _hold_back(state: IssueState, alert: Alert, now: float) -> IssueState:
+    """Keep ``alert`` as the state to write next; it supersedes whatever was held back before it."""
     counts = dict(state.coalesced)
     counts[alert.state.value] = counts.get(alert.state.value, 0) + 1
-    newest = (
-        alert.transition_at is None
-        or state.pending_transition_at is None
-        or (alert.transition_at >= state.pending_transition_at)
-    )
     return replace(
         state.with_delivery(alert.delivery_key),
         coalesced=counts,
         coalesced_since=state.coalesced_since or now,
-        pending_state=alert.state.value if newest else state.pending_state,
-        pending_transition_at=alert.transition_at if newest else state.pending_transition_at,
+        pending_state=alert.state.value,
+        pending_transition_at=alert.transition_at,
     )
 
 
@@ -505,10 +580,6 @@ def _coalesced_note(state: IssueState) -> str | None:
         f"{total} state change(s) arrived too fast to post one by one and were coalesced into this update "
         f"({parts}); Jira limits writes per issue."
     )
-
-
-def _before(transition_at: int | None) -> int | None:
-    return None if transition_at is None else transition_at - 1
 
 
 def _flush_due(state: IssueState, now: float) -> bool:

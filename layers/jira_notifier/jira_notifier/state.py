@@ -2,6 +2,16 @@
 
 One item per (provider, dedupe key). Every change happens under a short lease taken with a conditional
 update, so concurrent invocations for one alert are serialized and exactly one of them creates the issue.
+
+Exactly once rests on one write-ahead rule, kept by ``Lease``: the item says "a create for this alert started at
+T" (``pendingCreateAt``) durably *before* any create request leaves, and only a confirmed answer (the issue is
+recorded) or a search that proves the outcome clears it. Whoever finds the mark later looks for the issue
+before creating anything (``service.Notifier._recover``). The lease write itself sets the mark when the item has
+none, so the rule costs no extra write: a holder that does not create clears it again with the write that
+releases the lease.
+
+Assumption: leases compare the holder's clock with the next acquirer's (``lockUntil``). Lambda hosts keep
+NTP time; a skew beyond the lease's slack (``LEASE_SLACK_SECONDS``) could let two holders overlap.
 """
 
 from __future__ import annotations
@@ -14,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from jira_notifier.aws import AWS_CALL_WORST_SECONDS
 from jira_notifier.errors import BusyError, StoreError
 
 if TYPE_CHECKING:
@@ -24,6 +35,10 @@ ITEM_TTL_SECONDS = 400 * 86400  # an alert silent for this long starts over (Dyn
 LOCK_POLL_SECONDS = 0.25
 SAVE_TRIES = 3  # a state write often records what Jira already did: worth a few tries beyond botocore's own
 SAVE_BACKOFF_SECONDS = 0.1
+LEASE_SLACK_SECONDS = 10.0  # a lease outlives its invocation by this much: clock skew and the last write
+# A create goes out at most this long after its mark was written; later than that the mark is written anew
+# first, so "mark time + this + Jira's timeout" bounds when a create that was sent can have left.
+CREATE_SEND_WINDOW = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +57,7 @@ class IssueState:
     last_comment_at: float | None = None
     resolved_at: float | None = None
     created_at: float | None = None
-    pending_create_at: float | None = None  # a create was started and not confirmed
+    pending_create_at: float | None = None  # the write-ahead mark: a create started then and is not confirmed
     last_write_at: float | None = None  # last Jira write on the issue (for flap coalescing)
     coalesced: Mapping[str, int] = field(default_factory=dict)  # state -> changes held back
     coalesced_since: float | None = None
@@ -50,9 +65,6 @@ class IssueState:
     pending_transition_at: int | None = None
     deliveries: tuple[str, ...] = ()  # digests of the last delivery keys applied
     workflow_phase: str = "created"  # created | resolved | reopened: keys the transition cache
-    # Not stored: the previous holder's lease had expired instead of being released, so it may have died
-    # between creating the issue and recording it.
-    abandoned: bool = False
 
     def seen(self, delivery_key: str) -> bool:
         return delivery_digest(delivery_key) in self.deliveries
@@ -119,8 +131,9 @@ class StateStore:
         self.clock = clock
         self.sleep = sleep
 
-    def acquire(self, pk: str, provider: str, dedupe_key: str, *, lease_seconds: float, wait_seconds: float) -> Lease:
-        """Take the alert's lease (creating its item on first sight) and return its current state.
+    def acquire(self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float) -> Lease:
+        """Take the alert's lease until ``deadline`` (plus slack), creating its item on first sight, and set the
+        write-ahead mark unless one is there already; return the state as it was.
 
         Raises:
             BusyError: another invocation held the lease for longer than ``wait_seconds`` (retryable).
@@ -135,16 +148,16 @@ class StateStore:
                     TableName=self._table,
                     Key={"pk": {"S": pk}},
                     UpdateExpression="SET lockOwner = :owner, lockUntil = :until, provider = :provider, "
-                    "dedupeKey = :key",
+                    "dedupeKey = :key, pendingCreateAt = if_not_exists(pendingCreateAt, :now)",
                     ConditionExpression="attribute_not_exists(lockUntil) OR lockUntil < :now",
                     ExpressionAttributeValues={
                         ":owner": {"S": owner},
-                        ":until": {"N": _num(now + lease_seconds)},
+                        ":until": {"N": _num(deadline + LEASE_SLACK_SECONDS)},
                         ":now": {"N": _num(now)},
                         ":provider": {"S": provider},
                         ":key": {"S": dedupe_key[:1024]},
                     },
-                    ReturnValues="ALL_OLD",  # the state as it was, and whether a lease was left behind
+                    ReturnValues="ALL_OLD",  # the state as it was, with any mark an earlier holder left
                 )
             except self._client.exceptions.ConditionalCheckFailedException:
                 if self.clock() >= give_up_at:
@@ -155,10 +168,13 @@ class StateStore:
                 raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
             old = response.get("Attributes") or {}
             state = replace(_from_item(pk, old), provider=provider, dedupe_key=dedupe_key[:1024])
-            return Lease(self, owner, replace(state, abandoned="lockOwner" in old))
+            if "pendingCreateAt" in old:
+                return Lease(self, owner, state, deadline=deadline, mark_at=state.pending_create_at)
+            return Lease(self, owner, state, deadline=deadline, mark_at=now, mark_written=True)
 
     def save(self, lease: Lease, state: IssueState, *, release: bool) -> None:
-        """Write the state, conditional on still holding the lease; optionally release it.
+        """Write the state, conditional on still holding the lease; optionally release it. A failed write is
+        tried again only while the lease's deadline leaves room for it.
 
         Raises:
             BusyError: the lease was lost (expired and taken by another invocation).
@@ -193,18 +209,19 @@ class StateStore:
             except self._client.exceptions.ConditionalCheckFailedException:
                 raise BusyError("lost this alert's lease while updating it; will retry") from None
             except Exception as exc:
-                if attempt == SAVE_TRIES:
+                backoff = SAVE_BACKOFF_SECONDS * 4 ** (attempt - 1)
+                if attempt == SAVE_TRIES or self.clock() + backoff + AWS_CALL_WORST_SECONDS > lease.deadline:
                     raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
-                self.sleep(SAVE_BACKOFF_SECONDS * 4 ** (attempt - 1))
+                self.sleep(backoff)
 
-    def release(self, lease: Lease) -> None:
-        """Give the lease back without changing the state (best effort: it expires anyway)."""
-        # Best effort: the lease times out by itself, and the error that brought us here matters more.
-        with contextlib.suppress(Exception):
+    def release(self, lease: Lease, *, clear_mark: bool) -> None:
+        """Give the lease back without changing the state, and with ``clear_mark`` the write-ahead mark too
+        (best effort: the lease expires anyway, and a mark left behind costs the next holder one search)."""
+        with contextlib.suppress(Exception):  # the error that brought us here matters more
             self._client.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": lease.state.pk}},
-                UpdateExpression="REMOVE lockOwner, lockUntil",
+                UpdateExpression="REMOVE lockOwner, lockUntil" + (", pendingCreateAt" if clear_mark else ""),
                 ConditionExpression="lockOwner = :owner",
                 ExpressionAttributeValues={":owner": {"S": lease.owner}},
             )
@@ -232,21 +249,80 @@ class StateStore:
 
 @dataclass(slots=True)
 class Lease:
+    """One holder's exclusive hold on an alert's state item: the only way the item is written.
+
+    It keeps the write-ahead rule (module docstring): ``begin_create`` before a create request is sent,
+    ``confirm_create`` or ``adopt`` once its issue is known, ``create_refused`` when Jira certainly did not act.
+    Whatever else happens, ``release`` never clears a mark whose create may have reached Jira.
+    """
+
     store: StateStore
     owner: str
-    state: IssueState
-    # Set once Jira created an issue this state does not record yet: the lease is then never released
-    # unconfirmed, so whoever takes it next sees it abandoned and looks for the issue before creating one.
-    holds_unconfirmed_create: bool = False
+    state: IssueState  # as read, then as changed by this holder; written by ``save``
+    deadline: float  # the invocation's end (clock seconds): no write is started that could outlive it
+    mark_at: float | None = None  # when the durable write-ahead mark was set (by this holder or an earlier one)
+    mark_written: bool = False  # this holder wrote the mark, so it may clear it when no create left
+    create_in_doubt: bool = False  # a create request was sent and its outcome is not recorded
+
+    @property
+    def earlier_mark(self) -> float | None:
+        """The mark an earlier holder left: a create that may have reached Jira, to settle before anything else."""
+        return self.state.pending_create_at
+
+    def begin_create(self, now: float) -> None:
+        """Call right before sending a create: makes sure a durable mark at most ``CREATE_SEND_WINDOW`` old
+        stands for it (writing a new one if not), and from then on keeps it.
+
+        Raises:
+            BusyError, StoreError: the mark could not be written; nothing may be sent.
+        """
+        if self.mark_at is None or now - self.mark_at > CREATE_SEND_WINDOW:
+            self.save(replace(self.state, pending_create_at=now))
+            self.mark_at, self.mark_written = now, True
+        else:
+            self.state = replace(self.state, pending_create_at=self.mark_at)
+        self.create_in_doubt = True
+
+    def create_refused(self) -> None:
+        """Jira answered that it did not create the issue (4xx, 429): the mark may go with the lease."""
+        self.create_in_doubt = False
+        self.state = replace(self.state, pending_create_at=None)
+
+    def confirm_create(self, state: IssueState, *, release: bool = True) -> None:
+        """Record the issue Jira confirmed (or a search found), clear the mark, and release the lease unless the
+        holder goes on to apply the alert to that issue.
+
+        Raises:
+            BusyError, StoreError: not recorded; the mark stays, so the next holder looks for the issue.
+        """
+        self._write(replace(state, pending_create_at=None), release=release)
+        self.create_in_doubt = False
+
+    def no_create_landed(self) -> None:
+        """An earlier holder's create was proven not to have landed: its mark holds nothing back any more (it is
+        cleared by this holder's next write, or left for the next holder to prove again)."""
+        self.state = replace(self.state, pending_create_at=None)
+        self.mark_at = None
 
     def save(self, state: IssueState, *, release: bool = False) -> None:
+        """Write ``state`` (its ``pending_create_at`` is the mark as it will stand); optionally release.
+
+        Raises:
+            BusyError, StoreError.
+        """
+        if self.create_in_doubt and state.pending_create_at is None:
+            raise AssertionError("a create in doubt keeps its mark until confirm_create records its issue")
+        self._write(state, release=release)
+
+    def _write(self, state: IssueState, *, release: bool) -> None:
         self.store.save(self, state, release=release)
         self.state = state
-        self.holds_unconfirmed_create = False
 
     def release(self) -> None:
-        if not self.holds_unconfirmed_create:
-            self.store.release(self)
+        """Give the lease back after a failure. The mark stays while a create may have reached Jira; a mark this
+        holder set and never sent a create under goes with it."""
+        clear = self.mark_written and not self.create_in_doubt and self.state.pending_create_at is None
+        self.store.release(self, clear_mark=clear)
 
 
 def _num(value: float) -> str:

@@ -42,6 +42,7 @@ def get_notifier(function: str) -> Notifier:
     import boto3
     from aws_lambda_powertools.utilities.parameters import DynamoDBProvider, SecretsProvider
 
+    from jira_notifier.aws import client_config
     from jira_notifier.deadletters import DeadLetterQueue, RaiseInsteadOfParking
     from jira_notifier.observability import MetricsRecorder, trace_sdk_calls
     from jira_notifier.providers import ProviderRepo
@@ -52,20 +53,23 @@ def get_notifier(function: str) -> Notifier:
     settings = get_settings()
     trace_sdk_calls()
     session = boto3.session.Session()
-    dynamodb = session.client("dynamodb")
+    config = client_config()
+    dynamodb = session.client("dynamodb", config=config)
     parker = (
-        DeadLetterQueue(session.client("sqs"), settings.dead_letter_queue_url, function)
+        DeadLetterQueue(session.client("sqs", config=config), settings.dead_letter_queue_url, function)
         if settings.dead_letter_queue_url
         else RaiseInsteadOfParking()
     )
     return Notifier(
         default_group=settings.default_notification_group,
         providers=ProviderRepo(
-            DynamoDBProvider(settings.providers_table, key_attr="pk", sort_attr="sk", boto3_session=session),
+            DynamoDBProvider(
+                settings.providers_table, key_attr="pk", sort_attr="sk", boto_config=config, boto3_session=session
+            ),
             settings.config_cache_seconds,
         ),
         secrets=SecretStore(
-            SecretsProvider(boto3_session=session),
+            SecretsProvider(boto_config=config, boto3_session=session),
             settings.allowed_hosts,
             settings.config_cache_seconds,
             on_read=report_token_expiry,

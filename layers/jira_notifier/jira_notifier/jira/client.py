@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from jira_notifier.aws import AWS_CALL_WORST_SECONDS
 from jira_notifier.config import CLOUD_ID, GATEWAY_HOST
 from jira_notifier.errors import JiraAuthError, JiraRequestError, JiraUnavailableError
 
@@ -28,7 +29,8 @@ USER_AGENT = "jira-notifier/0.1 (+python-requests)"
 MAX_TRIES = 4
 BASE_DELAY = 2.0
 MAX_DELAY = 30.0
-SAFETY_MARGIN = 1.5  # seconds kept back from the invocation's deadline for writing state
+# Seconds kept back from the invocation's deadline after a Jira call: room for the state write that records it.
+SAFETY_MARGIN = AWS_CALL_WORST_SECONDS + 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,8 @@ class JiraClient:
             JiraUnavailableError: retryable; ``ambiguous`` when it may have been created.
         """
         data = self._call("POST", "/rest/api/3/issue", json=body, idempotent=False, pace="endpoint:create")
+        if not data.get("id") or not data.get("key"):
+            raise _cut_off("POST /issue")
         return CreatedIssue(id=str(data["id"]), key=str(data["key"]))
 
     def bulk_create(self, bodies: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
@@ -111,7 +115,10 @@ class JiraClient:
             bulk_ok=True,
         )
         errors = {int(e.get("failedElementNumber", -1)): e for e in data.get("errors") or []}
-        created = iter(data.get("issues") or [])
+        issues = [issue for issue in data.get("issues") or [] if issue.get("id") and issue.get("key")]
+        if len(issues) + len(errors) != len(bodies):
+            raise _cut_off("POST /issue/bulk")
+        created = iter(issues)
         results: list[BulkResult] = []
         for index in range(len(bodies)):
             if index in errors:
@@ -322,8 +329,12 @@ class JiraClient:
                 continue
             status = response.status_code
             if status < 300 or (bulk_ok and status == 400 and _is_bulk_body(response)):
-                return _json_or_empty(response)
-            error = _error_for(response, ambiguous=not idempotent)
+                data = _json_body(response)
+                if data is not None:
+                    return data
+                error: Exception = _cut_off(endpoint)  # a success whose body cannot be read
+            else:
+                error = _error_for(response, ambiguous=not idempotent)
             if not isinstance(error, JiraUnavailableError):
                 raise error
             retry_ok = status == 429 or idempotent  # a 429 was refused outright: safe to resend even a create
@@ -362,6 +373,8 @@ class JiraClient:
         except requests.ConnectionError as exc:
             # A refused or reset connection before a response: the request may still have been sent.
             raise JiraUnavailableError(f"could not reach Jira for {endpoint}", ambiguous=True) from exc
+        except requests.RequestException as exc:  # e.g. a body cut off mid-answer: Jira may have acted
+            raise _cut_off(endpoint) from exc
         finally:
             if self._observer is not None:
                 self._observer(CallRecord(endpoint, status, (self._clock() - started) * 1000, reason))
@@ -402,6 +415,12 @@ class JiraClient:
         self._sleep(delay)
 
 
+def _cut_off(endpoint: str) -> JiraUnavailableError:
+    return JiraUnavailableError(
+        f"Jira's answer to {endpoint} was cut off or unreadable; it may have acted", ambiguous=True
+    )
+
+
 def _template(path: str) -> str:
     """``/rest/api/3/issue/OPS-1/comment`` -> ``/issue/{id}/comment``: a stable endpoint name for metrics/pacing."""
     parts = path.removeprefix("/rest/api/3").split("/")
@@ -430,12 +449,18 @@ def _is_bulk_body(response: requests.Response) -> bool:
 
 
 def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+    data = _json_body(response)
+    return {} if data is None else data
+
+
+def _json_body(response: requests.Response) -> dict[str, Any] | None:
+    """The answer's JSON object ({} for no body); None when a body is there but cannot be read."""
     if not response.content:
         return {}
     try:
         data = response.json()
     except ValueError:
-        return {}
+        return None
     return data if isinstance(data, dict) else {"values": data}
 
 
