@@ -196,6 +196,8 @@ class StateStore:
             removes += ["lockOwner", "lockUntil"]
         expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
         for attempt in range(1, SAVE_TRIES + 1):
+            if not lease.has_time_for_a_write(self.clock()):
+                raise StoreError("too little of this invocation is left for the state write; will retry")
             try:
                 self._client.update_item(
                     TableName=self._table,
@@ -210,13 +212,15 @@ class StateStore:
                 raise BusyError("lost this alert's lease while updating it; will retry") from None
             except Exception as exc:
                 backoff = SAVE_BACKOFF_SECONDS * 4 ** (attempt - 1)
-                if attempt == SAVE_TRIES or self.clock() + backoff + AWS_CALL_WORST_SECONDS > lease.deadline:
+                if attempt == SAVE_TRIES or not lease.has_time_for_a_write(self.clock() + backoff):
                     raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
                 self.sleep(backoff)
 
     def release(self, lease: Lease, *, clear_mark: bool) -> None:
         """Give the lease back without changing the state, and with ``clear_mark`` the write-ahead mark too
         (best effort: the lease expires anyway, and a mark left behind costs the next holder one search)."""
+        if not lease.has_time_for_a_write(self.clock()):
+            return
         with contextlib.suppress(Exception):  # the error that brought us here matters more
             self._client.update_item(
                 TableName=self._table,
@@ -263,6 +267,10 @@ class Lease:
     mark_at: float | None = None  # when the durable write-ahead mark was set (by this holder or an earlier one)
     mark_written: bool = False  # this holder wrote the mark, so it may clear it when no create left
     create_in_doubt: bool = False  # a create request was sent and its outcome is not recorded
+
+    def has_time_for_a_write(self, at: float) -> bool:
+        """Whether a state write started at ``at`` ends before the deadline even at the SDK's slowest."""
+        return at + AWS_CALL_WORST_SECONDS <= self.deadline
 
     @property
     def earlier_mark(self) -> float | None:
