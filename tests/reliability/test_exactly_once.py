@@ -170,7 +170,7 @@ def test_2_a_lost_bulk_answer_with_a_repeat_in_the_same_batch(sqs: Container, ji
     sqs.settle()
     assert len(jira.issues) == 3
     assert sorted(i.fields["summary"] for i in jira.issues.values()) == sorted(
-        set(i.fields["summary"] for i in jira.issues.values())
+        {i.fields["summary"] for i in jira.issues.values()}
     )
 
 

@@ -14,6 +14,7 @@ import re
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,7 @@ class Deliver:
         # Deliveries minutes apart on a simulated clock: no flap coalescing between examples, and a lease an
         # example leaves behind has expired before the next one
         self.now += 120
+        self.jira.now = lambda: datetime.fromtimestamp(self.now, UTC)  # Jira's clock and the functions' agree
         notifier = wiring.get_notifier(function)
         notifier.clock, notifier.sleep = self.clock, self.sleep
         notifier.store.clock, notifier.store.sleep = self.clock, self.sleep

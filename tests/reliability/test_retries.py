@@ -398,12 +398,13 @@ def test_a_wait_longer_than_the_time_left_hands_the_event_back_at_once(jira_http
 def test_backoff_stops_before_the_deadline(jira_http, fake_time, monkeypatch) -> None:
     monkeypatch.setattr(random, "uniform", lambda low, high: 1.0)
     answers(jira_http, "GET", ISSUE, *[503] * 10)
-    client = client_for(fake_time, remaining=fake_time.invocation(17))
+    client = client_for(fake_time, remaining=fake_time.invocation(12 + SAFETY_MARGIN))
 
     with pytest.raises(JiraUnavailableError) as raised:
         client.get_issue("OPS-1", ["status"])
 
-    # 17 s left: a 2 s wait still leaves room for a 10 s request and the margin; then 15 s left, and 4 s does not
+    # 12 s + the margin left: a 2 s wait still leaves room for a 10 s request and the margin; then 10 s, and 4 s
+    # does not
     assert fake_time.slept == [2.0] and len(jira_http.calls) == 2
     assert raised.value.status == 503
 
@@ -411,16 +412,16 @@ def test_backoff_stops_before_the_deadline(jira_http, fake_time, monkeypatch) ->
 def test_the_request_timeout_shrinks_to_the_time_left(jira_http, fake_time) -> None:
     answers(jira_http, "GET", ISSUE, 200)
 
-    client_for(fake_time, remaining=fake_time.invocation(6)).get_issue("OPS-1", ["status"])
+    client_for(fake_time, remaining=fake_time.invocation(SAFETY_MARGIN + 4)).get_issue("OPS-1", ["status"])
 
-    assert jira_http.calls[0].request.req_kwargs["timeout"] == pytest.approx(6 - SAFETY_MARGIN)
+    assert jira_http.calls[0].request.req_kwargs["timeout"] == pytest.approx(4)
 
 
 def test_no_request_is_started_without_time_to_finish_it(jira_http, fake_time) -> None:
     answers(jira_http, "POST", CREATE, 201)
 
     with pytest.raises(JiraUnavailableError) as raised:
-        client_for(fake_time, remaining=fake_time.invocation(1.9)).create_issue(CREATE_BODY)
+        client_for(fake_time, remaining=fake_time.invocation(SAFETY_MARGIN + 0.4)).create_issue(CREATE_BODY)
 
     assert len(jira_http.calls) == 0 and not raised.value.ambiguous  # nothing sent: a plain retry is safe
 

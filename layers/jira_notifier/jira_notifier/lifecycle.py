@@ -13,6 +13,7 @@ from jira_notifier.models import Alert, AlertState
 from jira_notifier.state import IssueState
 
 MIN_WRITE_INTERVAL = 2.0  # seconds between two writes on one issue; faster changes are coalesced into one
+FIRED_BEFORE_ITS_CLEAR = "fired-before-its-clear"  # a firing delivered late, after its clear found nothing open
 STALE_REASONS = frozenset({"duplicate-delivery", "out-of-order", "duplicate-transition"})  # older than what we hold
 
 
@@ -42,6 +43,8 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
     if state.seen(alert.delivery_key):
         return Decision(Action.SKIP, "duplicate-delivery")
     stale = _stale(state, alert)
+    if stale == "out-of-order" and _fired_before_recorded_clear(state, alert):
+        return Decision(Action.CREATE, FIRED_BEFORE_ITS_CLEAR)  # nothing lost: the episode gets its issue, resolved
     if stale:
         return Decision(Action.SKIP, stale)
     if state.issue_status == "none":
@@ -93,6 +96,10 @@ def _stale(state: IssueState, alert: Alert) -> str | None:
     if alert.transition_at == newest and alert.state.value == latest_state:
         return "duplicate-transition"  # the same state change seen on a second channel
     return None
+
+
+def _fired_before_recorded_clear(state: IssueState, alert: Alert) -> bool:
+    return state.issue_status == "none" and alert.state is AlertState.FIRING and state.alert_state == "resolved"
 
 
 def _identical_repeat(state: IssueState, alert: Alert, provider: ProviderConfig, now: float) -> bool:

@@ -28,6 +28,7 @@ from jira_notifier.errors import (
 from jira_notifier.jira.catalog import JiraCatalog
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import (
+    FIRED_BEFORE_ITS_CLEAR,
     MIN_WRITE_INTERVAL,
     Action,
     decide,
@@ -231,6 +232,8 @@ class Notifier:
     def _apply(
         self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, *, flushing: bool = False
     ) -> Outcome:
+        if lease.state.status_unsure_since is not None and lease.earlier_mark is None:
+            self._read_status(lease, client)
         state, now = lease.state, self.clock()
         decision = decide(state, alert, provider, now)
         if decision.action is Action.RECOVER:
@@ -329,9 +332,10 @@ class Notifier:
                 if found is not None:
                     return self._adopt(lease, alert, provider, client, found)
             raise
-        lease.confirm_create(remember_created(lease.state, alert, created, self.clock()))
         self.recorder.count("IssuesCreated")
-        return Outcome(provider.provider_id, "created", reason, created.key)
+        return self._confirm(
+            lease, remember_created(lease.state, alert, created, self.clock()), alert, provider, reason
+        )
 
     def _recover(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient) -> Outcome:
         """An earlier holder's create may have reached Jira: settle that before anything else.
@@ -395,13 +399,24 @@ class Notifier:
             last_comment_at=None,
             resolved_at=None,
             workflow_phase="resolved" if done else "created",
+            status_unsure_since=None,
         )
         self.recorder.count("IssuesRecovered")
         if done or alert.state is not AlertState.FIRING:  # the alert moved on since that create: apply it
             lease.confirm_create(adopted, release=False)  # recorded before anything else can fail
             return self._apply(lease, alert, provider, client)
-        lease.confirm_create(_remember(adopted, alert))
-        return Outcome(provider.provider_id, "recovered", "unconfirmed-create-found", adopted.issue_key)
+        return self._confirm(lease, _remember(adopted, alert), alert, provider, "unconfirmed-create-found")
+
+    def _confirm(self, lease: Lease, state: IssueState, alert: Alert, provider: ProviderConfig, reason: str) -> Outcome:
+        """Record the issue a create made for ``alert``. When a clear newer than that firing was recorded while the
+        alert had no issue (it arrived first), the clear is kept as a held-back change, written next."""
+        before = lease.state
+        action = "recovered" if reason == "unconfirmed-create-found" else "created"
+        if before.alert_state == AlertState.RESOLVED.value and _older(alert, before.transition_at):
+            state = replace(state, pending_state=before.alert_state, pending_transition_at=before.transition_at)
+            action, reason = "coalesced", FIRED_BEFORE_ITS_CLEAR
+        lease.confirm_create(state)
+        return Outcome(provider.provider_id, action, reason, state.issue_key)
 
     def _comment(
         self,
@@ -436,10 +451,10 @@ class Notifier:
     ) -> Outcome:
         state = lease.state
         assert state.issue_key is not None
-        moved = self.catalog.move(
+        moved = self._move(
+            lease,
             client,
             provider,
-            state.issue_key,
             state.workflow_phase,
             purpose="resolve",
             name=provider.resolve_transition,
@@ -477,10 +492,10 @@ class Notifier:
         resolved_at = _parse_jira_time(fields.get("resolutiondate")) or state.resolved_at
         if not within_reopen_window(provider, resolved_at, self.clock()):
             return self._create(lease, alert, provider, client, "refired-after-reopen-window")
-        moved = self.catalog.move(
+        moved = self._move(
+            lease,
             client,
             provider,
-            state.issue_key,
             "resolved",
             purpose="reopen",
             name=provider.reopen_transition,
@@ -493,6 +508,43 @@ class Notifier:
         lease.save(_written(reopened, alert, now, commented=True), release=True)
         self.recorder.count("IssuesReopened")
         return Outcome(provider.provider_id, "reopened", "fired-after-resolve", state.issue_key)
+
+    def _move(self, lease: Lease, client: JiraClient, provider: ProviderConfig, phase: str, **move: Any) -> bool:
+        """Transition the lease's issue; when the answer leaves in doubt whether Jira moved it, the state says so
+        (best effort), and the next holder reads the issue before deciding anything.
+
+        Raises:
+            JiraNotifierError: the transition failed.
+        """
+        assert lease.state.issue_key is not None
+        try:
+            return self.catalog.move(client, provider, lease.state.issue_key, phase, **move)
+        except JiraNotifierError as error:
+            if not refused_outright(error):
+                with contextlib.suppress(JiraNotifierError):  # only a second failure leaves the doubt unrecorded
+                    lease.note_status_unsure(self.clock())
+            raise
+
+    def _read_status(self, lease: Lease, client: JiraClient) -> None:
+        """After a transition whose answer was lost: learn from Jira where the issue is.
+
+        Raises:
+            JiraNotifierError: the issue could not be read.
+        """
+        state = lease.state
+        assert state.issue_key is not None
+        try:
+            done = _status_category(client.get_issue(state.issue_key, ["status"])) == "done"
+        except JiraRequestError as error:
+            if error.status != 404:
+                raise
+            lease.state = replace(state, issue_status="none", status_unsure_since=None)  # deleted meanwhile
+            return
+        if done:
+            lease.state = replace(state, issue_status="resolved", workflow_phase="resolved", status_unsure_since=None)
+        else:
+            phase = state.workflow_phase if state.issue_status == "open" else "reopened"
+            lease.state = replace(state, issue_status="open", workflow_phase=phase, status_unsure_since=None)
 
     def seconds_left(self, remaining: Callable[[], float] | None) -> float:
         return remaining() if remaining else DEFAULT_REMAINING_SECONDS
@@ -532,6 +584,7 @@ def remember_created(state: IssueState, alert: Alert, created: CreatedIssue, now
             coalesced_since=None,
             pending_state=None,
             pending_transition_at=None,
+            status_unsure_since=None,
         ),
         alert,
     )
@@ -580,6 +633,10 @@ def _coalesced_note(state: IssueState) -> str | None:
         f"{total} state change(s) arrived too fast to post one by one and were coalesced into this update "
         f"({parts}); Jira limits writes per issue."
     )
+
+
+def _older(alert: Alert, transition_at: int | None) -> bool:
+    return alert.transition_at is not None and transition_at is not None and alert.transition_at < transition_at
 
 
 def _flush_due(state: IssueState, now: float) -> bool:

@@ -65,6 +65,7 @@ class IssueState:
     pending_transition_at: int | None = None
     deliveries: tuple[str, ...] = ()  # digests of the last delivery keys applied
     workflow_phase: str = "created"  # created | resolved | reopened: keys the transition cache
+    status_unsure_since: float | None = None  # a transition's answer was lost: read the issue before deciding
 
     def seen(self, delivery_key: str) -> bool:
         return delivery_digest(delivery_key) in self.deliveries
@@ -102,6 +103,7 @@ _ATTRS: dict[str, str] = {  # dataclass field -> DynamoDB attribute
     "pending_state": "pendingState",
     "pending_transition_at": "pendingTransitionAt",
     "workflow_phase": "workflowPhase",
+    "status_unsure_since": "statusUnsureSince",
 }
 _NUMBERS = {
     "transition_at",
@@ -112,6 +114,7 @@ _NUMBERS = {
     "last_write_at",
     "coalesced_since",
     "pending_transition_at",
+    "status_unsure_since",
 }
 
 
@@ -169,8 +172,8 @@ class StateStore:
             old = response.get("Attributes") or {}
             state = replace(_from_item(pk, old), provider=provider, dedupe_key=dedupe_key[:1024])
             if "pendingCreateAt" in old:
-                return Lease(self, owner, state, deadline=deadline, mark_at=state.pending_create_at)
-            return Lease(self, owner, state, deadline=deadline, mark_at=now, mark_written=True)
+                return Lease(self, owner, state, state, deadline=deadline, mark_at=state.pending_create_at)
+            return Lease(self, owner, state, state, deadline=deadline, mark_at=now, mark_written=True)
 
     def save(self, lease: Lease, state: IssueState, *, release: bool) -> None:
         """Write the state, conditional on still holding the lease; optionally release it. A failed write is
@@ -263,6 +266,7 @@ class Lease:
     store: StateStore
     owner: str
     state: IssueState  # as read, then as changed by this holder; written by ``save``
+    stored: IssueState  # as the table holds it: as read, then as last written
     deadline: float  # the invocation's end (clock seconds): no write is started that could outlive it
     mark_at: float | None = None  # when the durable write-ahead mark was set (by this holder or an earlier one)
     mark_written: bool = False  # this holder wrote the mark, so it may clear it when no create left
@@ -322,9 +326,18 @@ class Lease:
             raise AssertionError("a create in doubt keeps its mark until confirm_create records its issue")
         self._write(state, release=release)
 
+    def note_status_unsure(self, now: float) -> None:
+        """A transition's answer was lost: record, on the state as stored, that the issue must be read before the
+        next decision (in-memory changes not yet written, such as a held-back change being flushed, stay unwritten).
+
+        Raises:
+            BusyError, StoreError.
+        """
+        self._write(replace(self.stored, status_unsure_since=now), release=False)
+
     def _write(self, state: IssueState, *, release: bool) -> None:
         self.store.save(self, state, release=release)
-        self.state = state
+        self.state = self.stored = state
 
     def release(self) -> None:
         """Give the lease back after a failure. The mark stays while a create may have reached Jira; a mark this
