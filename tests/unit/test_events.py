@@ -241,6 +241,16 @@ SAMPLES = [
         {"Control": "S3.8", "Compliance": "FAILED", "Workflow": "NEW"},
     ),
     (
+        "eventbridge_securityhub_finding_passed.json",
+        "securityhub",
+        "securityhub:arn:aws:securityhub:eu-west-1::product/aws/securityhub:"
+        "arn:aws:securityhub:eu-west-1:123456789012:security-control/S3.8/finding/4a6c8e0b-2d1f-4b3a-9c5e-7f0a2b4c6d8e",
+        AlertState.RESOLVED,
+        Severity.INFO,
+        "Security Hub: S3 general purpose buckets should block public access (arn:aws:s3:::finops-exports)",
+        {"Compliance": "PASSED", "Workflow": "RESOLVED"},
+    ),
+    (
         "eventbridge_guardduty_finding.json",
         "guardduty",
         "guardduty:0ec6b8f1a2d3e4c5b6a7980f1e2d3c4b",  # pragma: allowlist secret
