@@ -117,7 +117,7 @@ def _bulk_create(notifier: Notifier, claims: list[_Claim], result: BatchResult) 
             claim.lease.release()
             _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, error)
             continue
-        bodies.append(create_body(claim.alert, claim.provider, issue_type_id))
+        bodies.append(create_body(notifier.accounts.named(claim.alert), claim.provider, issue_type_id))
         ready.append(claim)
     if not ready:
         return

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier import render
+from jira_notifier.accounts import AccountNamer, NoAccountNames
 from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
 from jira_notifier.errors import (
     JiraNotifierError,
@@ -73,6 +74,7 @@ class Notifier:
     recorder: Recorder
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
+    accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -252,7 +254,7 @@ class Notifier:
 
     def _create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, reason: str) -> Outcome:
         issue_type_id = self.catalog.issue_type_id(client, provider)
-        body = create_body(alert, provider, issue_type_id)
+        body = create_body(self.accounts.named(alert), provider, issue_type_id)
         now = self.clock()
         # From here until the state records the issue, the lease is never released on failure: whoever takes it
         # next finds it abandoned and looks for the issue before creating one.
