@@ -514,11 +514,15 @@ def role_statements(stack: Stack, function_id: str) -> list[dict[str, Any]]:
     resources = stack.resolve(stack.template["Resources"])
     role = resources[target(resources[function_id]["Properties"]["Role"])]
     assert role["Type"] == "AWS::IAM::Role"
+    role_id = target(resources[function_id]["Properties"]["Role"])
     documents = [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
     for arn in role["Properties"].get("ManagedPolicyArns", []):
         managed = resources.get(target(arn), {})
         assert managed.get("Type") == "AWS::IAM::ManagedPolicy", f"{function_id} has a policy outside the stack: {arn}"
         documents.append(managed["Properties"]["PolicyDocument"])
+    for policy in of_type(resources, "AWS::IAM::ManagedPolicy").values():  # attached from the policy's side
+        if stack.deployed(policy) and role_id in map(target, policy["Properties"].get("Roles", [])):
+            documents.append(policy["Properties"]["PolicyDocument"])
     return [statement for document in documents for statement in document["Statement"]]
 
 
