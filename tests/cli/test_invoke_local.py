@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -86,3 +87,43 @@ def test_dry_run_flag_sends_nothing_even_with_credentials(
         assert main(["invoke", ALARM, "--local", "--dry-run"]) == 0
         assert len(mock.calls) == 0
     assert "Dry run: 2 Jira request(s)" in capsys.readouterr().out
+
+
+# What `jira-notifier local aws` asks users to export, pointing at a local AWS that is not running, and a profile
+# that does not exist: none of it may reach the embedded run.
+AMBIENT = {
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+    "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9",
+    "AWS_PROFILE": "no-such-profile",
+    "AWS_REGION": "eu-west-1",
+    "PROVIDERS_TABLE": "someone-elses-providers",
+    "STATE_TABLE": "someone-elses-state",
+    "DEAD_LETTER_QUEUE_URL": "http://127.0.0.1:9/123456789012/jira-notifier-dead-letters",
+    "DEFAULT_NOTIFICATION_GROUP": "no-such-group",
+    "JIRA_ALLOWED_HOSTS": "127.0.0.1",
+    "READ_ACCOUNT_NAMES": "true",
+}
+
+
+def test_a_local_run_ignores_the_ambient_aws_tables_queue_and_allowed_hosts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a shell set up for a real stack or a local AWS that is not running
+    for name, value in AMBIENT.items():
+        monkeypatch.setenv(name, value)
+
+    # When the README's first command runs
+    code = main(["invoke", ALARM, "--local"])
+
+    # Then it is the same dry run as in a clean shell: the demo provider's requests, an issue, nothing parked
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    requests = printed_requests(captured.out)
+    assert [(method, url.split("?")[0]) for method, url, _ in requests] == [
+        ("GET", "https://your-domain.atlassian.net/rest/api/3/issue/createmeta/DEMO/issuetypes"),
+        ("POST", "https://your-domain.atlassian.net/rest/api/3/issue"),
+    ]
+    assert '"created": 1' in captured.out and "issue DEMO-1 (open)" in captured.out
+    assert "Traceback" not in captured.err
+    # and the shell's variables are as they were
+    assert {name: os.environ.get(name) for name in AMBIENT} == AMBIENT

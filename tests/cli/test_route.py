@@ -77,3 +77,58 @@ def test_remove_deletes_the_route_and_fails_when_absent(cli, cloud):
     assert removed.code == 0 and removed.out == "removed the route of source my.app\n"
     assert again.code == 1 and "no route for my.app" in again.err
     assert cli("route", "list").out.startswith("no routes yet")
+
+
+def test_add_routes_an_account_stored_beside_the_other_routes_and_lists_it(cli, cloud):
+    cloud.put_provider(provider(group="payments"))
+
+    added = cli("route", "add", "--account", "444455556666", "payments")
+    cli("route", "add", "--source", "aws.cloudwatch", "payments")
+    table = cli("route", "list")
+    as_json = cli("route", "list", "--json")
+
+    assert added.code == 0 and added.out == "routed account 444455556666 to group payments\n" and added.err == ""
+    # Stored as every route is (pk ROUTE#..., sk ROUTE, the group as JSON), under the key "account:<id>"
+    stored = {row["pk"]: row for row in cloud.items() if row["sk"] == "ROUTE"}
+    assert stored["ROUTE#account:444455556666"] == {
+        "pk": "ROUTE#account:444455556666",
+        "sk": "ROUTE",
+        "type": "route",
+        "value": '"payments"',
+    }
+    assert table.out.splitlines() == [
+        "GROUP     KIND     ROUTE",
+        "payments  account  444455556666",
+        "payments  source   aws.cloudwatch",
+    ]
+    assert json.loads(as_json.out) == [
+        {"route": "444455556666", "kind": "account", "group": "payments"},
+        {"route": "aws.cloudwatch", "kind": "source", "group": "payments"},
+    ]
+
+
+@pytest.mark.parametrize("account", ["4444555566", "4444-5555-6666", "arn:aws:iam::444455556666:root", ""])
+def test_add_refuses_what_is_not_an_account_id(cli, cloud, account):
+    result = cli("route", "add", "--account", account, "ops")
+
+    assert result.code == 1
+    assert "is not an AWS account id; expected 12 digits" in result.err
+    assert cloud.items() == []
+
+
+def test_a_source_cannot_pass_for_an_account_route(cli, cloud):
+    result = cli("route", "add", "--source", "account:444455556666", "ops")
+
+    assert result.code == 1 and "use --account ID" in result.err
+    assert cloud.items() == []
+
+
+def test_remove_deletes_an_account_route(cli, cloud):
+    cli("route", "add", "--account", "444455556666", "ops")
+
+    removed = cli("route", "remove", "--account", "444455556666")
+    again = cli("route", "remove", "--account", "444455556666")
+
+    assert removed.code == 0 and removed.out == "removed the route of account 444455556666\n"
+    assert again.code == 1 and "no route for 444455556666" in again.err
+    assert cloud.items() == []

@@ -16,7 +16,7 @@ import pytest
 from functions.sns_to_jira.handler import lambda_handler
 from jira_notifier import wiring
 from jira_notifier.errors import JiraUnavailableError, StoreError
-from tests.support.builders import alarm_event, notification_event
+from tests.support.builders import alarm_event, alarm_message, notification_event, sns_event
 
 CREATE = [("POST", "/rest/api/3/issue")]
 CREATE_COLD = [("GET", "/rest/api/3/issue/createmeta/OPS/issuetypes"), *CREATE]
@@ -398,3 +398,32 @@ def test_budget_crossing_again_in_the_period_comments_that_period_issue(run: Run
     next_month = _resent("sns_budget.json", "b-333", lambda text: text.replace("November 18, 2026", "December 3, 2026"))
     assert run(next_month)[0] == {"created": 1}
     assert [i.key for i in jira.issues.values()] == ["OPS-1", "OPS-2"]
+
+
+def without_arn(state: str, minutes: float) -> dict[str, Any]:
+    """An alarm message as older and re-published messages send it: no AlarmArn, and no actions to read."""
+    message = alarm_message(state, minutes)
+    del message["AlarmArn"]
+    message.update(OKActions=[], AlarmActions=[])
+    return sns_event(message)
+
+
+def test_an_alarm_without_its_arn_is_resolved_by_its_ok(run: Run, jira: Any) -> None:
+    # Given an alarm whose messages carry no AlarmArn fires
+    assert run(without_arn("ALARM", 0)) == ({"created": 1}, CREATE_COLD)
+    issue = jira.by_key("OPS-1")
+    assert issue.fields["summary"] == "CloudWatch alarm api-5xx-high"
+
+    # When it clears, its OK resolves that issue instead of opening another
+    result, cost = run(without_arn("OK", 5))
+    assert result == {"resolved": 1}
+    assert cost == [("GET", "/rest/api/3/issue/OPS-1/transitions"), ("POST", "/rest/api/3/issue/OPS-1/transitions")]
+    assert len(jira.issues) == 1 and issue.status == "Done"
+
+
+def test_an_alarm_without_its_arn_and_with_it_is_one_issue(run: Run, jira: Any) -> None:
+    # Existing issues were opened under the alarm's ARN: a message without it must find them
+    assert run(alarm_event("ALARM", 0))[0] == {"created": 1}
+
+    assert run(without_arn("OK", 5))[0] == {"resolved": 1}
+    assert len(jira.issues) == 1 and jira.by_key("OPS-1").status == "Done"

@@ -31,6 +31,7 @@ EXPECTED: dict[str, tuple[dict[str, Any], int, tuple[str, ...]]] = {
     "eventbridge_notification.json": ({"skipped": 1}, 0, ()),  # status "resolved" with nothing open
     "eventbridge_health.json": ({"created": 2}, 2, ("AWS Health", "EC2")),  # one issue per affected entity
     "eventbridge_securityhub_finding.json": ({"created": 1}, 1, ("Security Hub",)),
+    "eventbridge_securityhub_finding_passed.json": ({"skipped": 1}, 0, ()),  # passed with nothing open
     "eventbridge_guardduty_finding.json": ({"created": 1}, 1, ("GuardDuty",)),
     "eventbridge_custom.json": ({"created": 1}, 1, ("Order Pipeline Stalled",)),
     "alarm_action_cloudwatch_alarm.json": ({"created": 1}, 1, ("api-5xx-high",)),

@@ -24,6 +24,8 @@ from packaging.requirements import Requirement
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
+from tests.support.cfn import Stack
+
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
 
@@ -84,8 +86,19 @@ def sam_translated(source: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def resources(template: dict[str, Any]) -> dict[str, Any]:
-    return sam_translated(template)["Resources"]
+def translated(template: dict[str, Any]) -> dict[str, Any]:
+    return sam_translated(template)
+
+
+@pytest.fixture(scope="module")
+def resources(translated: dict[str, Any]) -> dict[str, Any]:
+    return translated["Resources"]
+
+
+@pytest.fixture(scope="module")
+def stack(translated: dict[str, Any]) -> Stack:
+    """The translated template with its default parameters."""
+    return Stack(translated)
 
 
 def of_type(resources: dict[str, Any], resource_type: str) -> dict[str, Any]:
@@ -229,6 +242,7 @@ def test_function_environment_names_its_resources_and_settings(resources: dict[s
         "JIRA_ALLOWED_HOSTS": {"Ref": "JiraAllowedHosts"},
         "DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"},
         "CONFIG_CACHE_SECONDS": {"Ref": "ConfigCacheSeconds"},
+        "READ_ACCOUNT_NAMES": {"Fn::If": ["ReadsAccountNames", "true", "false"]},
         "POWERTOOLS_SERVICE_NAME": "jira-notifier",
         "POWERTOOLS_METRICS_NAMESPACE": "JiraNotifier",
         "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
@@ -304,6 +318,38 @@ TRIGGERS = {
         ("eventbridge", pattern(source=["aws.ce"], detail_type=["Anomaly Detected"])),
         ("eventbridge", pattern(detail_type=["Notification"])),
         ("eventbridge", pattern(source=["aws.health"])),
+        (
+            "eventbridge",
+            json.dumps(
+                {
+                    "source": ["aws.securityhub"],
+                    "detail-type": ["Security Hub Findings - Imported"],
+                    "detail": {
+                        "findings": {
+                            "Severity": {"Label": ["MEDIUM", "HIGH", "CRITICAL"]},
+                            "Workflow": {"Status": ["NEW"]},
+                            "RecordState": ["ACTIVE"],
+                            "$or": [
+                                {"Compliance": {"Status": [{"anything-but": "PASSED"}]}},
+                                {"Compliance": {"Status": [{"exists": False}]}},
+                            ],
+                        }
+                    },
+                },
+                sort_keys=True,
+            ),
+        ),
+        (
+            "eventbridge",
+            json.dumps(
+                {
+                    "source": ["aws.guardduty"],
+                    "detail-type": ["GuardDuty Finding"],
+                    "detail": {"severity": [{"numeric": [">=", 4]}]},
+                },
+                sort_keys=True,
+            ),
+        ),
     },
     "AlarmActionToJiraFunction": {("alarm-action", "AWS::AccountId")},
     "SqsToJiraFunction": {("sqs", "BufferQueue")},
@@ -311,8 +357,10 @@ TRIGGERS = {
 
 
 @pytest.mark.parametrize("function_id", TRIGGERS, ids=list(TRIGGERS))
-def test_function_is_invoked_by_exactly_its_sources(resources: dict[str, Any], function_id: str) -> None:
-    assert triggers_of(resources, function_id) == TRIGGERS[function_id]
+def test_function_is_invoked_by_exactly_its_sources(stack: Stack, function_id: str) -> None:
+    deployed = {name: r for name, r in stack.resolve(stack.template["Resources"]).items() if stack.deployed(r)}
+
+    assert triggers_of(deployed, function_id) == TRIGGERS[function_id]
 
 
 def test_alarm_action_permission_admits_only_alarms_of_this_account_and_region(resources: dict[str, Any]) -> None:
@@ -460,15 +508,21 @@ def test_buffer_queue_hides_messages_long_enough_and_redrives_after_5_receives(r
 # ---------------------------------------------------------------- least privilege
 
 
-def role_statements(resources: dict[str, Any], function_id: str) -> list[dict[str, Any]]:
-    """Every statement of the function's role: inline policies and the managed policies the stack defines."""
+def role_statements(stack: Stack, function_id: str) -> list[dict[str, Any]]:
+    """Every statement of the function's role, for the stack's parameters: inline policies and the managed
+    policies the stack defines."""
+    resources = stack.resolve(stack.template["Resources"])
     role = resources[target(resources[function_id]["Properties"]["Role"])]
     assert role["Type"] == "AWS::IAM::Role"
+    role_id = target(resources[function_id]["Properties"]["Role"])
     documents = [policy["PolicyDocument"] for policy in role["Properties"].get("Policies", [])]
     for arn in role["Properties"].get("ManagedPolicyArns", []):
         managed = resources.get(target(arn), {})
         assert managed.get("Type") == "AWS::IAM::ManagedPolicy", f"{function_id} has a policy outside the stack: {arn}"
         documents.append(managed["Properties"]["PolicyDocument"])
+    for policy in of_type(resources, "AWS::IAM::ManagedPolicy").values():  # attached from the policy's side
+        if stack.deployed(policy) and role_id in map(target, policy["Properties"].get("Roles", [])):
+            documents.append(policy["Properties"]["PolicyDocument"])
     return [statement for document in documents for statement in document["Statement"]]
 
 
@@ -501,26 +555,26 @@ def expected_grants(function_id: str) -> set[tuple[str, str]]:
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_DIRS, ids=list(FUNCTION_DIRS))
-def test_function_role_grants_exactly_what_the_function_needs(resources: dict[str, Any], function_id: str) -> None:
-    statements = role_statements(resources, function_id)
+def test_function_role_grants_exactly_what_the_function_needs(stack: Stack, function_id: str) -> None:
+    statements = role_statements(stack, function_id)
 
     assert all(s["Effect"] == "Allow" and "Condition" not in s and "NotAction" not in s for s in statements)
     assert grants(statements) == expected_grants(function_id)
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_DIRS, ids=list(FUNCTION_DIRS))
-def test_function_role_has_no_wildcard_except_for_xray(resources: dict[str, Any], function_id: str) -> None:
-    for action, resource in grants(role_statements(resources, function_id)):
+def test_function_role_has_no_wildcard_except_for_xray(stack: Stack, function_id: str) -> None:
+    for action, resource in grants(role_statements(stack, function_id)):
         assert "*" not in action, action
         if resource == "*":
             assert action in XRAY_ACTIONS, action
 
 
-def test_secrets_are_readable_only_under_the_prefix(template: dict[str, Any], resources: dict[str, Any]) -> None:
+def test_secrets_are_readable_only_under_the_prefix(template: dict[str, Any], stack: Stack) -> None:
     secret_resources = {
         resource
         for function_id in FUNCTION_DIRS
-        for action, resource in grants(role_statements(resources, function_id))
+        for action, resource in grants(role_statements(stack, function_id))
         if action.startswith("secretsmanager:")
     }
 
@@ -618,6 +672,12 @@ def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dic
         ("BufferBatchWindowSeconds", 5),
         ("BufferMaxConcurrency", 2),
         ("OperatorTopicArn", ""),
+        ("SecurityHubFindings", "Enabled"),
+        ("SecurityHubMinimumSeverity", "MEDIUM"),
+        ("GuardDutyFindings", "Enabled"),
+        ("GuardDutyMinimumSeverity", "MEDIUM"),
+        ("OrganizationId", ""),
+        ("ReadAccountNames", "false"),
     ],
     ids=lambda value: str(value),
 )
@@ -671,3 +731,80 @@ def test_layer_ships_the_xray_sdk_that_active_tracing_needs() -> None:
     powertools = next(Requirement(line) for line in layer_lines if line.startswith("aws-lambda-powertools"))
 
     assert "tracer" in powertools.extras
+
+
+# ---------------------------------------------------------------- organization
+
+
+ORGANIZATION = {"OrganizationId": "o-a1b2c3d4e5"}
+
+
+def bus_policies(stack: Stack) -> list[dict[str, Any]]:
+    resources = stack.resolve(stack.template["Resources"])
+    return [r["Properties"] for r in of_type(resources, "AWS::Events::EventBusPolicy").values() if stack.deployed(r)]
+
+
+def test_without_an_organization_no_account_may_put_events(translated: dict[str, Any], stack: Stack) -> None:
+    assert bus_policies(stack) == []
+    assert of_type(translated["Resources"], "AWS::Events::EventBus") == {}  # no bus of its own with a policy
+
+
+def test_an_organization_may_put_events_on_the_bus_of_the_rules_and_nothing_wider(
+    translated: dict[str, Any],
+) -> None:
+    [policy] = bus_policies(Stack(translated, ORGANIZATION))
+    rule_buses = {
+        r["Properties"].get("EventBusName", "default")
+        for r in of_type(translated["Resources"], "AWS::Events::Rule").values()
+    }
+
+    # The rules are on the default bus, and the policy is on that bus
+    assert rule_buses == {"default"}
+    assert policy["EventBusName"] == "default"
+    statement = policy["Statement"]
+    assert statement["Effect"] == "Allow" and statement["Principal"] == "*"
+    assert statement["Action"] == "events:PutEvents"
+    assert statement["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+    }
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [("", True), ("o-a1b2c3d4e5", True), ("*", False), ("o-*", False), ("123456789012", False)],
+    ids=["empty", "org-id", "star", "org-star", "account"],
+)
+def test_organization_id_cannot_widen_the_bus_policy(template: dict[str, Any], value: str, allowed: bool) -> None:
+    pattern = template["Parameters"]["OrganizationId"]["AllowedPattern"]
+
+    assert (re.fullmatch(pattern, value) is not None) is allowed
+
+
+ACCOUNT_NAMES_GRANT = (
+    "organizations:DescribeAccount",
+    "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*",
+)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "granted", "variable"),
+    [
+        ({}, False, "false"),
+        (ORGANIZATION, False, "false"),
+        ({"ReadAccountNames": "true"}, False, "false"),  # needs an organization to name its accounts
+        ({**ORGANIZATION, "ReadAccountNames": "true"}, True, "true"),
+    ],
+    ids=["default", "organization", "names-without-organization", "organization-and-names"],
+)
+@pytest.mark.parametrize("function_id", FUNCTION_DIRS, ids=list(FUNCTION_DIRS))
+def test_account_names_are_read_only_when_asked_for_and_only_in_the_organization(
+    translated: dict[str, Any], function_id: str, parameters: dict[str, str], granted: bool, variable: str
+) -> None:
+    stack = Stack(translated, parameters)
+    statements = role_statements(stack, function_id)
+    environment = stack.resolve(stack.template["Resources"][function_id])["Properties"]["Environment"]
+
+    assert grants(statements) == expected_grants(function_id) | ({ACCOUNT_NAMES_GRANT} if granted else set())
+    assert all("Condition" not in s for s in statements)
+    assert environment["Variables"]["READ_ACCOUNT_NAMES"] == variable

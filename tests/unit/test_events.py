@@ -241,6 +241,16 @@ SAMPLES = [
         {"Control": "S3.8", "Compliance": "FAILED", "Workflow": "NEW"},
     ),
     (
+        "eventbridge_securityhub_finding_passed.json",
+        "securityhub",
+        "securityhub:arn:aws:securityhub:eu-west-1::product/aws/securityhub:"
+        "arn:aws:securityhub:eu-west-1:123456789012:security-control/S3.8/finding/4a6c8e0b-2d1f-4b3a-9c5e-7f0a2b4c6d8e",
+        AlertState.RESOLVED,
+        Severity.INFO,
+        "Security Hub: S3 general purpose buckets should block public access (arn:aws:s3:::finops-exports)",
+        {"Compliance": "PASSED", "Workflow": "RESOLVED"},
+    ),
+    (
         "eventbridge_guardduty_finding.json",
         "guardduty",
         "guardduty:0ec6b8f1a2d3e4c5b6a7980f1e2d3c4b",  # pragma: allowlist secret
@@ -429,6 +439,79 @@ def test_a_message_attribute_group_wins_over_the_notification_body():
 
 
 # alarm traps ---------------------------------------------------------------------------------------------------------
+
+
+def sns_alarm_without_arn(name: str = "sns_cloudwatch_alarm.json", **changes: Any) -> dict[str, Any]:
+    message = sns_message(name)
+    del message["AlarmArn"]
+    message.update(changes)
+    return sns_event(message)
+
+
+@pytest.mark.parametrize("sample", ["sns_cloudwatch_alarm.json", "sns_cloudwatch_alarm_ok.json"])
+def test_an_alarm_message_without_its_arn_is_keyed_as_the_arn_would_key_it(sample: str) -> None:
+    with_arn = only(alerts_of(sample))
+
+    without = only(normalize(sns_alarm_without_arn(sample)))
+
+    assert (without.source, without.dedupe_key, without.state) == (with_arn.source, ALARM_KEY, with_arn.state)
+    assert (without.account, without.region, without.transition_at) == (
+        "123456789012",
+        "eu-west-1",
+        with_arn.transition_at,
+    )
+    assert without.title == with_arn.title and without.facts == with_arn.facts
+
+
+@pytest.mark.parametrize(
+    "region", ["EU (Ireland)", "Europe (Ireland)", "eu (ireland)", "EU - Ireland"], ids=lambda r: r.replace(" ", "_")
+)
+def test_the_region_display_name_is_read_however_it_is_worded(region: str) -> None:
+    assert only(normalize(sns_alarm_without_arn(Region=region))).dedupe_key == ALARM_KEY
+
+
+@pytest.mark.parametrize(
+    ("region", "actions", "arn"),
+    [
+        ("US East (N. Virginia)", [], "arn:aws:cloudwatch:us-east-1:123456789012:alarm:api-5xx-high"),
+        ("AWS GovCloud (US)", [], "arn:aws-us-gov:cloudwatch:us-gov-west-1:123456789012:alarm:api-5xx-high"),
+        ("China (Ningxia)", [], "arn:aws-cn:cloudwatch:cn-northwest-1:123456789012:alarm:api-5xx-high"),
+        ("Somewhere (New)", ["arn:aws:sns:xx-new-1:123456789012:alerts"],
+         "arn:aws:cloudwatch:xx-new-1:123456789012:alarm:api-5xx-high"),
+    ],
+    ids=["us-east-1", "govcloud-older-name", "china", "unknown-name-region-from-actions"],
+)  # fmt: skip
+def test_the_arn_is_built_in_the_region_and_partition_of_the_alarm(region: str, actions: list[str], arn: str) -> None:
+    alert = only(normalize(sns_alarm_without_arn(Region=region, AlarmActions=actions, OKActions=actions)))
+
+    assert alert.dedupe_key == f"cloudwatch-alarm:{arn}"
+
+
+def test_without_a_known_region_the_key_is_account_region_and_name_and_alarm_and_ok_agree() -> None:
+    unknown = {"Region": "Atlantis (Central)", "AlarmActions": [], "OKActions": []}
+    firing = only(normalize(sns_alarm_without_arn(**unknown)))
+    cleared = only(normalize(sns_alarm_without_arn("sns_cloudwatch_alarm_ok.json", **unknown)))
+
+    assert firing.dedupe_key == cleared.dedupe_key == "cloudwatch-alarm:123456789012:Atlantis (Central):api-5xx-high"
+    assert (firing.state, cleared.state) == (AlertState.FIRING, AlertState.RESOLVED)
+    assert firing.region is None and firing.links == ()
+
+
+def test_a_composite_alarm_without_its_arn_is_recognised_by_its_rule() -> None:
+    message = sns_message("sns_cloudwatch_composite_alarm.json")
+    arn = message.pop("AlarmArn")
+
+    alert = only(normalize(sns_event(message)))
+
+    assert (alert.source, alert.dedupe_key) == ("cloudwatch-alarm", f"cloudwatch-alarm:{arn}")
+
+
+@pytest.mark.parametrize("missing", ["AlarmName", "NewStateValue", "Trigger"])
+def test_json_without_the_content_of_an_alarm_is_a_generic_alert(missing: str) -> None:
+    message = sns_message("sns_cloudwatch_alarm.json")
+    del message["AlarmArn"], message[missing]
+
+    assert only(normalize(sns_event(message))).source == "generic"
 
 
 def test_region_is_the_code_from_the_arn_never_the_display_name():

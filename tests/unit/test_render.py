@@ -226,6 +226,24 @@ def test_description_has_every_section_and_is_valid_adf():
     assert alert.dedupe_label in footer
 
 
+@pytest.mark.parametrize(
+    ("account_name", "shown"),
+    [
+        ("Payments Prod", "account 111122223333 (Payments Prod)"),
+        ("Payments\nProd  ", "account 111122223333 (Payments Prod)"),  # one line, whatever the name holds
+        ("x" * 300, f"account 111122223333 ({'x' * 99}…)"),
+        (None, "account 111122223333"),
+    ],
+    ids=["name", "multi-line", "long", "no-name"],
+)
+def test_description_names_the_account_when_its_name_is_known(account_name, shown):
+    document = render.description(make_alert(account_name=account_name))
+
+    validate_adf(document)
+    (panel,) = blocks_of(document, "panel")
+    assert f" · {shown} · region eu-west-1 · " in "".join(texts(panel))
+
+
 def test_description_is_deterministic():
     assert json.dumps(render.description(huge_alert())) == json.dumps(render.description(huge_alert()))
 

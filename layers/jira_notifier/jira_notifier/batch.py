@@ -133,9 +133,8 @@ def _bulk_create(notifier: Notifier, claims: list[_Claim], result: BatchResult) 
     bodies: list[dict[str, Any]] = []
     for claim in claims:
         try:
-            body = create_body(
-                claim.alert, claim.provider, notifier.catalog.issue_type_id(claim.client, claim.provider)
-            )
+            issue_type_id = notifier.catalog.issue_type_id(claim.client, claim.provider)
+            body = create_body(notifier.accounts.named(claim.alert), claim.provider, issue_type_id)
             claim.lease.begin_create(notifier.clock())
         except Exception as raised:  # noqa: BLE001 - this claim alone
             _give_up(notifier, result, claim, as_product_error(raised))

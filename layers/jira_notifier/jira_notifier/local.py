@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +19,7 @@ from requests.adapters import BaseAdapter
 
 from jira_notifier.config import ProviderConfig, secret_string
 from jira_notifier.providers import provider_item
+from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS
 
 DEMO_GROUP = "demo"
 DEMO_SECRET = "jira-notifier/demo"  # noqa: S105 - the name of the demo secret, not a value
@@ -36,6 +37,21 @@ LOCAL_ENV = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_DISABLED": "true",
 }
+# What the shell may hold for a real stack or for `jira-notifier local aws` (the README asks users to export
+# them): the embedded AWS sets its own and ignores these, so a local run never reaches another AWS or Jira.
+AMBIENT_VARS = (
+    "AWS_ENDPOINT_URL",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_REGION",
+    "PROVIDERS_TABLE",
+    "STATE_TABLE",
+    "DEAD_LETTER_QUEUE_URL",
+    "DEFAULT_NOTIFICATION_GROUP",
+    "JIRA_ALLOWED_HOSTS",
+    "READ_ACCOUNT_NAMES",
+)
 REAL_JIRA_VARS = ("JIRA_SERVER_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT")
 
 
@@ -73,12 +89,14 @@ def embedded_aws(environ: Mapping[str, str], *, dry_run: bool) -> Iterator[dict[
     real = None if dry_run else real_jira_settings(environ)
     env = dict(LOCAL_ENV)
     env["AWS_ACCESS_KEY_ID"] = env["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 - moto's stand-in credentials
-    with _patched_environ(env), mock_aws():
+    server = real["JIRA_SERVER_URL"] if real else DEMO_SERVER
+    env["JIRA_ALLOWED_HOSTS"] = ",".join((*DEFAULT_ALLOWED_HOSTS, *([_host(server)] if _loopback(server) else [])))
+    ignored = [name for name in environ if name in AMBIENT_VARS or name.startswith("AWS_ENDPOINT_URL_")]
+    with _patched_environ(env, unset=ignored), mock_aws():
         session = boto3.session.Session()
         create_tables(session.client("dynamodb"), env["PROVIDERS_TABLE"], env["STATE_TABLE"])
         queue_url = session.client("sqs").create_queue(QueueName="jira-notifier-dead-letters")["QueueUrl"]
         os.environ["DEAD_LETTER_QUEUE_URL"] = env["DEAD_LETTER_QUEUE_URL"] = queue_url
-        server = real["JIRA_SERVER_URL"] if real else DEMO_SERVER
         session.client("secretsmanager").create_secret(
             Name=DEMO_SECRET,
             SecretString=secret_string(
@@ -100,8 +118,6 @@ def embedded_aws(environ: Mapping[str, str], *, dry_run: bool) -> Iterator[dict[
         session.client("dynamodb").put_item(
             TableName=env["PROVIDERS_TABLE"], Item={k: {"S": v} for k, v in provider_item(provider).items()}
         )
-        if _loopback(server):
-            os.environ["JIRA_ALLOWED_HOSTS"] = env["JIRA_ALLOWED_HOSTS"] = f"*.atlassian.net,{_host(server)}"
         yield env
 
 
@@ -116,8 +132,12 @@ def _host(url: str) -> str:
 
 
 @contextmanager
-def _patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
+def _patched_environ(values: Mapping[str, str], unset: Iterable[str] = ()) -> Iterator[None]:
+    """``values`` set and ``unset`` removed for the duration; everything restored after."""
+    removed = [name for name in unset if name not in values]
+    saved = {name: os.environ.get(name) for name in (*values, *removed)}
+    for name in removed:
+        os.environ.pop(name, None)
     os.environ.update(values)
     try:
         yield

@@ -49,6 +49,7 @@ class Alert:
     title: str
     severity: Severity = Severity.MEDIUM
     account: str | None = None
+    account_name: str | None = None  # from AWS Organizations, added when an issue is created (accounts.py)
     region: str | None = None
     occurred_at: datetime | None = None
     what: str = ""  # one or two sentences: what happened

@@ -286,7 +286,9 @@ def _header_panel(alert: Alert) -> dict[str, Any]:
     panel_type = "success" if alert.state is AlertState.RESOLVED else _PANEL_BY_SEVERITY[alert.severity]
     details = [f"severity {alert.severity.value}"]
     if alert.account:
-        details.append(f"account {_clip(_single_line(alert.account), HEADER_VALUE_MAX)}")
+        account = _clip(_single_line(alert.account), HEADER_VALUE_MAX)
+        name = _clip(_single_line(alert.account_name), HEADER_VALUE_MAX) if alert.account_name else ""
+        details.append(f"account {account} ({name})" if name else f"account {account}")
     if alert.region:
         details.append(f"region {_clip(_single_line(alert.region), HEADER_VALUE_MAX)}")
     if alert.occurred_at:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier import render
+from jira_notifier.accounts import AccountNamer, NoAccountNames
 from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
 from jira_notifier.errors import (
     CreateUnconfirmedError,
@@ -103,6 +104,7 @@ class Notifier:
     recorder: Recorder
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
+    accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -319,7 +321,7 @@ class Notifier:
         when that cannot show the issue yet, the error goes back for a retry with the mark in place.
         """
         issue_type_id = self.catalog.issue_type_id(client, provider)
-        body = create_body(alert, provider, issue_type_id)
+        body = create_body(self.accounts.named(alert), provider, issue_type_id)
         lease.begin_create(self.clock())
         try:
             created = client.create_issue(body)

@@ -19,6 +19,7 @@ class Settings:
     dead_letter_queue_url: str | None = None
     config_cache_seconds: int = 300
     jira_timeout_seconds: float = 10.0
+    read_account_names: bool = False  # name accounts in new issues, from AWS Organizations
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -39,6 +40,7 @@ class Settings:
             dead_letter_queue_url=environ.get("DEAD_LETTER_QUEUE_URL") or None,
             config_cache_seconds=_int(environ, "CONFIG_CACHE_SECONDS", 300),
             jira_timeout_seconds=float(_int(environ, "JIRA_TIMEOUT_SECONDS", 10)),
+            read_account_names=environ.get("READ_ACCOUNT_NAMES", "").strip().lower() == "true",
         )
 
 

@@ -42,6 +42,7 @@ def get_notifier(function: str) -> Notifier:
     import boto3
     from aws_lambda_powertools.utilities.parameters import DynamoDBProvider, SecretsProvider
 
+    from jira_notifier.accounts import NoAccountNames, OrganizationAccountNames, organizations_client
     from jira_notifier.aws import client_config
     from jira_notifier.deadletters import DeadLetterQueue, RaiseInsteadOfParking
     from jira_notifier.observability import MetricsRecorder, trace_sdk_calls
@@ -79,6 +80,11 @@ def get_notifier(function: str) -> Notifier:
         parker=parker,
         recorder=MetricsRecorder(),
         gateway_allowed=any(fnmatchcase(GATEWAY_HOST, pattern) for pattern in settings.allowed_hosts),
+        accounts=(
+            OrganizationAccountNames(lambda: organizations_client(session), settings.config_cache_seconds)
+            if settings.read_account_names
+            else NoAccountNames()
+        ),
     )
 
 

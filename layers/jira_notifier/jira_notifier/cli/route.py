@@ -1,4 +1,5 @@
-"""``jira-notifier route add|list|remove``: which notification group an SNS topic or EventBridge source feeds."""
+"""``jira-notifier route add|list|remove``: which notification group an account, SNS topic or EventBridge source
+feeds."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from jira_notifier.cli.output import print_json, table, warn
 from jira_notifier.cli.provider import stored_providers
 from jira_notifier.errors import ConfigError
 from jira_notifier.providers import ROUTE_PREFIX, ROUTE_SORT, route_item, route_key
+from jira_notifier.routing import ACCOUNT_ID, ACCOUNT_ROUTE_PREFIX, account_route
 
 TOPIC_ARN = re.compile(r"^arn:aws[-a-z]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 SOURCE = re.compile(r"^\S{1,256}$")
@@ -20,15 +22,18 @@ SOURCE = re.compile(r"^\S{1,256}$")
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
-        "route", help="route SNS topics and EventBridge sources to groups", description="Manage routes."
+        "route",
+        help="route accounts, SNS topics and EventBridge sources to groups",
+        description="Manage routes. An alert goes to the group it names itself, else its account's route, else "
+        "its topic's or source's route, else the default group.",
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     add = actions.add_parser(
         "add",
-        help="route a topic or source to a group",
-        description="Send the alerts of an SNS topic or an EventBridge source to a notification group "
-        "(unless the alert names its own group).",
+        help="route an account, topic or source to a group",
+        description="Send the alerts of an AWS account, an SNS topic or an EventBridge source to a notification "
+        "group (unless the alert names its own group; an account's route comes before a topic's or source's).",
     )
     _add_route_options(add)
     add.add_argument("group", metavar="GROUP")
@@ -40,7 +45,9 @@ def register(commands: Any) -> None:
     aws.add_stack_option(listing)
     listing.set_defaults(run=run_list)
 
-    remove = actions.add_parser("remove", help="remove a route", description="Remove the route of a topic or source.")
+    remove = actions.add_parser(
+        "remove", help="remove a route", description="Remove the route of an account, topic or source."
+    )
     _add_route_options(remove)
     aws.add_stack_option(remove)
     remove.set_defaults(run=run_remove)
@@ -48,16 +55,22 @@ def register(commands: Any) -> None:
 
 def _add_route_options(parser: argparse.ArgumentParser) -> None:
     which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--account", metavar="ID", help="an AWS account id (12 digits), e.g. a member account")
     which.add_argument("--topic-arn", metavar="ARN", help="an SNS topic ARN")
     which.add_argument("--source", metavar="SOURCE", help="an EventBridge source, e.g. aws.cloudwatch or my.app")
 
 
 def route_from_args(args: argparse.Namespace) -> str:
-    """The route key: the topic ARN or the EventBridge source.
+    """The route key: ``account:<id>``, the topic ARN or the EventBridge source.
 
     Raises:
-        ConfigError: the ARN or source is malformed.
+        ConfigError: the account id, ARN or source is malformed.
     """
+    if args.account is not None:
+        account = args.account.strip()
+        if not ACCOUNT_ID.fullmatch(account):
+            raise ConfigError(f"--account {account!r} is not an AWS account id; expected 12 digits, e.g. 111122223333")
+        return account_route(account)
     if args.topic_arn is not None:
         arn = args.topic_arn.strip()
         if not TOPIC_ARN.match(arn):
@@ -68,6 +81,8 @@ def route_from_args(args: argparse.Namespace) -> str:
     source = args.source.strip()
     if not SOURCE.match(source):
         raise ConfigError(f"--source {source!r} must be an EventBridge source without spaces, e.g. aws.cloudwatch")
+    if source.startswith(ACCOUNT_ROUTE_PREFIX):
+        raise ConfigError(f"--source {source!r}: to route an account, use --account ID")
     return source
 
 
@@ -81,7 +96,7 @@ def run_add(args: argparse.Namespace) -> int:
     dynamodb = session.client("dynamodb")
     with aws.aws_errors(f"write the route to table {table_name}"):
         dynamodb.put_item(TableName=table_name, Item=aws.string_item(route_item(route, group)))
-    print(f"routed {_kind(route)} {route} to group {group}")
+    print(f"routed {_kind(route)} {_shown(route)} to group {group}")
     if not stored_providers(dynamodb, table_name, group):
         warn(f"group {group!r} has no provider yet; add one with 'jira-notifier provider add {group} NAME ...'")
     return 0
@@ -96,12 +111,15 @@ def run_list(args: argparse.Namespace) -> int:
     for item in items:
         if item.get("sk") == ROUTE_SORT:
             route = item["pk"].removeprefix(ROUTE_PREFIX)
-            routes.append({"route": route, "kind": _kind(route), "group": _group(item.get("value"))})
+            routes.append({"route": _shown(route), "kind": _kind(route), "group": _group(item.get("value"))})
     routes.sort(key=lambda r: (r["group"], r["route"]))
     if args.json:
         print_json(routes)
     elif not routes:
-        print("no routes yet; add one with 'jira-notifier route add (--topic-arn ARN | --source SOURCE) GROUP'")
+        print(
+            "no routes yet; add one with "
+            "'jira-notifier route add (--account ID | --topic-arn ARN | --source SOURCE) GROUP'"
+        )
     else:
         print(table(("GROUP", "KIND", "ROUTE"), [(r["group"], r["kind"], r["route"]) for r in routes]))
     return 0
@@ -121,13 +139,20 @@ def run_remove(args: argparse.Namespace) -> int:
         except ClientError as error:
             if aws.error_code(error) != "ConditionalCheckFailedException":
                 raise
-            raise ConfigError(f"no route for {route}; see 'jira-notifier route list'") from None
-    print(f"removed the route of {_kind(route)} {route}")
+            raise ConfigError(f"no route for {_shown(route)}; see 'jira-notifier route list'") from None
+    print(f"removed the route of {_kind(route)} {_shown(route)}")
     return 0
 
 
 def _kind(route: str) -> str:
+    if route.startswith(ACCOUNT_ROUTE_PREFIX):
+        return "account"
     return "topic" if route.startswith("arn:") else "source"
+
+
+def _shown(route: str) -> str:
+    """The route as the operator names it: an account by its id."""
+    return route.removeprefix(ACCOUNT_ROUTE_PREFIX)
 
 
 def _group(value: str | None) -> str:

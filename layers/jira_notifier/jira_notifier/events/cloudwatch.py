@@ -2,7 +2,8 @@
 
 SNS sends PascalCase with a region display name and dimensions as name/value pairs; EventBridge and the alarm
 Lambda action send camelCase with dimensions as an object. All three give the same key (the alarm ARN) and the same
-transition time (the state timestamp), so one alarm seen on two channels makes one issue.
+transition time (the state timestamp), so one alarm seen on two channels makes one issue. An SNS message without
+``AlarmArn`` (older and re-published messages) gets the ARN its account, region and name make.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from jira_notifier.events.common import (
     show_time,
     text,
 )
+from jira_notifier.events.regions import code_for_name, partition_of
 from jira_notifier.models import Alert, AlertState, Link, Severity
 
 _STATES = {"ALARM": AlertState.FIRING, "OK": AlertState.RESOLVED, "INSUFFICIENT_DATA": AlertState.UNKNOWN}
@@ -56,7 +58,7 @@ class _MetricQuery:
 
 @dataclass(frozen=True, slots=True)
 class _AlarmView:
-    arn: str
+    arn: str  # or, when no ARN can be known, "account:region:name"
     name: str
     state: str
     previous: str
@@ -70,9 +72,17 @@ class _AlarmView:
     ignore_reason: str | None = None
 
 
+def looks_like_sns_alarm(message: Mapping[str, Any]) -> bool:
+    """An alarm notification: by its ARN, or by its content (older and re-published messages lack the ARN)."""
+    if "AlarmArn" in message:
+        return True
+    has_rule_or_trigger = "Trigger" in message or "AlarmRule" in message
+    return bool(text(message.get("AlarmName")) and text(message.get("NewStateValue")) and has_rule_or_trigger)
+
+
 def from_sns_message(message: Mapping[str, Any], delivery: Delivery) -> list[Alert]:
     """An alarm notification published to SNS (metric, metric-math or composite)."""
-    arn = text(message.get("AlarmArn"))
+    arn = text(message.get("AlarmArn")) or _arn_from_content(message) or _identity_without_arn(message)
     if not arn:
         return []
     region, account = arn_region_account(arn)  # the Region key is a display name such as "EU (Ireland)"
@@ -91,6 +101,31 @@ def from_sns_message(message: Mapping[str, Any], delivery: Delivery) -> list[Ale
         composite=composite,
     )
     return [_alarm_alert(view, delivery, message)]
+
+
+def _arn_from_content(message: Mapping[str, Any]) -> str:
+    """The ARN of an alarm message that lacks ``AlarmArn``: account, region and name, as the ARN would hold them.
+
+    The region comes from its display name, or else from the alarm's own action ARNs (same region as the alarm).
+    """
+    name = text(message.get("AlarmName"))
+    account = text(message.get("AWSAccountId"))
+    actions = [
+        text(arn)
+        for key in ("AlarmActions", "OKActions", "InsufficientDataActions")
+        for arn in items(message.get(key))
+        if arn_region_account(text(arn))[0]
+    ]
+    region = code_for_name(text(message.get("Region"))) or next((arn_region_account(arn)[0] for arn in actions), None)
+    if not (name and account.isdigit() and len(account) == 12 and region):
+        return ""
+    return f"arn:{partition_of(region)}:cloudwatch:{region}:{account}:alarm:{name}"
+
+
+def _identity_without_arn(message: Mapping[str, Any]) -> str:
+    """Account, region (as written) and name, when the region cannot be told: still one key per alarm."""
+    name = text(message.get("AlarmName"))
+    return f"{text(message.get('AWSAccountId'))}:{text(message.get('Region'))}:{name}" if name else ""
 
 
 def from_eventbridge(event: Mapping[str, Any], delivery: Delivery) -> list[Alert]:

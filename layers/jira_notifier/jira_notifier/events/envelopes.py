@@ -212,7 +212,7 @@ def _read_decoded(payload: Any, delivery: Delivery) -> list[Alert]:
 
 
 def _payload_reader(body: Mapping[str, Any]) -> tuple[str, PayloadReader] | None:
-    if "AlarmArn" in body:
+    if cloudwatch.looks_like_sns_alarm(body):
         return "a CloudWatch alarm notification", cloudwatch.from_sns_message
     if "anomalyId" in body:
         return "a cost anomaly", cost_anomaly.from_sns_message
