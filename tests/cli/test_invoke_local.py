@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import responses
 
+from jira_notifier.cli.local_jira import LocalJira
 from jira_notifier.cli.main import main
-from jira_notifier.local_jira import LocalJira
 from tests.support.fake_jira import EMAIL, SITE, TOKEN
 from tests.support.jira_spec import validate_jira_request
 
@@ -26,7 +26,6 @@ def _quiet_local_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", "")
-    monkeypatch.setenv("JIRA_NOTIFIER_FUNCTIONS_DIR", str(ROOT / "functions"))
 
 
 def printed_requests(out: str) -> list[tuple[str, str, Any]]:
