@@ -98,7 +98,7 @@ def render(pins: list[Pin], header: str = HEADER) -> str:
 
 def main() -> int:
     REQUIREMENTS.write_text(render(layer_pins(read_lock(LOCK.read_text(encoding="utf-8")))), encoding="utf-8")
-    print(f"written: {REQUIREMENTS.relative_to(Path.cwd()) if REQUIREMENTS.is_relative_to(Path.cwd()) else REQUIREMENTS}")
+    print(f"written: {REQUIREMENTS}")
     return 0
 
 
