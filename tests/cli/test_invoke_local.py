@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +88,29 @@ def test_dry_run_flag_sends_nothing_even_with_credentials(
         assert main(["invoke", ALARM, "--local", "--dry-run"]) == 0
         assert len(mock.calls) == 0
     assert "Dry run: 2 Jira request(s)" in capsys.readouterr().out
+
+
+def test_invoke_runs_from_the_installed_package_outside_a_checkout(tmp_path: Path) -> None:
+    # Given a folder with no functions/ and an interpreter that sees the package but not the project's root
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT / "layers" / "jira_notifier"),
+        "NO_COLOR": "1",
+    }
+    assert not (tmp_path / "functions").exists()
+
+    # When the main job runs there
+    done = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "jira_notifier.cli.main", "invoke", ALARM, "--local"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # Then it runs the handler from the package, as it does in a checkout
+    assert done.returncode == 0, done.stderr
+    assert '"created": 1' in done.stdout and "issue DEMO-1 (open)" in done.stdout
