@@ -6,7 +6,7 @@ READY  := $(VENV)/.ready
 SAM_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) /usr/bin)
 EVENT  ?= events/sns_cloudwatch_alarm.json
 
-.PHONY: run test lint validate build bench scan deploy invoke-sns invoke-eb clean
+.PHONY: run test lint validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jira-notifier needs Python 3.11 or newer")'
@@ -20,9 +20,10 @@ $(READY): pyproject.toml
 run: $(READY)
 	$(BIN)/jira-notifier invoke $(EVENT) --local
 
-## test: the whole suite (unit, integration, CLI, template, reliability), on every core
+## test: the whole suite (unit, integration, CLI, template, reliability, and the built stack: sam build, then each
+##       function in a fresh Python 3.13 with only the runtime's SDK), on every core
 test: $(READY)
-	$(BIN)/python -m pytest -n auto
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 lint: $(READY)
 	$(BIN)/ruff check .
@@ -35,6 +36,18 @@ validate: $(READY)
 ## build: sam build (needs a python3.13 on PATH for the python3.13 runtime)
 build: $(READY)
 	PATH="$(SAM_PYTHON):$$PATH" $(BIN)/sam build
+
+## lock: pin the layer's dependencies (pyproject.toml) and the runtime's SDK (layers/jira_notifier/runtime.txt),
+##       with hashes, for Python 3.13 on arm64; then regenerate the layer's requirements.txt from the lock
+LOCK_DIR := layers/jira_notifier
+lock: $(READY)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_DIR)/runtime.txt --quiet --generate-hashes --python-version 3.13 \
+		--python-platform aarch64-manylinux_2_28 --custom-compile-command "make lock" -o $(LOCK_DIR)/requirements.lock
+	$(MAKE) requirements
+
+## requirements: the layer's requirements.txt from the lock (its packages less the SDK the runtime provides)
+requirements: $(READY)
+	$(BIN)/python $(LOCK_DIR)/layer_lock.py
 
 ## bench: Jira and AWS calls per alert, handler overhead, cold start and memory (see BENCHMARKS.md)
 bench: $(READY)
@@ -68,4 +81,4 @@ invoke-sns invoke-eb: $(READY)
 	$(BIN)/sam local invoke $(if $(filter invoke-sns,$@),SnsToJiraFunction -e events/sns_cloudwatch_alarm.json,EventBridgeToJiraFunction -e events/eventbridge_cloudwatch_alarm.json) --env-vars events/env.json
 
 clean:
-	rm -rf .aws-sam $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam $(VENV) .venv-lambda .pytest_cache .ruff_cache .hypothesis

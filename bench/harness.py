@@ -1,5 +1,5 @@
 """What every benchmark scenario stands on: an embedded AWS (moto) shaped like the template, the package's stand-in
-Jira (``jira_notifier.local_jira``), Lambda contexts, CloudWatch alarm events, and counters of AWS calls and of the
+Jira (``jira_notifier.cli.local_jira``), Lambda contexts, CloudWatch alarm events, and counters of AWS calls and of the
 CPU they cost."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 if TYPE_CHECKING:
-    from jira_notifier.local_jira import LocalJira
+    from jira_notifier.cli.local_jira import LocalJira
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "jira_notifier"  # where Lambda finds the layer's package
@@ -223,9 +223,9 @@ def bench_environment(delay: float) -> Iterator[Bench]:
     from moto import mock_aws
 
     from jira_notifier import wiring
+    from jira_notifier.cli.embedded import create_tables
+    from jira_notifier.cli.local_jira import LocalJira
     from jira_notifier.config import ProviderConfig, secret_string
-    from jira_notifier.local import create_tables
-    from jira_notifier.local_jira import LocalJira
     from jira_notifier.providers import provider_item
 
     apply_environment()

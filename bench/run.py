@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             function: _median_run([_child(["first-call", "--function", function], args) for _ in range(runs)])
             for function, runs in FIRST_CALL_RUNS.items()
         }
+    with _phase(phases, "cold start as shipped: sam build output in fresh Python 3.13 interpreters"):
+        results["built"] = scenarios.built_cold_start(args.repeats)
     with _phase(phases, "handler imports (fresh interpreters)"):
         results["imports"] = scenarios.import_times(args.repeats)
         results["import_profile"] = scenarios.import_profile(HANDLERS["sns"])
@@ -198,6 +200,8 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         for stat in ("median_ms", "p99_ms"):
             value = over[key][stat]
             rows.append((f"handler CPU per alert, {label}, {stat[:-3]} (ms)", value, "<= 10", value <= 10))
+    ratio = r["built"]["ratio_to_boto3"]["SnsToJiraFunction handler module"]
+    rows.append(("cold import as shipped (SNS) / bare import boto3", ratio, "<= 1.5", ratio <= 1.5))
     for name, figure in imports.items():
         if name.startswith("boto3"):
             continue

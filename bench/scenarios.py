@@ -320,20 +320,7 @@ def import_profile(module: str, top: int = 14, depth: int = 3) -> list[dict[str,
     """``python -X importtime`` as deployed: the imports up to ``depth`` levels down with the largest cumulative
     time (a deeper import is inside its parent's time)."""
     stderr = _in_fresh_interpreter(["-X", "importtime", "-c", f"import {module}"], tracing=True).stderr
-    rows = []
-    for line in stderr.splitlines():
-        if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
-            continue
-        own, cumulative, name = line.removeprefix("import time:").split("|")
-        rows.append(
-            {
-                "module": name.strip(),
-                "depth": (len(name) - len(name.lstrip())) // 2,
-                "self_ms": ms(int(own) / 1e6),
-                "cumulative_ms": ms(int(cumulative) / 1e6),
-            }
-        )
-    return sorted((r for r in rows if r["depth"] <= depth), key=lambda r: -r["cumulative_ms"])[:top]
+    return _importtime_rows(stderr, depth)[:top]
 
 
 # ---- where the handler's CPU goes ------------------------------------------------------------------------
@@ -391,3 +378,89 @@ def cpu_breakdown(bench: Bench, alerts: int) -> dict[str, Any]:
             for area, seconds in areas.most_common()
         ],
     }
+
+
+# ---- cold start as shipped: the sam build output ---------------------------------------------------------
+
+# What the first call imports after the handler module, before its first request (wiring.get_notifier and the Jira
+# client factory): the runtime's SDK, requests, and the modules the handler imports lazily.
+FIRST_CALL_IMPORTS = (
+    "boto3",
+    "requests",
+    "aws_lambda_powertools.utilities.parameters",
+    "jira_notifier.service",
+    "jira_notifier.state",
+    "jira_notifier.providers",
+    "jira_notifier.secrets",
+    "jira_notifier.deadletters",
+    "jira_notifier.jira.client",
+)
+_TIME_STATEMENT = "import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
+
+
+def built_cold_start(repeats: int) -> dict[str, Any]:
+    """On ``sam build``'s output, each in a fresh Python 3.13 holding only the runtime's SDK, laid out as in a
+    Lambda container, writing no bytecode (median of ``repeats``, the runs of each figure interleaved): the import
+    of each function's handler module, the runtime's bare ``import boto3``, and the SNS handler module followed by
+    what its first call imports. Also the layer's unpacked size and ``-X importtime`` of the SNS handler."""
+    from tests.support import built_stack
+
+    build = built_stack.build()
+    python = built_stack.runtime_python()
+    figures: dict[str, tuple[str, str]] = {
+        f"{function_id} handler module": (function_id, "import handler") for function_id in built_stack.FUNCTIONS
+    }
+    figures["bare import boto3 (the runtime's SDK)"] = ("SnsToJiraFunction", "import boto3")
+    figures["SnsToJiraFunction handler module + the first call's imports"] = (
+        "SnsToJiraFunction",
+        f"import handler, {', '.join(FIRST_CALL_IMPORTS)}",
+    )
+    seconds: dict[str, list[float]] = {name: [] for name in figures}
+    for _ in range(repeats):
+        for name, (function_id, statement) in figures.items():
+            out = _built_run(built_stack, function_id, python, ["-c", _TIME_STATEMENT.format(statement=statement)])
+            seconds[name].append(float(out.stdout.split()[-1]))
+    imports = {
+        name: {"median_ms": ms(statistics.median(values)), "min_ms": ms(min(values))}
+        for name, values in seconds.items()
+    }
+    boto3_ms = imports["bare import boto3 (the runtime's SDK)"]["median_ms"]
+    layer = build / "JiraNotifierLayer"
+    profile = _built_run(built_stack, "SnsToJiraFunction", python, ["-X", "importtime", "-c", "import handler"])
+    return {
+        "python": python.resolve().parent.parent.name,
+        "imports": imports,
+        "ratio_to_boto3": {name: round(f["median_ms"] / boto3_ms, 2) for name, f in imports.items()},
+        "layer_unpacked_mb": round(sum(p.stat().st_size for p in layer.rglob("*") if p.is_file()) / 2**20, 1),
+        "layer_files": sum(1 for p in layer.rglob("*") if p.is_file()),
+        "import_profile_top10": _importtime_rows(profile.stderr, depth=99)[:10],
+    }
+
+
+def _built_run(
+    built_stack: Any, function_id: str, python: Any, arguments: list[str]
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        "AWS_REGION": "us-east-1",
+        "POWERTOOLS_SERVICE_NAME": "jira-notifier",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+    argv, env, cwd = built_stack.lambda_command(function_id, arguments, environment, python)
+    return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=CHILD_TIMEOUT, check=True)  # noqa: S603
+
+
+def _importtime_rows(stderr: str, depth: int) -> list[dict[str, Any]]:
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
+            continue
+        own, cumulative, name = line.removeprefix("import time:").split("|")
+        rows.append(
+            {
+                "module": name.strip(),
+                "depth": (len(name) - len(name.lstrip())) // 2,
+                "self_ms": ms(int(own) / 1e6),
+                "cumulative_ms": ms(int(cumulative) / 1e6),
+            }
+        )
+    return sorted((r for r in rows if r["depth"] <= depth), key=lambda r: -r["cumulative_ms"])

@@ -167,7 +167,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     import boto3
     from moto import mock_aws
 
-    from jira_notifier.local import create_tables
+    from jira_notifier.cli.embedded import create_tables
 
     with mock_aws(), _atomic_dynamodb_writes():
         session = boto3.session.Session()

@@ -1,16 +1,8 @@
-"""Lambda entry point for alerts arriving from a CloudWatch alarm action."""
+"""Lambda entry point for alerts from a CloudWatch alarm action.
 
-from __future__ import annotations
+The handler is ``jira_notifier.handlers.alarm_action``, in the layer, so that the CLI runs the same code.
+"""
 
-from typing import Any
+from jira_notifier.handlers import alarm_action as lambda_handler
 
-from jira_notifier.entry import handle_event, remaining_from
-from jira_notifier.observability import logger, metrics, tracer
-from jira_notifier.wiring import get_notifier
-
-
-@logger.inject_lambda_context(correlation_id_path="alarmArn")
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    return handle_event(event, get_notifier("alarm-action"), remaining_from(context))
+__all__ = ["lambda_handler"]

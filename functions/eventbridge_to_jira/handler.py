@@ -1,16 +1,8 @@
-"""Lambda entry point for alerts arriving from a EventBridge rule."""
+"""Lambda entry point for alerts from an EventBridge rule.
 
-from __future__ import annotations
+The handler is ``jira_notifier.handlers.eventbridge``, in the layer, so that the CLI runs the same code.
+"""
 
-from typing import Any
+from jira_notifier.handlers import eventbridge as lambda_handler
 
-from jira_notifier.entry import handle_event, remaining_from
-from jira_notifier.observability import logger, metrics, tracer
-from jira_notifier.wiring import get_notifier
-
-
-@logger.inject_lambda_context(correlation_id_path="id")
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
-    return handle_event(event, get_notifier("eventbridge"), remaining_from(context))
+__all__ = ["lambda_handler"]

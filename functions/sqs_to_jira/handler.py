@@ -1,16 +1,8 @@
-"""Lambda entry point for alerts buffered in SQS (SNS raw or enveloped, or EventBridge), with partial batch failure."""
+"""Lambda entry point for alerts from the SQS buffer.
 
-from __future__ import annotations
+The handler is ``jira_notifier.handlers.sqs``, in the layer, so that the CLI runs the same code.
+"""
 
-from typing import Any
+from jira_notifier.handlers import sqs as lambda_handler
 
-from jira_notifier.entry import handle_sqs_event, remaining_from
-from jira_notifier.observability import logger, metrics, tracer
-from jira_notifier.wiring import get_notifier
-
-
-@logger.inject_lambda_context
-@tracer.capture_lambda_handler
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return handle_sqs_event(event, get_notifier("sqs"), remaining_from(context), context)
+__all__ = ["lambda_handler"]

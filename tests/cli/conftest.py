@@ -9,7 +9,6 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -19,12 +18,11 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from jira_notifier import wiring
+from jira_notifier.cli.embedded import create_tables
 from jira_notifier.cli.main import main
 from jira_notifier.config import ProviderConfig, secret_string
-from jira_notifier.local import create_tables
 from jira_notifier.providers import provider_item
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "cli-test-token-5c1e9d-not-real"  # pragma: allowlist secret
 SITE = "https://acme.atlassian.net"
 CLOUD_ID = "0f6b1c2d-3e4f-4a5b-8c7d-9e0f1a2b3c4d"
@@ -83,7 +81,6 @@ def cli_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("PROVIDERS_TABLE", PROVIDERS_TABLE)
     monkeypatch.setenv("STATE_TABLE", STATE_TABLE)
-    monkeypatch.setenv("JIRA_NOTIFIER_FUNCTIONS_DIR", str(ROOT / "functions"))
     wiring.reset()
     yield
     wiring.reset()

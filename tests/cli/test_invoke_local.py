@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import responses
 
+from jira_notifier.cli.local_jira import LocalJira
 from jira_notifier.cli.main import main
-from jira_notifier.local_jira import LocalJira
 from tests.support.fake_jira import EMAIL, SITE, TOKEN
 from tests.support.jira_spec import validate_jira_request
 
@@ -27,7 +29,6 @@ def _quiet_local_run(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     monkeypatch.setenv("DEAD_LETTER_QUEUE_URL", "")
-    monkeypatch.setenv("JIRA_NOTIFIER_FUNCTIONS_DIR", str(ROOT / "functions"))
 
 
 def printed_requests(out: str) -> list[tuple[str, str, Any]]:
@@ -127,3 +128,29 @@ def test_a_local_run_ignores_the_ambient_aws_tables_queue_and_allowed_hosts(
     assert "Traceback" not in captured.err
     # and the shell's variables are as they were
     assert {name: os.environ.get(name) for name in AMBIENT} == AMBIENT
+
+
+def test_invoke_runs_from_the_installed_package_outside_a_checkout(tmp_path: Path) -> None:
+    # Given a folder with no functions/ and an interpreter that sees the package but not the project's root
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "PYTHONPATH": str(ROOT / "layers" / "jira_notifier"),
+        "NO_COLOR": "1",
+    }
+    assert not (tmp_path / "functions").exists()
+
+    # When the main job runs there
+    done = subprocess.run(  # noqa: S603 - our own CLI
+        [sys.executable, "-m", "jira_notifier.cli.main", "invoke", ALARM, "--local"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    # Then it runs the handler from the package, as it does in a checkout
+    assert done.returncode == 0, done.stderr
+    assert '"created": 1' in done.stdout and "issue DEMO-1 (open)" in done.stdout

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.cli.invoke import FUNCTION_DIRS, function_for, load_handler
+from jira_notifier.cli.invoke import FUNCTIONS, function_for, load_handler
+from jira_notifier.handlers import HANDLERS
 from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
 
 # sample -> (handler result, issues created, words the issue summary must contain)
@@ -53,7 +54,7 @@ def test_sample_through_its_handler(sample: str, aws: Any, jira: Any, lambda_con
     handler = load_handler(function_for(event))
 
     # When Lambda calls the handler with it
-    result = handler.lambda_handler(event, lambda_context)
+    result = handler(event, lambda_context)
 
     # Then the issues product.md describes were created, and nothing was parked
     expected_result, issue_count, summary_words = EXPECTED[sample]
@@ -70,9 +71,17 @@ def test_sample_through_its_handler(sample: str, aws: Any, jira: Any, lambda_con
         assert "Raw event" in text and "codeBlock" in text
 
 
-def test_function_dirs_match_the_handlers_on_disk() -> None:
-    for function, directory in FUNCTION_DIRS.items():
-        assert (Path(EVENTS).parent / "functions" / directory / "handler.py").is_file(), function
+def test_every_function_runs_the_handler_its_cli_name_names() -> None:
+    import importlib
+
+    assert set(FUNCTIONS) == set(HANDLERS)
+    for directory, function in (
+        ("sns_to_jira", "sns"),
+        ("eventbridge_to_jira", "eventbridge"),
+        ("alarm_action_to_jira", "alarm-action"),
+        ("sqs_to_jira", "sqs"),
+    ):
+        assert importlib.import_module(f"functions.{directory}.handler").lambda_handler is HANDLERS[function]
 
 
 def test_cross_channel_duplicates_make_one_issue(aws: Any, jira: Any, lambda_context: Any) -> None:
@@ -83,7 +92,7 @@ def test_cross_channel_duplicates_make_one_issue(aws: Any, jira: Any, lambda_con
         "alarm_action_cloudwatch_alarm.json",
     ):
         event = load_event(sample)
-        load_handler(function_for(event)).lambda_handler(event, lambda_context)
+        load_handler(function_for(event))(event, lambda_context)
     assert len(jira.issues) == 1
     assert jira.requests.count(("POST", "/rest/api/3/issue")) == 1
 
@@ -91,12 +100,12 @@ def test_cross_channel_duplicates_make_one_issue(aws: Any, jira: Any, lambda_con
 def test_suppressed_finding_closes_its_open_issue(aws: Any, jira: Any, lambda_context: Any) -> None:
     event = load_event("eventbridge_securityhub_finding.json")
     handler = load_handler("eventbridge")
-    assert handler.lambda_handler(event, lambda_context) == {"created": 1}
+    assert handler(event, lambda_context) == {"created": 1}
     # A person suppresses the finding in Security Hub: a new event for the same finding, later
     suppressed = json.loads(json.dumps(event))
     suppressed["id"] = "b1d2c3e4-0000-4000-8000-000000000001"
     finding = suppressed["detail"]["findings"][0]
     finding["Workflow"]["Status"] = "SUPPRESSED"
     finding["UpdatedAt"] = "2030-01-01T00:00:00.000Z"
-    assert handler.lambda_handler(suppressed, lambda_context) == {"resolved": 1}
+    assert handler(suppressed, lambda_context) == {"resolved": 1}
     assert len(jira.issues) == 1 and jira.by_key("OPS-1").status == "Done"

@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,6 @@ import boto3
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 from cfnlint.decode import cfn_yaml
-from packaging.requirements import Requirement
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
@@ -209,7 +207,7 @@ def test_function_runs_python_313_on_arm64_with_the_layer(resources: dict[str, A
     assert function["Runtime"] == "python3.13"
     assert function["Architectures"] == ["arm64"]
     assert function["Handler"] == "handler.lambda_handler"
-    assert function["TracingConfig"] == {"Mode": "Active"}
+    assert function["TracingConfig"] == {"Mode": {"Ref": "Tracing"}}
     assert function["MemorySize"] == 512  # chosen from the benchmark's memory and CPU figures
     assert function["Timeout"] == 60
     [layer] = function["Layers"]
@@ -221,11 +219,15 @@ def test_function_code_comes_from_its_folder(template: dict[str, Any], function_
     assert template["Resources"][function_id]["Properties"]["CodeUri"] == FUNCTION_DIRS[function_id]
 
 
-def test_layer_is_built_by_sam_for_python_313_on_arm64(template: dict[str, Any]) -> None:
+def test_layer_is_built_by_its_makefile_for_python_313_on_arm64(template: dict[str, Any]) -> None:
     layer = template["Resources"]["JiraNotifierLayer"]
 
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # layers/jira_notifier/Makefile: runtime modules only, locked dependencies without the SDK, bytecode
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
+    assert (ROOT / "layers" / "jira_notifier" / "Makefile").read_text(encoding="utf-8").count(
+        "build-JiraNotifierLayer:"
+    ) == 1
     assert layer["Properties"]["ContentUri"] == "layers/jira_notifier/"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
@@ -247,7 +249,14 @@ def test_function_environment_names_its_resources_and_settings(resources: dict[s
         "POWERTOOLS_METRICS_NAMESPACE": "JiraNotifier",
         "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
+        "POWERTOOLS_TRACE_DISABLED": {"Fn::If": ["IsTracing", "false", "true"]},
     }
+
+
+def test_tracing_is_off_by_default_and_the_functions_know_when_it_is_on(template: dict[str, Any]) -> None:
+    # Off by default: the X-Ray SDK costs every cold start, and the metrics already time each Jira call
+    assert template["Parameters"]["Tracing"]["Default"] == "PassThrough"
+    assert template["Conditions"]["IsTracing"] == {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]}
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_DIRS, ids=list(FUNCTION_DIRS))
@@ -712,25 +721,6 @@ def test_local_env_file_sets_only_variables_the_functions_declare(resources: dic
     assert set(env_file["Parameters"]) == declared
     assert all(set(values) <= declared for values in env_file.values())
     assert all(isinstance(value, str) for values in env_file.values() for value in values.values())
-
-
-def requirement_bounds(lines: list[str]) -> dict[str, str]:
-    requirements = [Requirement(line) for line in lines if line.strip() and not line.lstrip().startswith("#")]
-    return {r.name: str(r.specifier) for r in requirements}
-
-
-def test_layer_requirements_have_the_bounds_of_the_project_dependencies() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    layer_lines = (ROOT / "layers" / "jira_notifier" / "requirements.txt").read_text(encoding="utf-8").splitlines()
-
-    assert requirement_bounds(layer_lines) == requirement_bounds(project["dependencies"])
-
-
-def test_layer_ships_the_xray_sdk_that_active_tracing_needs() -> None:
-    layer_lines = (ROOT / "layers" / "jira_notifier" / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    powertools = next(Requirement(line) for line in layer_lines if line.startswith("aws-lambda-powertools"))
-
-    assert "tracer" in powertools.extras
 
 
 # ---------------------------------------------------------------- organization

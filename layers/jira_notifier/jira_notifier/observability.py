@@ -2,25 +2,82 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import functools
+import os
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
+
     from jira_notifier.jira.client import CallRecord
 
 SERVICE = "jira-notifier"
 NAMESPACE = "JiraNotifier"
 
+Handler = Callable[[Any, Any], Any]
+
+
+def tracing_enabled(environ: Mapping[str, str]) -> bool:
+    """Whether X-Ray tracing is on, by Powertools' own rule: in a Lambda container (not an emulator), unless
+    ``POWERTOOLS_TRACE_DISABLED`` is true. The stack sets that variable from its ``Tracing`` parameter."""
+    if resolve_truthy_env_var_choice(env=environ.get("POWERTOOLS_TRACE_DISABLED", "false")):
+        return False
+    return bool(environ.get("LAMBDA_TASK_ROOT")) and not (
+        environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE")
+    )
+
+
+class LazyTracer:
+    """Powertools' Tracer, created on first use and only where tracing is on.
+
+    Creating a Tracer imports the X-Ray SDK (about 100 ms of a cold start, mostly ``wrapt``) even when tracing is
+    disabled, so a function with tracing off never creates one: its handler runs undecorated.
+    """
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._tracer: Tracer | None = None
+
+    def _get(self) -> Tracer:
+        if self._tracer is None:
+            from aws_lambda_powertools import Tracer
+
+            # Patching for X-Ray loads botocore: done when the first clients are built (trace_sdk_calls).
+            self._tracer = Tracer(service=self._service, auto_patch=False)
+        return self._tracer
+
+    def capture_lambda_handler(self, handler: Handler) -> Handler:
+        """``Tracer.capture_lambda_handler`` when tracing is on at the call; the bare handler otherwise."""
+        traced: Handler | None = None
+
+        @functools.wraps(handler)
+        def run(event: Any, context: Any) -> Any:
+            nonlocal traced
+            if not tracing_enabled(os.environ):
+                return handler(event, context)
+            if traced is None:
+                traced = self._get().capture_lambda_handler(handler)
+            return traced(event, context)
+
+        return run
+
+    def patch(self, modules: list[str]) -> None:
+        if tracing_enabled(os.environ):
+            self._get().patch(modules)
+
+
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
-# Patching for X-Ray loads botocore; it is done when the first clients are built, not at import (cold start).
-tracer = Tracer(service=SERVICE, auto_patch=False)
+tracer = LazyTracer(SERVICE)
 
 
 def trace_sdk_calls() -> None:
-    """Record AWS SDK and Jira calls as X-Ray subsegments (a no-op when tracing is disabled)."""
+    """Record AWS SDK and Jira calls as X-Ray subsegments (a no-op when tracing is off)."""
     tracer.patch(["botocore", "requests"])
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jira_notifier.cli import aws
-from jira_notifier.cli.invoke import FUNCTION_DIRS, LocalContext, function_for, load_handler
+from jira_notifier.cli.invoke import FUNCTIONS, LocalContext, function_for, load_handler
 from jira_notifier.cli.output import print_json, table
 from jira_notifier.deadletters import PARKED_FORMAT
 from jira_notifier.errors import ConfigError, EventParseError
@@ -127,7 +127,7 @@ def read_dead_letter(message: Mapping[str, Any]) -> DeadLetter:
             when=body.get("parkedAt"),
             title=body.get("title") or body.get("dedupeKey"),
             error=body.get("error"),
-            function=body.get("function") if body.get("function") in FUNCTION_DIRS else _function_for(event),
+            function=body.get("function") if body.get("function") in FUNCTIONS else _function_for(event),
             event=event,
         )
     if isinstance(body, Mapping) and isinstance(body.get("requestContext"), Mapping) and "requestPayload" in body:
@@ -319,7 +319,7 @@ def _replay(letter: DeadLetter, prefix: str, tally: ReplayTally) -> bool:
     """Run one event through its handler; True when it succeeded (the message may go)."""
     assert letter.function is not None
     try:
-        result = load_handler(letter.function).lambda_handler(letter.event, LocalContext(letter.function))
+        result = load_handler(letter.function)(letter.event, LocalContext(letter.function))
     except Exception as error:  # any failure keeps the message: it is reported and the next one is tried
         tally.failing += 1
         print(f"{prefix}: still failing, kept: {type(error).__name__}: {error}")

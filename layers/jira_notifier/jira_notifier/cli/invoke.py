@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from jira_notifier.errors import ConfigError
 
-FUNCTION_DIRS = {
-    "sns": "sns_to_jira",
-    "eventbridge": "eventbridge_to_jira",
-    "alarm-action": "alarm_action_to_jira",
-    "sqs": "sqs_to_jira",
-}
+# The functions' names on the command line and in dead-letter records (the keys of ``jira_notifier.handlers.HANDLERS``).
+FUNCTIONS = ("sns", "eventbridge", "alarm-action", "sqs")
 
 
 def register(commands: Any) -> None:
@@ -36,7 +30,7 @@ def register(commands: Any) -> None:
     parser.add_argument("event_file", metavar="EVENT_FILE", type=Path)
     parser.add_argument("--local", action="store_true", help="use an embedded AWS (moto): no account needed")
     parser.add_argument("--dry-run", action="store_true", help="print the Jira requests instead of sending them")
-    parser.add_argument("--function", choices=sorted(FUNCTION_DIRS), help="handler to run (default: from the event)")
+    parser.add_argument("--function", choices=sorted(FUNCTIONS), help="handler to run (default: from the event)")
     parser.add_argument("--verbose", action="store_true", help="show the handler's structured logs")
     parser.set_defaults(run=run)
 
@@ -44,15 +38,14 @@ def register(commands: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     event = _load_event(args.event_file)
     function = args.function or function_for(event)
-    from jira_notifier.local import embedded_aws, real_jira_settings
+    from jira_notifier.cli.embedded import embedded_aws, real_jira_settings
 
     dry_run = args.dry_run or (args.local and real_jira_settings(os.environ) is None)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "DEBUG" if args.verbose else "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     local = embedded_aws(os.environ, dry_run=dry_run) if args.local else nullcontext()
     with local, _jira_mode(dry_run) as sent:
-        handler = load_handler(function)
-        result = handler.lambda_handler(event, LocalContext(function))
+        result = load_handler(function)(event, LocalContext(function))
         _print_requests(sent, dry_run)
         print(json.dumps({"function": function, "result": result}, indent=2))
         if args.local:
@@ -109,17 +102,11 @@ def _load_event(path: Path) -> Any:
         raise ConfigError(f"{path} is not JSON: {exc}") from None
 
 
-def load_handler(function: str) -> ModuleType:
-    """Import ``functions/<dir>/handler.py`` by path, as Lambda does (each function's code is its own root)."""
-    root = Path(os.environ.get("JIRA_NOTIFIER_FUNCTIONS_DIR") or Path.cwd() / "functions")
-    path = root / FUNCTION_DIRS[function] / "handler.py"
-    if not path.is_file():
-        raise ConfigError(f"handler not found at {path}; run from the project root or set JIRA_NOTIFIER_FUNCTIONS_DIR")
-    spec = importlib.util.spec_from_file_location(f"functions.{FUNCTION_DIRS[function]}.handler", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def load_handler(function: str) -> Callable[[Any, Any], Any]:
+    """The Lambda handler of ``function``, from the installed package: the one its ``functions/*/handler.py`` names."""
+    from jira_notifier.handlers import HANDLERS
+
+    return HANDLERS[function]
 
 
 @contextmanager
@@ -128,7 +115,7 @@ def _jira_mode(dry_run: bool) -> Iterator[list[Any]]:
     import requests
 
     from jira_notifier import wiring
-    from jira_notifier.local import DryRunAdapter
+    from jira_notifier.cli.embedded import DryRunAdapter
 
     sent: list[Any] = []
 

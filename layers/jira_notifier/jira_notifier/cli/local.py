@@ -2,7 +2,7 @@
 
 Each runs in the foreground of a second terminal until Ctrl-C. ``local aws`` is a moto server holding the
 template's tables and dead-letter queue, and prints the variables that point the CLI at it; ``local jira`` is a
-stand-in Jira Cloud (``jira_notifier.local_jira``) that shows each request it receives.
+stand-in Jira Cloud (``jira_notifier.cli.local_jira``) that shows each request it receives.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def run_aws(args: argparse.Namespace) -> int:
     except ImportError as error:  # moto without its server extra (flask)
         raise ConfigError(f"the local AWS needs moto's server ({error}): pip install 'jira-notifier[cli]'") from None
 
-    from jira_notifier.local import LOCAL_ENV
+    from jira_notifier.cli.embedded import LOCAL_ENV
 
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     _quiet_request_log()
@@ -115,7 +115,7 @@ def create_stack_resources(endpoint_url: str, providers_table: str, state_table:
     """Create what the template would (the two tables and the dead-letter queue); returns the queue's URL."""
     import boto3
 
-    from jira_notifier.local import create_tables
+    from jira_notifier.cli.embedded import create_tables
 
     session = boto3.session.Session(
         aws_access_key_id=LOCAL_CREDENTIAL, aws_secret_access_key=LOCAL_CREDENTIAL, region_name=REGION
@@ -155,7 +155,7 @@ def _quiet_request_log() -> None:
 
 
 def run_jira(args: argparse.Namespace) -> int:
-    from jira_notifier.local_jira import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
+    from jira_notifier.cli.local_jira import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
 
     token = _read_token_file(args.token_file) if args.token_file else DEFAULT_TOKEN
     email = (args.email or DEFAULT_EMAIL).strip()
@@ -181,7 +181,7 @@ def run_jira(args: argparse.Namespace) -> int:
 
 def jira_banner(url: str, project: str, issue_types: Sequence[str], email: str, token_file: Path | None) -> str:
     """What the stand-in offers, and the ``secret put`` that stores its login."""
-    from jira_notifier.local_jira import DEFAULT_TOKEN
+    from jira_notifier.cli.local_jira import DEFAULT_TOKEN
 
     if token_file:
         token, pipe, redirect = f"the API token in {token_file}", "", f" < {shlex.quote(str(token_file))}"

@@ -29,8 +29,8 @@ def register(commands: Any) -> None:
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
+    from jira_notifier.cli.recovery import rebuild_state
     from jira_notifier.jira.client import JiraClient
-    from jira_notifier.recovery import rebuild_state
     from jira_notifier.state import StateStore
 
     session = aws.session()

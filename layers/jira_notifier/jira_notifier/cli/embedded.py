@@ -161,7 +161,7 @@ class DryRunAdapter(BaseAdapter):
     ``jira-notifier local jira`` would (same workflow and checks), without serving it over the network."""
 
     def __init__(self, on_request: Callable[[RecordedRequest], None], issue_type: str = "Task") -> None:
-        from jira_notifier.local_jira import LocalJira
+        from jira_notifier.cli.local_jira import LocalJira
 
         super().__init__()
         self._on_request = on_request

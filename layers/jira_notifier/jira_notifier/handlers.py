@@ -1,0 +1,49 @@
+"""The four Lambda handlers, with their Powertools decorators.
+
+Each function's ``functions/<name>/handler.py`` is one import of its handler from here, so ``jira-notifier invoke``
+and ``dlq replay`` run exactly what Lambda runs, from an installed package, with no checkout at hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jira_notifier.entry import handle_event, handle_sqs_event, remaining_from
+from jira_notifier.observability import logger, metrics, tracer
+from jira_notifier.wiring import get_notifier
+
+
+@logger.inject_lambda_context(correlation_id_path="Records[0].Sns.MessageId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def sns(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Alerts arriving from an SNS topic."""
+    return handle_event(event, get_notifier("sns"), remaining_from(context))
+
+
+@logger.inject_lambda_context(correlation_id_path="id")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def eventbridge(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Alerts arriving from an EventBridge rule."""
+    return handle_event(event, get_notifier("eventbridge"), remaining_from(context))
+
+
+@logger.inject_lambda_context(correlation_id_path="alarmArn")
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def alarm_action(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Alerts arriving from a CloudWatch alarm action."""
+    return handle_event(event, get_notifier("alarm-action"), remaining_from(context))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def sqs(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Alerts buffered in SQS (SNS raw or enveloped, or EventBridge), with partial batch failure."""
+    return handle_sqs_event(event, get_notifier("sqs"), remaining_from(context), context)
+
+
+# The CLI's function names (``--function``, the dead-letter records' ``function``) to their handlers.
+HANDLERS = {"sns": sns, "eventbridge": eventbridge, "alarm-action": alarm_action, "sqs": sqs}
