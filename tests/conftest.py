@@ -135,13 +135,18 @@ DEFAULT_PROVIDER = {
 
 @contextmanager
 def _atomic_dynamodb_writes() -> Iterator[None]:
-    """DynamoDB applies a conditional write atomically; moto's in-memory backend does not when threads race,
-    so its operations are serialized here to keep that guarantee in concurrency tests."""
+    """DynamoDB applies a conditional write atomically, and returns the item as it was just before it; moto does
+    neither when threads race (its ALL_OLD is read before the write, apart from it), so its operations are
+    serialized here, whole requests included, to keep that guarantee in concurrency tests."""
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
 
     lock = threading.RLock()
     originals = {
-        name: method for name, method in vars(DynamoDBBackend).items() if callable(method) and not name.startswith("_")
+        (cls, name): method
+        for cls in (DynamoDBBackend, DynamoHandler)
+        for name, method in vars(cls).items()
+        if callable(method) and not name.startswith("_")
     }
 
     def serialized(method: Any) -> Any:
@@ -151,13 +156,13 @@ def _atomic_dynamodb_writes() -> Iterator[None]:
 
         return call
 
-    for name, method in originals.items():
-        setattr(DynamoDBBackend, name, serialized(method))
+    for (cls, name), method in originals.items():
+        setattr(cls, name, serialized(method))
     try:
         yield
     finally:
-        for name, method in originals.items():
-            setattr(DynamoDBBackend, name, method)
+        for (cls, name), method in originals.items():
+            setattr(cls, name, method)
 
 
 @pytest.fixture

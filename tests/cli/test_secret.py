@@ -142,8 +142,9 @@ def test_put_refuses_a_cloud_id_when_the_gateway_is_not_allowed(cli, cloud, monk
         ((), "bot@example.com " + TOKEN, "contains whitespace"),
         (("--expires", days_from_today(-1).isoformat()), TOKEN, "is in the past"),
         (("--cloud-id", "not/a/cloud id"), TOKEN, "malformed cloudId"),
+        ((), TOKEN + "\u201d", "HTTP Basic authentication cannot carry"),
     ],
-    ids=["empty-stdin", "more-than-a-token", "expired", "malformed-cloud-id"],
+    ids=["empty-stdin", "more-than-a-token", "expired", "malformed-cloud-id", "typographic-quote-pasted"],
 )
 def test_put_refuses_unusable_input(cli, cloud, extra, stdin, complaint):
     result = cli("secret", "put", SECRET_NAME, "--email", "bot@example.com", "--server-url", SITE, *extra, stdin=stdin)

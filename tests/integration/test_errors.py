@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
 
 from functions.sns_to_jira.handler import lambda_handler
-from jira_notifier.errors import BusyError, ConfigError, JiraUnavailableError
+from jira_notifier import entry
+from jira_notifier.errors import BusyError, ConfigError, EventParseError, JiraUnavailableError
 from tests.support.builders import alarm_event, sns_event
 from tests.support.fake_jira import SITE, TOKEN
 
@@ -197,3 +199,35 @@ def test_huge_unroutable_group_is_parked_within_the_queue_limit(aws: Any, jira: 
     assert len(raw["Body"].encode()) < 256 * 1024
     message = json.loads(raw["Body"])
     assert message["reason"] == "unroutable" and "eventTruncated" in message
+
+
+def test_a_failed_alert_leaves_no_keys_on_the_next_invocations_logs(
+    aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jira_notifier.observability import logger
+
+    output = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", output)
+
+    def logged() -> list[dict[str, Any]]:
+        lines = [json.loads(line) for line in output.getvalue().splitlines()]
+        output.seek(0)
+        output.truncate()
+        return lines
+
+    # Given an alert whose invocation fails (Jira unavailable), in a warm container
+    jira.fail("POST", r"/rest/api/3/issue$", 503)
+    with pytest.raises(JiraUnavailableError):
+        lambda_handler(alarm_event("ALARM", 0), lambda_context)
+    assert any("dedupe_key" in line for line in logged())
+
+    # When the next invocation's event cannot be read at all (it is parked before any alert is known)
+    def unreadable(event: Any) -> Any:
+        raise EventParseError("event could not be read")
+
+    monkeypatch.setattr(entry, "normalize", unreadable)
+    assert lambda_handler(sns_event("x"), lambda_context) == {"parked": 1}
+
+    # Then its log lines carry none of the previous alert's keys
+    lines = logged()
+    assert lines and not any("dedupe_key" in line or "source" in line for line in lines)
