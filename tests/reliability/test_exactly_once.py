@@ -21,7 +21,7 @@ from jira_notifier.errors import JiraNotifierError
 from jira_notifier.state import SAVE_TRIES
 from tests.conftest import DEFAULT_PROVIDER, SECRET_NAME
 from tests.integration.test_sqs_batch import alarm, sqs_record
-from tests.support.builders import alarm_event, notification_event
+from tests.support.builders import alarm_event, notification_event, sns_event
 from tests.support.lambda_sim import (
     FUNCTION_TIMEOUT,
     RETRY_DELAYS,
@@ -366,3 +366,29 @@ def test_8_an_unexpected_exception_fails_its_record_alone(
     assert error is None
     assert [f["itemIdentifier"] for f in response["batchItemFailures"]] == [event["Records"][1]["messageId"]]
     assert len(jira.issues) == 2
+
+
+# A firing delivered after its clear ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["sns", "sqs"])
+def test_a_firing_delivered_after_its_clear_gets_its_issue_resolved(
+    path: str, request: pytest.FixtureRequest, aws: Any, jira: Any
+) -> None:
+    # Given the clear found nothing open (its firing failed and was retried, or was replayed from the dead letters)
+    container: Container = request.getfixturevalue(path)
+
+    def deliver(message: dict[str, Any]) -> None:
+        event = {"Records": [sqs_record(message)]} if path == "sqs" else sns_event(message)
+        result, error = container.invoke(event)
+        assert error is None and (path == "sns" or result == {"batchItemFailures": []}), (result, error)
+
+    deliver(alarm(1, "OK", 1))
+    assert jira.issues == {}
+
+    # When the firing arrives
+    deliver(alarm(1, "ALARM", 0))
+
+    # Then the episode has its issue, resolved at once: nothing is lost, and the issue is in the alarm's state
+    [issue] = jira.issues.values()
+    assert issue.status == "Done"

@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jira_notifier.config import ProviderConfig
-from jira_notifier.errors import DeadlineError, JiraNotifierError, as_product_error, refused_outright
+from jira_notifier.errors import DeadlineError, JiraNotifierError, as_product_error
 from jira_notifier.events import normalize_sqs_record
-from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
-from jira_notifier.service import START_BUDGET_SECONDS, HeldBack, Notifier, Outcome, remember_created
+from jira_notifier.service import START_BUDGET_SECONDS, HeldBack, Notifier, Outcome
 
 if TYPE_CHECKING:
     from jira_notifier.jira.client import JiraClient
@@ -36,6 +35,7 @@ class _Claim:
     provider: ProviderConfig
     lease: Lease
     client: JiraClient
+    reason: str  # why it is created: a new alert, or a firing whose clear came first
     settled: bool = False  # its lease was confirmed or released
 
 
@@ -67,7 +67,7 @@ def process_batch(
                 _fail_or_park(notifier, result, record_id, record, alert, None, as_product_error(raised))
         for batch in claims.values():
             for start in range(0, len(batch), BULK_LIMIT):
-                _bulk_create(notifier, batch[start : start + BULK_LIMIT], result)
+                _bulk_create(notifier, batch[start : start + BULK_LIMIT], result, held)
         for record_id, record, alert in later:
             if record_id in result.failed or _out_of_time(notifier, result, record_id, remaining):
                 continue
@@ -121,25 +121,28 @@ def _claim_or_defer(
     client = notifier.jira_for(notifier.secrets.get(provider.secret), remaining)
     lease = notifier.acquire_lease(alert, provider, remaining)
     claimed_keys.add(alert.dedupe_hash)
-    if decide(lease.state, alert, provider, notifier.clock()).action is not Action.CREATE:
+    decision = decide(lease.state, alert, provider, notifier.clock())
+    if decision.action is not Action.CREATE:
         lease.release()
         later.append((record_id, record, alert))
         return
-    claims.setdefault(provider.provider_id, []).append(_Claim(record_id, record, alert, provider, lease, client))
+    claim = _Claim(record_id, record, alert, provider, lease, client, decision.reason)
+    claims.setdefault(provider.provider_id, []).append(claim)
 
 
-def _bulk_create(notifier: Notifier, claims: list[_Claim], result: BatchResult) -> None:
+def _bulk_create(
+    notifier: Notifier, claims: list[_Claim], result: BatchResult, held: list[tuple[str, HeldBack]]
+) -> None:
+    """Each claim through the same create protocol as a single create (``Notifier.prepare_create`` ...), in one
+    request."""
     ready: list[_Claim] = []
     bodies: list[dict[str, Any]] = []
     for claim in claims:
         try:
-            issue_type_id = notifier.catalog.issue_type_id(claim.client, claim.provider)
-            body = create_body(notifier.accounts.named(claim.alert), claim.provider, issue_type_id)
-            claim.lease.begin_create(notifier.clock())
+            bodies.append(notifier.prepare_create(claim.lease, claim.alert, claim.provider, claim.client))
         except Exception as raised:  # noqa: BLE001 - this claim alone
             _give_up(notifier, result, claim, as_product_error(raised))
             continue
-        bodies.append(body)
         ready.append(claim)
     if not ready:
         return
@@ -148,25 +151,24 @@ def _bulk_create(notifier: Notifier, claims: list[_Claim], result: BatchResult) 
     except Exception as raised:  # noqa: BLE001 - some may exist: their marks stay and their retries search first
         error = as_product_error(raised)
         for claim in ready:
-            if refused_outright(error):
-                claim.lease.create_refused()
+            notifier.create_failed(claim.lease, error)
             _give_up(notifier, result, claim, error)
         return
-    now = notifier.clock()
-    for claim, outcome in zip(ready, created, strict=True):
-        if outcome.issue is None:
-            assert outcome.error is not None
-            claim.lease.create_refused()
-            _give_up(notifier, result, claim, outcome.error)
+    for claim, answer in zip(ready, created, strict=True):
+        if answer.issue is None:
+            assert answer.error is not None
+            notifier.create_failed(claim.lease, answer.error)
+            _give_up(notifier, result, claim, answer.error)
             continue
         try:
-            claim.lease.confirm_create(remember_created(claim.lease.state, claim.alert, outcome.issue, now))
+            outcome = notifier.record_created(claim.lease, claim.alert, claim.provider, answer.issue, claim.reason)
         except Exception as raised:  # noqa: BLE001 - the mark stays: the redelivery finds the issue by its label
             _give_up(notifier, result, claim, as_product_error(raised))
             continue
         claim.settled = True
-        notifier.recorder.count("IssuesCreated")
-        result.outcomes.append(Outcome(claim.provider.provider_id, "created", "new-alert", outcome.issue.key))
+        result.outcomes.append(outcome)
+        if outcome.action == "coalesced":
+            held.append((claim.record_id, HeldBack(claim.alert, claim.provider, outcome)))
 
 
 def _give_up(notifier: Notifier, result: BatchResult, claim: _Claim, error: JiraNotifierError) -> None:

@@ -313,31 +313,57 @@ class Notifier:
         return self._apply(lease, newest, provider, client, flushing=True)
 
     # ---- creating an issue exactly once ------------------------------------------------------------------
+    # One protocol for a single create and for each element of a bulk create (batch.py): ``prepare_create``, send,
+    # then ``record_created`` for an issue Jira confirmed or ``create_failed`` for an error.
+
+    def prepare_create(
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient
+    ) -> dict[str, Any]:
+        """The create request's body, with the write-ahead mark standing for it (``Lease.begin_create``): send it
+        right after.
+
+        Raises:
+            JiraNotifierError: the metadata or the mark could not be had; nothing may be sent.
+        """
+        body = create_body(self.accounts.named(alert), provider, self.catalog.issue_type_id(client, provider))
+        lease.begin_create(self.clock())
+        return body
+
+    def record_created(
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, created: CreatedIssue, reason: str
+    ) -> Outcome:
+        """Record the issue Jira confirmed; "coalesced" when a newer clear is to be written next.
+
+        Raises:
+            BusyError, StoreError: not recorded; the mark stays, so the next holder finds the issue.
+        """
+        self.recorder.count("IssuesCreated")
+        return self._confirm(
+            lease, _created_state(lease.state, alert, created, self.clock()), alert, provider, reason
+        )
+
+    @staticmethod
+    def create_failed(lease: Lease, error: JiraNotifierError) -> None:
+        """After a create answered with ``error``: the mark goes when Jira certainly did not act, else it stays."""
+        if refused_outright(error):
+            lease.create_refused()
 
     def _create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, reason: str) -> Outcome:
-        """Create the alert's issue under the write-ahead mark (``Lease.begin_create``).
-
-        An answer that leaves the outcome in doubt (timeout, 5xx, a body cut off) is followed by one label search;
-        when that cannot show the issue yet, the error goes back for a retry with the mark in place.
-        """
-        issue_type_id = self.catalog.issue_type_id(client, provider)
-        body = create_body(self.accounts.named(alert), provider, issue_type_id)
-        lease.begin_create(self.clock())
+        """Create the alert's issue. An answer that leaves the outcome in doubt (timeout, 5xx, a body cut off) is
+        followed by one label search; when that cannot show the issue yet, the error goes back for a retry with the
+        mark in place."""
+        body = self.prepare_create(lease, alert, provider, client)
         try:
             created = client.create_issue(body)
         except JiraNotifierError as error:
-            if refused_outright(error):
-                lease.create_refused()
-                raise
-            with contextlib.suppress(JiraNotifierError):  # the search failing too changes nothing: retry
-                found = self._find_created(lease, alert, provider, client)
-                if found is not None:
-                    return self._adopt(lease, alert, provider, client, found)
+            self.create_failed(lease, error)
+            if not refused_outright(error):
+                with contextlib.suppress(JiraNotifierError):  # the search failing too changes nothing: retry
+                    found = self._find_created(lease, alert, provider, client)
+                    if found is not None:
+                        return self._adopt(lease, alert, provider, client, found)
             raise
-        self.recorder.count("IssuesCreated")
-        return self._confirm(
-            lease, remember_created(lease.state, alert, created, self.clock()), alert, provider, reason
-        )
+        return self.record_created(lease, alert, provider, created, reason)
 
     def _recover(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient) -> Outcome:
         """An earlier holder's create may have reached Jira: settle that before anything else.
@@ -567,7 +593,7 @@ def ignored(alert: Alert) -> bool:
     return alert.ignore_reason is not None and alert.state is not AlertState.RESOLVED
 
 
-def remember_created(state: IssueState, alert: Alert, created: CreatedIssue, now: float) -> IssueState:
+def _created_state(state: IssueState, alert: Alert, created: CreatedIssue, now: float) -> IssueState:
     """The state once Jira confirmed the create: the issue is open and this delivery is done."""
     return _remember(
         replace(
