@@ -9,7 +9,6 @@ import contextlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier import render
@@ -42,7 +41,7 @@ from jira_notifier.routing import choose_group
 from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, Lease, StateStore, state_pk
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
-    from jira_notifier.jira.client import CreatedIssue, JiraClient
+    from jira_notifier.jira.client import CreatedIssue, JiraClient, JiraIssue
 
 LOCK_WAIT_SECONDS = 20.0
 DEFAULT_REMAINING_SECONDS = 60.0
@@ -338,9 +337,7 @@ class Notifier:
             BusyError, StoreError: not recorded; the mark stays, so the next holder finds the issue.
         """
         self.recorder.count("IssuesCreated")
-        return self._confirm(
-            lease, _created_state(lease.state, alert, created, self.clock()), alert, provider, reason
-        )
+        return self._confirm(lease, _created_state(lease.state, alert, created, self.clock()), alert, provider, reason)
 
     @staticmethod
     def create_failed(lease: Lease, error: JiraNotifierError) -> None:
@@ -392,7 +389,7 @@ class Notifier:
 
     def _find_created(
         self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient
-    ) -> dict[str, Any] | None:
+    ) -> JiraIssue | None:
         """The issue the create under the lease's mark made, if Jira's search shows it.
 
         Raises:
@@ -406,20 +403,19 @@ class Notifier:
             reconcile_ids=[int(known)] if (known or "").isdigit() else [],
         )
         for issue in found:  # newest first
-            created = _parse_jira_time((issue.get("fields") or {}).get("created"))
-            if str(issue.get("id")) != known and created is not None and created >= since:
+            if issue.id != known and issue.created_at is not None and issue.created_at >= since:
                 return issue
         return None
 
     def _adopt(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, issue: dict[str, Any]
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, issue: JiraIssue
     ) -> Outcome:
         """Make the found issue the alert's, then apply this alert to it (an OK resolves what was adopted)."""
-        done = _status_category(issue) == "done"
+        done = issue.done
         adopted = replace(
             lease.state,
-            issue_id=str(issue.get("id")),
-            issue_key=str(issue.get("key")),
+            issue_id=issue.id,
+            issue_key=issue.key,
             issue_status="resolved" if done else "open",
             created_at=lease.mark_at,
             pending_create_at=None,
@@ -510,14 +506,13 @@ class Notifier:
             if error.status != 404:
                 raise
             return self._create(lease, alert, provider, client, "issue-gone")
-        fields = issue.get("fields") or {}
-        resolution = (fields.get("resolution") or {}).get("name")
+        resolution = issue.resolution
         if provider.wont_fix_resolution and resolution and resolution.lower() == provider.wont_fix_resolution.lower():
             won_t_fix = f"Fired again; not reopened because the issue was resolved as {resolution}."
             return self._comment(lease, alert, provider, client, "wont-fix", _join(note, won_t_fix))
-        if _status_category(issue) != "done":  # reopened by a person meanwhile
+        if not issue.done:  # reopened by a person meanwhile
             return self._comment(lease, alert, provider, client, "reopened-by-hand", note, status="open")
-        resolved_at = _parse_jira_time(fields.get("resolutiondate")) or state.resolved_at
+        resolved_at = issue.resolved_at or state.resolved_at
         if not within_reopen_window(provider, resolved_at, self.clock()):
             return self._create(lease, alert, provider, client, "refired-after-reopen-window")
         moved = self._move(
@@ -562,7 +557,7 @@ class Notifier:
         state = lease.state
         assert state.issue_key is not None
         try:
-            done = _status_category(client.get_issue(state.issue_key, ["status"])) == "done"
+            done = client.get_issue(state.issue_key, ["status"]).done
         except JiraRequestError as error:
             if error.status != 404:
                 raise
@@ -674,20 +669,6 @@ def _flush_due(state: IssueState, now: float) -> bool:
 def _join(*parts: str | None) -> str | None:
     text = " ".join(p for p in parts if p)
     return text or None
-
-
-def _status_category(issue: dict[str, Any]) -> str | None:
-    status = (issue.get("fields") or {}).get("status") or {}
-    return (status.get("statusCategory") or {}).get("key")
-
-
-def _parse_jira_time(value: Any) -> float | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
-    except ValueError:
-        return None
 
 
 def summarize(outcomes: Sequence[Outcome]) -> dict[str, int]:

@@ -363,12 +363,11 @@ class Preflight:
         except JiraNotifierError:
             return None
         for issue in issues:
-            category = (((issue.get("fields") or {}).get("status") or {}).get("statusCategory") or {}).get("key")
-            if (category == "done") == (purpose == "reopen"):
-                transitions = self.client.get_transitions(str(issue.get("key")))
+            if issue.done == (purpose == "reopen"):
+                transitions = self.client.get_transitions(issue.key)
                 names = _unique(str(transition.get("name")) for transition in transitions)
                 targets = _unique(str((transition.get("to") or {}).get("name")) for transition in transitions)
-                return str(issue.get("key")), names, targets
+                return issue.key, names, targets
         return None
 
     def _field_not_on_screen(self, field_id: str) -> Check:

@@ -4,10 +4,9 @@ so losing the state table does not mean duplicate issues."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from jira_notifier.config import ProviderConfig
-from jira_notifier.jira.client import JiraClient
+from jira_notifier.jira.client import JiraClient, JiraIssue
 from jira_notifier.models import DEDUPE_LABEL_PREFIX
 from jira_notifier.state import IssueState, StateStore, state_pk
 
@@ -33,39 +32,34 @@ def rebuild_state(client: JiraClient, store: StateStore, provider: ProviderConfi
     issues = client.search_jql(
         f'project = "{provider.project}" AND labels = "jira-notifier" ORDER BY created DESC', list(SEARCH_FIELDS)
     )
-    chosen: dict[str, dict[str, Any]] = {}
+    chosen: dict[str, JiraIssue] = {}
     for issue in issues:  # newest first
         dedupe_hash = _dedupe_hash(issue)
         if dedupe_hash is None:
             continue
         current = chosen.get(dedupe_hash)
-        if current is None or (_is_done(current) and not _is_done(issue)):
+        if current is None or (current.done and not issue.done):
             chosen[dedupe_hash] = issue
     restored = sum(store.put_recovered(_state(provider, dedupe_hash, issue)) for dedupe_hash, issue in chosen.items())
     return RebuildReport(issues_seen=len(issues), restored=restored, already_known=len(chosen) - restored)
 
 
-def _state(provider: ProviderConfig, dedupe_hash: str, issue: dict[str, Any]) -> IssueState:
-    done = _is_done(issue)
+def _state(provider: ProviderConfig, dedupe_hash: str, issue: JiraIssue) -> IssueState:
+    done = issue.done
     return IssueState(
         pk=state_pk(provider.provider_id, dedupe_hash),
         provider=provider.provider_id,
-        dedupe_key=f"(rebuilt from {issue.get('key')})",
-        issue_id=str(issue.get("id")),
-        issue_key=str(issue.get("key")),
+        dedupe_key=f"(rebuilt from {issue.key})",
+        issue_id=issue.id,
+        issue_key=issue.key,
         issue_status="resolved" if done else "open",
         alert_state="resolved" if done else "firing",
         workflow_phase="resolved" if done else "created",
     )
 
 
-def _dedupe_hash(issue: dict[str, Any]) -> str | None:
-    for label in (issue.get("fields") or {}).get("labels") or []:
-        if isinstance(label, str) and label.startswith(DEDUPE_LABEL_PREFIX):
+def _dedupe_hash(issue: JiraIssue) -> str | None:
+    for label in issue.labels:
+        if label.startswith(DEDUPE_LABEL_PREFIX):
             return label.removeprefix(DEDUPE_LABEL_PREFIX)
     return None
-
-
-def _is_done(issue: dict[str, Any]) -> bool:
-    status = (issue.get("fields") or {}).get("status") or {}
-    return (status.get("statusCategory") or {}).get("key") == "done"

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,23 @@ class CallRecord:
 class CreatedIssue:
     id: str
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class JiraIssue:
+    """What the product reads of an issue (what was asked for; the rest is empty): no Jira JSON leaves ``jira/``."""
+
+    id: str
+    key: str
+    status_category: str | None = None  # new | indeterminate | done
+    resolution: str | None = None
+    resolved_at: float | None = None  # epoch seconds
+    created_at: float | None = None
+    labels: tuple[str, ...] = ()
+
+    @property
+    def done(self) -> bool:
+        return self.status_category == "done"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +151,14 @@ class JiraClient:
                 results.append(BulkResult(CreatedIssue(id=str(issue["id"]), key=str(issue["key"])), None))
         return results
 
-    def get_issue(self, issue: str, fields: Iterable[str]) -> dict[str, Any]:
+    def get_issue(self, issue: str, fields: Iterable[str]) -> JiraIssue:
         """Read one issue with the given fields.
 
         Raises:
             JiraRequestError: 404 when it was deleted or is not visible.
             JiraUnavailableError: retryable.
         """
-        return self._call("GET", f"/rest/api/3/issue/{issue}", params={"fields": ",".join(fields)})
+        return _issue(self._call("GET", f"/rest/api/3/issue/{issue}", params={"fields": ",".join(fields)}))
 
     def add_comment(self, issue: str, body: Mapping[str, Any]) -> None:
         """Add an ADF comment.
@@ -190,19 +208,19 @@ class JiraClient:
         reconcile_ids: Sequence[int] = (),
         max_results: int = 50,
         all_pages: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[JiraIssue]:
         """Issues matching a bounded JQL query (every page, or the first); ``reconcile_ids`` for read-after-write.
 
         Raises:
             JiraRequestError, JiraUnavailableError.
         """
-        issues: list[dict[str, Any]] = []
+        issues: list[JiraIssue] = []
         body: dict[str, Any] = {"jql": jql, "fields": list(fields), "maxResults": max_results}
         if reconcile_ids:
             body["reconcileIssues"] = list(reconcile_ids)[:50]
         while True:
             data = self._call("POST", "/rest/api/3/search/jql", json=body)
-            issues.extend(data.get("issues") or [])
+            issues.extend(_issue(issue) for issue in data.get("issues") or [] if isinstance(issue, Mapping))
             token = data.get("nextPageToken")
             if not token or not all_pages:
                 return issues
@@ -413,6 +431,34 @@ class JiraClient:
         if self.remaining_seconds is not None and self.remaining_seconds() - SAFETY_MARGIN - self.timeout < delay:
             raise error or JiraUnavailableError("Jira asked to wait longer than this invocation has left")
         self._sleep(delay)
+
+
+def _issue(data: Mapping[str, Any]) -> JiraIssue:
+    fields = _mapping(data.get("fields"))
+    labels = fields.get("labels")
+    return JiraIssue(
+        id=str(data.get("id")),
+        key=str(data.get("key")),
+        status_category=_mapping(_mapping(fields.get("status")).get("statusCategory")).get("key"),
+        resolution=_mapping(fields.get("resolution")).get("name"),
+        resolved_at=_jira_time(fields.get("resolutiondate")),
+        created_at=_jira_time(fields.get("created")),
+        labels=tuple(label for label in labels if isinstance(label, str)) if isinstance(labels, list) else (),
+    )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _jira_time(value: Any) -> float | None:
+    """Jira's timestamps (``2026-11-02T09:00:01.000+0000``) as epoch seconds."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+    except ValueError:
+        return None
 
 
 def _cut_off(endpoint: str) -> JiraUnavailableError:
