@@ -9,7 +9,7 @@ import pytest
 from jira_notifier.config import ProviderConfig
 from jira_notifier.lifecycle import Action, decide, should_coalesce, supersedes_pending, within_reopen_window
 from jira_notifier.models import Alert, AlertState
-from jira_notifier.state import IssueState
+from jira_notifier.state import IssueState, IssueStatus
 
 NOW = 1_800_000_000.0
 PROVIDER = ProviderConfig(
@@ -35,13 +35,13 @@ EMPTY = IssueState(pk="p", provider="ops/jira", dedupe_key="k")
 OPEN = replace(
     EMPTY,
     issue_key="OPS-1",
-    issue_status="open",
-    alert_state="firing",
+    issue_status=IssueStatus.OPEN,
+    alert_state=AlertState.FIRING,
     transition_at=1_000,
     created_at=NOW - 60,
     deliveries=EMPTY.with_delivery("d-1").deliveries,
 )
-RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolved_at=NOW - 60)
+RESOLVED = replace(OPEN, issue_status=IssueStatus.RESOLVED, alert_state=AlertState.RESOLVED, resolved_at=NOW - 60)
 
 
 @pytest.mark.parametrize(
@@ -86,14 +86,17 @@ RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolv
         (RESOLVED, ALERT, PROVIDER, (Action.REFIRE, "fired-after-resolve")),
         (RESOLVED, replace(ALERT, state=AlertState.RESOLVED), PROVIDER, (Action.SKIP, "already-resolved")),
         (
-            replace(OPEN, pending_state="resolved", pending_transition_at=3_000),
+            replace(OPEN, pending_state=AlertState.RESOLVED, pending_transition_at=3_000),
             ALERT,
             PROVIDER,
             (Action.SKIP, "out-of-order"),
         ),
         (
             replace(
-                OPEN, last_fingerprint=ALERT.content_fingerprint, pending_state="resolved", pending_transition_at=1_500
+                OPEN,
+                last_fingerprint=ALERT.content_fingerprint,
+                pending_state=AlertState.RESOLVED,
+                pending_transition_at=1_500,
             ),
             ALERT,
             PROVIDER,
@@ -101,7 +104,10 @@ RESOLVED = replace(OPEN, issue_status="resolved", alert_state="resolved", resolv
         ),
         (
             replace(
-                OPEN, last_fingerprint=ALERT.content_fingerprint, pending_state="firing", pending_transition_at=1_500
+                OPEN,
+                last_fingerprint=ALERT.content_fingerprint,
+                pending_state=AlertState.FIRING,
+                pending_transition_at=1_500,
             ),
             ALERT,
             PROVIDER,
@@ -148,7 +154,7 @@ def test_decide(state: IssueState, alert: Alert, provider: ProviderConfig, expec
     ids=["newer", "untimed", "duplicate-delivery", "older"],
 )
 def test_a_newer_alert_supersedes_the_held_back_state(alert: Alert, supersedes: bool) -> None:
-    held = replace(OPEN, pending_state="resolved", pending_transition_at=1_500)
+    held = replace(OPEN, pending_state=AlertState.RESOLVED, pending_transition_at=1_500)
     assert supersedes_pending(decide(held, alert, PROVIDER, NOW)) is supersedes
     assert not supersedes_pending(decide(replace(held, pending_create_at=NOW), alert, PROVIDER, NOW))
 

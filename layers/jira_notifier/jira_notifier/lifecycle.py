@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from jira_notifier.config import ProviderConfig
 from jira_notifier.models import Alert, AlertState
-from jira_notifier.state import IssueState
+from jira_notifier.state import IssueState, IssueStatus
 
 MIN_WRITE_INTERVAL = 2.0  # seconds between two writes on one issue; faster changes are coalesced into one
 FIRED_BEFORE_ITS_CLEAR = "fired-before-its-clear"  # a firing delivered late, after its clear found nothing open
@@ -47,11 +47,11 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
         return Decision(Action.CREATE, FIRED_BEFORE_ITS_CLEAR)  # nothing lost: the episode gets its issue, resolved
     if stale:
         return Decision(Action.SKIP, stale)
-    if state.issue_status == "none":
+    if state.issue_status is IssueStatus.NONE:
         if alert.state is not AlertState.FIRING:
             return Decision(Action.SKIP, "nothing-open")
         return Decision(Action.CREATE, "new-alert")
-    if state.issue_status == "resolved":
+    if state.issue_status is IssueStatus.RESOLVED:
         if alert.state is AlertState.FIRING:
             return Decision(Action.REFIRE, "fired-after-resolve")
         return Decision(Action.SKIP, "already-resolved")
@@ -60,7 +60,7 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
         if provider.resolve_transition:
             return Decision(Action.RESOLVE, "cleared")
         return Decision(Action.COMMENT, "cleared-no-resolve-transition")
-    if state.pending_state not in (None, alert.state.value):
+    if state.pending_state not in (None, alert.state):
         return Decision(Action.COMMENT, "flapped")  # the held-back change it supersedes belongs in the timeline
     if _identical_repeat(state, alert, provider, now):
         return Decision(Action.SKIP, "cooldown")
@@ -93,13 +93,17 @@ def _stale(state: IssueState, alert: Alert) -> str | None:
     if alert.transition_at < newest:
         return "out-of-order"
     latest_state = state.pending_state if newest == state.pending_transition_at else state.alert_state
-    if alert.transition_at == newest and alert.state.value == latest_state:
+    if alert.transition_at == newest and alert.state == latest_state:
         return "duplicate-transition"  # the same state change seen on a second channel
     return None
 
 
 def _fired_before_recorded_clear(state: IssueState, alert: Alert) -> bool:
-    return state.issue_status == "none" and alert.state is AlertState.FIRING and state.alert_state == "resolved"
+    return (
+        state.issue_status is IssueStatus.NONE
+        and alert.state is AlertState.FIRING
+        and state.alert_state is AlertState.RESOLVED
+    )
 
 
 def _identical_repeat(state: IssueState, alert: Alert, provider: ProviderConfig, now: float) -> bool:

@@ -38,7 +38,7 @@ from jira_notifier.lifecycle import (
 )
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.routing import choose_group
-from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, Lease, StateStore, state_pk
+from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, Lease, StateStore, WorkflowPhase, state_pk
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
     from jira_notifier.jira.client import CreatedIssue, JiraClient, JiraIssue
@@ -240,20 +240,21 @@ class Notifier:
         if decision.action is Action.RECOVER:
             return self._recover(lease, alert, provider, client)
         if supersedes_pending(decision):  # newest state wins: what was held back is never written after this
-            state = lease.state = replace(state, pending_state=None, pending_transition_at=None)
+            lease.supersede_pending()
+            state = lease.state
         elif _flush_due(state, now) and not flushing:
             # Held-back changes whose holder never wrote them (it failed): this delivery writes them.
             return self._flush_pending(lease, alert, provider, client)
         note = _coalesced_note(state)
         if decision.action is Action.SKIP and not (flushing and note):
-            lease.save(_remember(state, alert, applied=False), release=True)
+            lease.save(state.remembered(alert, applied=False), release=True)
             self.recorder.count("AlertsDeduplicated" if decision.reason != "nothing-open" else "AlertsSkipped")
             return Outcome(provider.provider_id, "skipped", decision.reason, state.issue_key)
         if decision.action is Action.SKIP:  # flushing held-back changes that end where the issue already is
             return self._comment(lease, alert, provider, client, "coalesced", note)
         held_back = decision.action in (Action.COMMENT, Action.RESOLVE, Action.REFIRE)
         if held_back and not flushing and should_coalesce(state, now):
-            lease.save(_hold_back(state, alert, now), release=True)
+            lease.save(state.held_back(alert, now), release=True)
             self.recorder.count("AlertsCoalesced")
             return Outcome(provider.provider_id, "coalesced", decision.reason, state.issue_key)
         if decision.action is Action.CREATE:
@@ -300,15 +301,10 @@ class Notifier:
 
     def _flush_pending(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient) -> Outcome:
         """Apply the newest held-back state, with a note of everything that was coalesced."""
-        state = lease.state
-        assert state.pending_state is not None
+        pending_state, pending_at = lease.take_pending()
         newest = replace(
-            alert,
-            state=AlertState(state.pending_state),
-            transition_at=state.pending_transition_at,
-            delivery_key=f"{alert.delivery_key}#flush",
+            alert, state=pending_state, transition_at=pending_at, delivery_key=f"{alert.delivery_key}#flush"
         )
-        lease.state = replace(state, pending_state=None, pending_transition_at=None)
         return self._apply(lease, newest, provider, client, flushing=True)
 
     # ---- creating an issue exactly once ------------------------------------------------------------------
@@ -337,7 +333,9 @@ class Notifier:
             BusyError, StoreError: not recorded; the mark stays, so the next holder finds the issue.
         """
         self.recorder.count("IssuesCreated")
-        return self._confirm(lease, _created_state(lease.state, alert, created, self.clock()), alert, provider, reason)
+        return self._confirm(
+            lease, lease.state.created(alert, created.id, created.key, self.clock()), alert, provider, reason
+        )
 
     @staticmethod
     def create_failed(lease: Lease, error: JiraNotifierError) -> None:
@@ -411,33 +409,20 @@ class Notifier:
         self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, issue: JiraIssue
     ) -> Outcome:
         """Make the found issue the alert's, then apply this alert to it (an OK resolves what was adopted)."""
-        done = issue.done
-        adopted = replace(
-            lease.state,
-            issue_id=issue.id,
-            issue_key=issue.key,
-            issue_status="resolved" if done else "open",
-            created_at=lease.mark_at,
-            pending_create_at=None,
-            last_fingerprint=alert.content_fingerprint,
-            last_comment_at=None,
-            resolved_at=None,
-            workflow_phase="resolved" if done else "created",
-            status_unsure_since=None,
-        )
+        adopted = lease.state.adopted(alert, issue.id, issue.key, done=issue.done, created_at=lease.mark_at)
         self.recorder.count("IssuesRecovered")
-        if done or alert.state is not AlertState.FIRING:  # the alert moved on since that create: apply it
+        if issue.done or alert.state is not AlertState.FIRING:  # the alert moved on since that create: apply it
             lease.confirm_create(adopted, release=False)  # recorded before anything else can fail
             return self._apply(lease, alert, provider, client)
-        return self._confirm(lease, _remember(adopted, alert), alert, provider, "unconfirmed-create-found")
+        return self._confirm(lease, adopted.remembered(alert), alert, provider, "unconfirmed-create-found")
 
     def _confirm(self, lease: Lease, state: IssueState, alert: Alert, provider: ProviderConfig, reason: str) -> Outcome:
         """Record the issue a create made for ``alert``. When a clear newer than that firing was recorded while the
         alert had no issue (it arrived first), the clear is kept as a held-back change, written next."""
         before = lease.state
         action = "recovered" if reason == "unconfirmed-create-found" else "created"
-        if before.alert_state == AlertState.RESOLVED.value and _older(alert, before.transition_at):
-            state = replace(state, pending_state=before.alert_state, pending_transition_at=before.transition_at)
+        if before.alert_state is AlertState.RESOLVED and _older(alert, before.transition_at):
+            state = state.with_pending(before.alert_state, before.transition_at)
             action, reason = "coalesced", FIRED_BEFORE_ITS_CLEAR
         lease.confirm_create(state)
         return Outcome(provider.provider_id, action, reason, state.issue_key)
@@ -451,7 +436,7 @@ class Notifier:
         reason: str,
         note: str | None,
         *,
-        status: str | None = None,
+        status: IssueStatus | None = None,
     ) -> Outcome:
         state = lease.state
         assert state.issue_key is not None
@@ -464,7 +449,7 @@ class Notifier:
             return self._create(lease, alert, provider, client, "issue-gone")
         now = self.clock()
         lease.save(
-            _written(replace(state, issue_status=status or state.issue_status), alert, now, commented=True),
+            replace(state, issue_status=status or state.issue_status).written(alert, now, commented=True),
             release=True,
         )
         self.recorder.count("IssuesCommented")
@@ -486,10 +471,11 @@ class Notifier:
             resolution=provider.resolve_resolution,
         )
         if not moved:  # already done by hand, or no way to done from here: keep the timeline anyway
-            return self._comment(lease, alert, provider, client, "cleared-no-transition", note, status="resolved")
+            return self._comment(
+                lease, alert, provider, client, "cleared-no-transition", note, status=IssueStatus.RESOLVED
+            )
         now = self.clock()
-        resolved = replace(state, issue_status="resolved", resolved_at=now, workflow_phase="resolved")
-        lease.save(_written(resolved, alert, now, commented=True), release=True)
+        lease.save(state.resolved(now).written(alert, now, commented=True), release=True)
         self.recorder.count("IssuesResolved")
         return Outcome(provider.provider_id, "resolved", "cleared", state.issue_key)
 
@@ -511,7 +497,7 @@ class Notifier:
             won_t_fix = f"Fired again; not reopened because the issue was resolved as {resolution}."
             return self._comment(lease, alert, provider, client, "wont-fix", _join(note, won_t_fix))
         if not issue.done:  # reopened by a person meanwhile
-            return self._comment(lease, alert, provider, client, "reopened-by-hand", note, status="open")
+            return self._comment(lease, alert, provider, client, "reopened-by-hand", note, status=IssueStatus.OPEN)
         resolved_at = issue.resolved_at or state.resolved_at
         if not within_reopen_window(provider, resolved_at, self.clock()):
             return self._create(lease, alert, provider, client, "refired-after-reopen-window")
@@ -519,7 +505,7 @@ class Notifier:
             lease,
             client,
             provider,
-            "resolved",
+            WorkflowPhase.RESOLVED,
             purpose="reopen",
             name=provider.reopen_transition,
             comment=render.comment(alert, note=_join(note, "Reopened by jira-notifier: the alert fired again.")),
@@ -527,8 +513,7 @@ class Notifier:
         if not moved:
             return self._create(lease, alert, provider, client, "no-reopen-transition-available")
         now = self.clock()
-        reopened = replace(state, issue_status="open", resolved_at=None, workflow_phase="reopened")
-        lease.save(_written(reopened, alert, now, commented=True), release=True)
+        lease.save(state.reopened().written(alert, now, commented=True), release=True)
         self.recorder.count("IssuesReopened")
         return Outcome(provider.provider_id, "reopened", "fired-after-resolve", state.issue_key)
 
@@ -554,20 +539,14 @@ class Notifier:
         Raises:
             JiraNotifierError: the issue could not be read.
         """
-        state = lease.state
-        assert state.issue_key is not None
+        assert lease.state.issue_key is not None
         try:
-            done = client.get_issue(state.issue_key, ["status"]).done
+            done: bool | None = client.get_issue(lease.state.issue_key, ["status"]).done
         except JiraRequestError as error:
             if error.status != 404:
                 raise
-            lease.state = replace(state, issue_status="none", status_unsure_since=None)  # deleted meanwhile
-            return
-        if done:
-            lease.state = replace(state, issue_status="resolved", workflow_phase="resolved", status_unsure_since=None)
-        else:
-            phase = state.workflow_phase if state.issue_status == "open" else "reopened"
-            lease.state = replace(state, issue_status="open", workflow_phase=phase, status_unsure_since=None)
+            done = None  # deleted meanwhile
+        lease.learned_status(done)
 
     def seconds_left(self, remaining: Callable[[], float] | None) -> float:
         return remaining() if remaining else DEFAULT_REMAINING_SECONDS
@@ -586,65 +565,6 @@ class Notifier:
 def ignored(alert: Alert) -> bool:
     """Events that must not open an issue; one that says "resolved" may still close an open one."""
     return alert.ignore_reason is not None and alert.state is not AlertState.RESOLVED
-
-
-def _created_state(state: IssueState, alert: Alert, created: CreatedIssue, now: float) -> IssueState:
-    """The state once Jira confirmed the create: the issue is open and this delivery is done."""
-    return _remember(
-        replace(
-            state,
-            issue_id=created.id,
-            issue_key=created.key,
-            issue_status="open",
-            created_at=now,
-            pending_create_at=None,
-            last_fingerprint=alert.content_fingerprint,
-            last_comment_at=None,
-            resolved_at=None,
-            workflow_phase="created",
-            last_write_at=now,
-            coalesced={},
-            coalesced_since=None,
-            pending_state=None,
-            pending_transition_at=None,
-            status_unsure_since=None,
-        ),
-        alert,
-    )
-
-
-def _remember(state: IssueState, alert: Alert, *, applied: bool = True) -> IssueState:
-    """Record the delivery, and the state change when it was applied (or is simply newer than what we hold)."""
-    state = state.with_delivery(alert.delivery_key)
-    newer = alert.transition_at is not None and (
-        state.transition_at is None or alert.transition_at > state.transition_at
-    )
-    if applied or newer:
-        state = replace(state, alert_state=alert.state.value, transition_at=alert.transition_at or state.transition_at)
-    return state
-
-
-def _written(state: IssueState, alert: Alert, now: float, *, commented: bool) -> IssueState:
-    state = _remember(state, alert)
-    state = replace(
-        state, last_write_at=now, coalesced={}, coalesced_since=None, pending_state=None, pending_transition_at=None
-    )
-    if commented:
-        state = replace(state, last_fingerprint=alert.content_fingerprint, last_comment_at=now)
-    return state
-
-
-def _hold_back(state: IssueState, alert: Alert, now: float) -> IssueState:
-    """Keep ``alert`` as the state to write next; it supersedes whatever was held back before it."""
-    counts = dict(state.coalesced)
-    counts[alert.state.value] = counts.get(alert.state.value, 0) + 1
-    return replace(
-        state.with_delivery(alert.delivery_key),
-        coalesced=counts,
-        coalesced_since=state.coalesced_since or now,
-        pending_state=alert.state.value,
-        pending_transition_at=alert.transition_at,
-    )
 
 
 def _coalesced_note(state: IssueState) -> str | None:

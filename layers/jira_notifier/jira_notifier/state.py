@@ -22,10 +22,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from jira_notifier.aws import AWS_CALL_WORST_SECONDS
 from jira_notifier.errors import BusyError, StoreError
+from jira_notifier.models import Alert, AlertState
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -41,17 +43,32 @@ LEASE_SLACK_SECONDS = 10.0  # a lease outlives its invocation by this much: cloc
 CREATE_SEND_WINDOW = 10.0
 
 
+class IssueStatus(StrEnum):
+    NONE = "none"
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class WorkflowPhase(StrEnum):
+    """Where the issue is in its workflow: keys the transition cache."""
+
+    CREATED = "created"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+
+
 @dataclass(frozen=True, slots=True)
 class IssueState:
-    """What jira-notifier knows of one alert's issue in one provider."""
+    """What jira-notifier knows of one alert's issue in one provider, and how that knowledge changes (pure: the
+    ``Lease`` writes it)."""
 
     pk: str
     provider: str
     dedupe_key: str
     issue_id: str | None = None
     issue_key: str | None = None
-    issue_status: str = "none"  # none | open | resolved
-    alert_state: str | None = None  # firing | resolved | unknown: the last state applied
+    issue_status: IssueStatus = IssueStatus.NONE
+    alert_state: AlertState | None = None  # the last state applied
     transition_at: int | None = None  # epoch ms of the last state change applied
     last_fingerprint: str | None = None
     last_comment_at: float | None = None
@@ -61,10 +78,10 @@ class IssueState:
     last_write_at: float | None = None  # last Jira write on the issue (for flap coalescing)
     coalesced: Mapping[str, int] = field(default_factory=dict)  # state -> changes held back
     coalesced_since: float | None = None
-    pending_state: str | None = None  # the newest state held back by coalescing, applied by the next write
+    pending_state: AlertState | None = None  # the newest state held back by coalescing, applied by the next write
     pending_transition_at: int | None = None
     deliveries: tuple[str, ...] = ()  # digests of the last delivery keys applied
-    workflow_phase: str = "created"  # created | resolved | reopened: keys the transition cache
+    workflow_phase: WorkflowPhase = WorkflowPhase.CREATED
     status_unsure_since: float | None = None  # a transition's answer was lost: read the issue before deciding
 
     def seen(self, delivery_key: str) -> bool:
@@ -74,6 +91,93 @@ class IssueState:
         digest = delivery_digest(delivery_key)
         kept = tuple(d for d in self.deliveries if d != digest)[-(RECENT_DELIVERIES - 1) :]
         return replace(self, deliveries=(*kept, digest))
+
+    def remembered(self, alert: Alert, *, applied: bool = True) -> IssueState:
+        """The delivery recorded, and the alert's state when it was applied (or is simply newer than ours)."""
+        state = self.with_delivery(alert.delivery_key)
+        newer = alert.transition_at is not None and (
+            state.transition_at is None or alert.transition_at > state.transition_at
+        )
+        if applied or newer:
+            state = replace(state, alert_state=alert.state, transition_at=alert.transition_at or state.transition_at)
+        return state
+
+    def written(self, alert: Alert, now: float, *, commented: bool) -> IssueState:
+        """``alert`` applied by a Jira write at ``now``: whatever was held back went with it."""
+        state = replace(self.remembered(alert), last_write_at=now, coalesced={}, coalesced_since=None).without_pending()
+        if commented:
+            state = replace(state, last_fingerprint=alert.content_fingerprint, last_comment_at=now)
+        return state
+
+    def held_back(self, alert: Alert, now: float) -> IssueState:
+        """``alert`` kept as the state to write next; it supersedes whatever was held back before it."""
+        counts = dict(self.coalesced)
+        counts[alert.state.value] = counts.get(alert.state.value, 0) + 1
+        state = replace(
+            self.with_delivery(alert.delivery_key), coalesced=counts, coalesced_since=self.coalesced_since or now
+        )
+        return state.with_pending(alert.state, alert.transition_at)
+
+    def with_pending(self, alert_state: AlertState | None, transition_at: int | None) -> IssueState:
+        return replace(self, pending_state=alert_state, pending_transition_at=transition_at)
+
+    def without_pending(self) -> IssueState:
+        return self.with_pending(None, None)
+
+    def created(self, alert: Alert, issue_id: str, issue_key: str, now: float) -> IssueState:
+        """Jira confirmed the create for ``alert``: the issue is open and this delivery is done."""
+        fresh = replace(
+            self,
+            issue_id=issue_id,
+            issue_key=issue_key,
+            issue_status=IssueStatus.OPEN,
+            created_at=now,
+            pending_create_at=None,
+            last_fingerprint=alert.content_fingerprint,
+            last_comment_at=None,
+            resolved_at=None,
+            workflow_phase=WorkflowPhase.CREATED,
+            last_write_at=now,
+            coalesced={},
+            coalesced_since=None,
+            status_unsure_since=None,
+        )
+        return fresh.without_pending().remembered(alert)
+
+    def adopted(
+        self, alert: Alert, issue_id: str, issue_key: str, *, done: bool, created_at: float | None
+    ) -> IssueState:
+        """The issue an unconfirmed create made, found in Jira, is the alert's (its delivery not yet recorded)."""
+        return replace(
+            self,
+            issue_id=issue_id,
+            issue_key=issue_key,
+            issue_status=IssueStatus.RESOLVED if done else IssueStatus.OPEN,
+            created_at=created_at,
+            pending_create_at=None,
+            last_fingerprint=alert.content_fingerprint,
+            last_comment_at=None,
+            resolved_at=None,
+            workflow_phase=WorkflowPhase.RESOLVED if done else WorkflowPhase.CREATED,
+            status_unsure_since=None,
+        )
+
+    def resolved(self, now: float) -> IssueState:
+        return replace(self, issue_status=IssueStatus.RESOLVED, resolved_at=now, workflow_phase=WorkflowPhase.RESOLVED)
+
+    def reopened(self) -> IssueState:
+        return replace(self, issue_status=IssueStatus.OPEN, resolved_at=None, workflow_phase=WorkflowPhase.REOPENED)
+
+    def as_jira_has_it(self, done: bool | None) -> IssueState:
+        """Where Jira says the issue is (``None``: deleted), after a transition whose answer was lost."""
+        if done is None:
+            return replace(self, issue_status=IssueStatus.NONE, status_unsure_since=None)
+        if done:
+            return replace(
+                self, issue_status=IssueStatus.RESOLVED, workflow_phase=WorkflowPhase.RESOLVED, status_unsure_since=None
+            )
+        phase = self.workflow_phase if self.issue_status is IssueStatus.OPEN else WorkflowPhase.REOPENED
+        return replace(self, issue_status=IssueStatus.OPEN, workflow_phase=phase, status_unsure_since=None)
 
 
 def delivery_digest(delivery_key: str) -> str:
@@ -104,6 +208,12 @@ _ATTRS: dict[str, str] = {  # dataclass field -> DynamoDB attribute
     "pending_transition_at": "pendingTransitionAt",
     "workflow_phase": "workflowPhase",
     "status_unsure_since": "statusUnsureSince",
+}
+_ENUMS: dict[str, type[StrEnum]] = {
+    "issue_status": IssueStatus,
+    "alert_state": AlertState,
+    "pending_state": AlertState,
+    "workflow_phase": WorkflowPhase,
 }
 _NUMBERS = {
     "transition_at",
@@ -326,6 +436,21 @@ class Lease:
             raise AssertionError("a create in doubt keeps its mark until confirm_create records its issue")
         self._write(state, release=release)
 
+    def supersede_pending(self) -> None:
+        """A newer alert arrived: what was held back is never written after it (the counts stay for the note)."""
+        self.state = self.state.without_pending()
+
+    def take_pending(self) -> tuple[AlertState, int | None]:
+        """The held-back state to write now, taken out of the state this holder works on."""
+        assert self.state.pending_state is not None
+        pending = self.state.pending_state, self.state.pending_transition_at
+        self.state = self.state.without_pending()
+        return pending
+
+    def learned_status(self, done: bool | None) -> None:
+        """Jira said where the issue is (``None``: deleted) after a transition whose answer was lost."""
+        self.state = self.state.as_jira_has_it(done)
+
     def note_status_unsure(self, now: float) -> None:
         """A transition's answer was lost: record, on the state as stored, that the issue must be read before the
         next decision (in-memory changes not yet written, such as a held-back change being flushed, stay unwritten).
@@ -376,6 +501,9 @@ def _from_item(pk: str, item: Mapping[str, Any]) -> IssueState:
             values[name] = int(number) if name.endswith("transition_at") else number
         else:
             values[name] = raw["S"]
+    for name, kind in _ENUMS.items():
+        if name in values:
+            values[name] = kind(values[name])
     values.setdefault("provider", "")
     values.setdefault("dedupe_key", "")
     deliveries = tuple(d["S"] for d in item.get("deliveries", {}).get("L", []))

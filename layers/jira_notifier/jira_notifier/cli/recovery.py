@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from jira_notifier.config import ProviderConfig
 from jira_notifier.jira.client import JiraClient, JiraIssue
-from jira_notifier.models import DEDUPE_LABEL_PREFIX
-from jira_notifier.state import IssueState, StateStore, state_pk
+from jira_notifier.models import DEDUPE_LABEL_PREFIX, AlertState
+from jira_notifier.state import IssueState, IssueStatus, StateStore, WorkflowPhase, state_pk
 
 SEARCH_FIELDS = ("labels", "status", "created")
 
@@ -52,9 +52,9 @@ def _state(provider: ProviderConfig, dedupe_hash: str, issue: JiraIssue) -> Issu
         dedupe_key=f"(rebuilt from {issue.key})",
         issue_id=issue.id,
         issue_key=issue.key,
-        issue_status="resolved" if done else "open",
-        alert_state="resolved" if done else "firing",
-        workflow_phase="resolved" if done else "created",
+        issue_status=IssueStatus.RESOLVED if done else IssueStatus.OPEN,
+        alert_state=AlertState.RESOLVED if done else AlertState.FIRING,
+        workflow_phase=WorkflowPhase.RESOLVED if done else WorkflowPhase.CREATED,
     )
 
 
