@@ -24,10 +24,12 @@ from typing import Any
 import pytest
 
 from functions.sns_to_jira.handler import lambda_handler
+from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
 from jira_notifier.errors import JiraNotifierError
 from jira_notifier.events import normalize
 from jira_notifier.state import SAVE_TRIES
-from tests.support.builders import alarm_event, notification_event, sns_event
+from tests.integration.test_sqs_batch import sqs_record
+from tests.support.builders import alarm_event, alarm_message, notification_event, sns_event
 from tests.support.lambda_sim import (
     FUNCTION_TIMEOUT,
     RETRY_DELAYS,
@@ -61,6 +63,7 @@ class Chaos:
 
     container: Container
     rng: random.Random = field(default_factory=lambda: random.Random(SEED))
+    create: str = CREATE  # the create endpoint the faults hit: single, or bulk on the buffered path
 
     def start(self) -> None:
         container = self.container
@@ -87,16 +90,16 @@ class Chaos:
             reason = self.rng.choice(["jira-burst-based", "jira-per-issue-on-write", "jira-quota-tenant-based", None])
             headers = {"Retry-After": "0", **({"RateLimit-Reason": reason} if reason else {})}
             times = self.rng.randint(1, 5)
-            jira.fail("POST", CREATE, 429, times=times, headers=headers)
+            jira.fail("POST", self.create, 429, times=times, headers=headers)
             injected["429"] += times
         elif roll < 0.13:
-            jira.fail("POST", CREATE, self.rng.choice([500, 502, 503, 504]), after=self.rng.random() < 0.5)
+            jira.fail("POST", self.create, self.rng.choice([500, 502, 503, 504]), after=self.rng.random() < 0.5)
             injected["5xx"] += 1
         elif roll < 0.18:
-            jira.fail("POST", CREATE, None, after=self.rng.random() < 0.5)
+            jira.fail("POST", self.create, None, after=self.rng.random() < 0.5)
             injected["timeout"] += 1
         elif roll < 0.21:
-            jira.fail("POST", CREATE, 201, cut=True)
+            jira.fail("POST", self.create, 201, cut=True)
             injected["cut-off"] += 1
         elif roll < 0.24:
             times = self.rng.randint(1, 4)
@@ -106,10 +109,12 @@ class Chaos:
             jira.fail("POST", r"/transitions$", 503, after=self.rng.random() < 0.5)
             injected["5xx"] += 1
         elif roll < 0.28:  # a create refused for good (a validator): parked, replayed once fixed
-            jira.fail("POST", CREATE, 400, body={"errorMessages": [], "errors": {"summary": "refused by a validator"}})
+            jira.fail(
+                "POST", self.create, 400, body={"errorMessages": [], "errors": {"summary": "refused by a validator"}}
+            )
             injected["400"] += 1
         elif roll < 0.29:  # an outage: every create fails for a while
-            jira.fail("POST", CREATE, 503, times=10)
+            jira.fail("POST", self.create, 503, times=10)
             injected["5xx"] += 10
 
     def response_time(self, method: str, url: str) -> float:
@@ -268,6 +273,107 @@ def test_every_alert_ends_as_exactly_one_issue_in_its_last_state(aws: Any, jira:
     assert duplicated_during_faults == 0, report
     assert replay_failures == [], replay_failures
     assert outcome["right"] == ALERTS, f"{report}; {sorted((v, n) for n, v in final.items() if v != 'right')}"
+
+
+# The buffered path: the same faults, SQS batches, bulk creates -------------------------------------------------
+
+BATCH_SIZE = 10  # the template's BufferBatchSize default
+MAX_RECEIVES = 5  # the buffer queue's redrive policy: then its dead-letter queue
+VISIBILITY_TIMEOUT = 360.0
+BUFFERED_ALERTS = 120
+BUFFERED_SEED = 1  # a schedule that parks records and meets a refusing queue too
+
+
+@pytest.fixture
+def buffered(aws: Any, jira: Any) -> Iterator[Container]:
+    with simulated(Container(sqs_handler, jira), "sqs") as found:
+        yield found
+
+
+def buffered_alerts(rng: random.Random, count: int) -> list[tuple[Alert, list[dict[str, Any]]]]:
+    """Alarms with lifecycles as SQS records (SNS envelopes), each transition maybe on a second topic too."""
+    made = []
+    for n in range(count):
+        name, states = f"queued-{n}-errors", rng.choice([["ALARM"], ["ALARM", "OK"], ["ALARM", "OK", "ALARM"]])
+        arn = f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{name}"
+        records = []
+        for step, state in enumerate(states):
+            message = alarm_message(state, n + 10 * step, name=name, arn=arn)
+            copies = 2 if rng.random() < SECOND_CHANNEL else 1
+            records += [sqs_record(message, message_id=f"{name}-{step}-{copy}") for copy in range(copies)]
+        alert = Alert(
+            n, (alarm_event(states[0], n, name=name, arn=arn),), "open" if states[-1] == "ALARM" else "resolved"
+        )
+        made.append((alert, records))
+    return made
+
+
+def deliver_through_the_buffer(chaos: Chaos, made: list[tuple[Alert, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """SQS as Lambda's event source: batches of up to ten visible records, a failed record visible again after the
+    visibility timeout, and moved to the buffer's dead-letter queue after five receives (returned)."""
+    rng, container = chaos.rng, chaos.container
+    start = container.clock.now
+    queue: list[tuple[float, int, int, dict[str, Any]]] = []  # (visible at, order, receives, record)
+    for alert, records in made:
+        for step, record in enumerate(records):
+            heapq.heappush(
+                queue, (start + alert.number * 2.0 + step * 40.0 + rng.uniform(0, 20), len(queue), 0, record)
+            )
+    redriven = []
+    while queue:
+        container.clock.now = max(container.clock.now, queue[0][0])
+        batch = []
+        while queue and queue[0][0] <= container.clock.now and len(batch) < BATCH_SIZE:
+            batch.append(heapq.heappop(queue))
+        chaos.before_invocation()
+        response, error = container.invoke({"Records": [record for _, _, _, record in batch]})
+        assert error is None, f"the batch failed as a whole: {error!r}"
+        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        for _, order, receives, record in batch:
+            if record["messageId"] not in failed:
+                continue
+            if receives + 1 >= MAX_RECEIVES:
+                redriven.append(record)
+            else:
+                heapq.heappush(queue, (container.clock.now + VISIBILITY_TIMEOUT, order, receives + 1, record))
+    return redriven
+
+
+@pytest.mark.slow
+def test_every_buffered_alert_ends_as_exactly_one_issue_in_its_last_state(
+    aws: Any, jira: Any, buffered: Container
+) -> None:
+    chaos = Chaos(buffered, random.Random(BUFFERED_SEED), create=r"/rest/api/3/issue/bulk$")
+    made = buffered_alerts(chaos.rng, BUFFERED_ALERTS)
+    chaos.start()
+
+    redriven = deliver_through_the_buffer(chaos, made)
+    alerts_made = [alert for alert, _ in made]
+    duplicated_during_faults = Counter(verdicts(jira, alerts_made).values())["duplicated"]
+
+    # Once the faults are over, the operator redrives the buffer's dead letters and replays the parked records
+    chaos.calm()
+    buffered.clock.sleep(300)
+    parked = dead_letters(aws)
+    leftover = deliver_through_the_buffer(chaos, [(alerts_made[0], redriven + parked)]) if redriven or parked else []
+    buffered.settle()
+    final = verdicts(jira, alerts_made)
+    outcome = Counter(final.values())
+    report = (
+        f"alerts {len(made)} ({sum(len(records) for _, records in made)} records), redriven {len(redriven)}, "
+        f"parked {len(parked)} | faults injected {dict(sorted(buffered.injected.items()))} | issues {len(jira.issues)}"
+        f", duplicated {outcome['duplicated']} (during the faults {duplicated_during_faults}), lost "
+        f"{outcome['lost']}, wrong final state {outcome['wrong-state']} | longest invocation "
+        f"{buffered.clock.longest:.1f} s of {FUNCTION_TIMEOUT:.0f} s, overruns {len(buffered.clock.overruns)}"
+    )
+    print(f"\nfault injection, buffered (seed {BUFFERED_SEED}): {report}")
+
+    assert buffered.clock.overruns == [], report
+    assert {"400", "429", "5xx", "timeout", "cut-off", "throttled", "queue-refused"} <= set(buffered.injected), report
+    assert parked, report
+    assert duplicated_during_faults == 0, report
+    assert leftover == [], report
+    assert outcome["right"] == BUFFERED_ALERTS, f"{report}; {sorted((v, n) for n, v in final.items() if v != 'right')}"
 
 
 # Troublesome schedules, one by one -------------------------------------------------------------------------
