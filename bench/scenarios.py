@@ -158,7 +158,7 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
         steps["+ moto and the stand-in Jira set up"] = current_rss_mb()
         warm_up = invoke(bench, handler, sqs_event([alarm_message("bench-storm-warm-up")]))
         steps["+ warm-up invocation (AWS clients, caches)"] = current_rss_mb()
-        issues_before = len(bench.jira.issues())
+        issues_before = len(bench.jira.issues)
         samples = [
             invoke(bench, handler, sqs_event([alarm_message(f"bench-storm-{n:05d}") for n in range(s, s + BULK_SIZE)]))
             for s in range(0, alerts, BULK_SIZE)
@@ -166,7 +166,7 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
         steps["after the storm"] = current_rss_mb()
         peak = peak_rss_mb()
         maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        created = [issue.labels for issue in bench.jira.issues()[issues_before:]]
+        created = [tuple(issue.labels) for issue in list(bench.jira.issues.values())[issues_before:]]
         failures = sum(len(s.result.get("batchItemFailures", [])) for s in samples)
         jira = sum((s.jira for s in samples), Counter())
         aws = sum((s.aws for s in samples), Counter())
