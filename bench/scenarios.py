@@ -330,7 +330,7 @@ _BOUNDARIES = [
     ("moto backend (absent in Lambda)", "moto/core/botocore_stubber.py", "__call__"),
     ("AWS SDK client side (botocore: build, sign, parse)", "botocore/client.py", "_make_api_call"),
     ("Jira HTTP request (requests, urllib3)", "requests/sessions.py", "request"),
-    ("event parsing (normalize)", "jira_notifier/events/envelopes.py", "normalize"),
+    ("event parsing (read_sns)", "jira_notifier/events/envelopes.py", "read_sns"),
     ("issue body rendering (create_body)", "jira_notifier/jira/payloads.py", "create_body"),
     ("config caches (Powertools parameters)", "aws_lambda_powertools/utilities/parameters/base.py", "get"),
     ("config caches (Powertools parameters)", "aws_lambda_powertools/utilities/parameters/base.py", "get_multiple"),

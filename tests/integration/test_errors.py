@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from functions.sns_to_jira.handler import lambda_handler
-from jira_notifier import entry
+from jira_notifier import handlers
 from jira_notifier.cli.jira_model import CLOUD_ID
 from jira_notifier.errors import BusyError, ConfigError, EventParseError, JiraUnavailableError
 from tests.support.builders import alarm_event, sns_event
@@ -224,7 +224,7 @@ def test_a_failed_alert_leaves_no_keys_on_the_next_invocations_logs(
     def unreadable(event: Any) -> Any:
         raise EventParseError("event could not be read")
 
-    monkeypatch.setattr(entry, "normalize", unreadable)
+    monkeypatch.setattr(handlers, "read_sns", unreadable)
     assert lambda_handler(sns_event("x"), lambda_context) == {"parked": 1}
 
     # Then its log lines carry none of the previous alert's keys

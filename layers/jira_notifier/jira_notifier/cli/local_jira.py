@@ -12,7 +12,6 @@ without one, and a cut-off answer is a body shorter than its Content-Length.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,33 +24,13 @@ class LocalJira(JiraStandIn):
     """One stand-in Jira site on ``host:port``: ``start()``, then ``url``; ``stop()`` when done (or use it as a
     context manager)."""
 
-    def __init__(
-        self,
-        *,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        project: str = "OPS",
-        issue_types: Iterable[str] = ("Task", "Bug"),
-        email: str = DEFAULT_EMAIL,
-        api_token: str = DEFAULT_TOKEN,
-        delay: float = 0.0,
-        log: Callable[[str], None] | None = None,
-        example_issue: bool = True,
-    ) -> None:
+    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, example_issue: bool = True, **site: Any) -> None:
+        """``site``: the stand-in's settings (project, issue_types, email, api_token, delay, log)."""
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))  # binds now: a busy port fails here
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
         bound_host, bound_port = self._server.server_address[:2]
-        super().__init__(
-            base_url=f"http://{bound_host}:{bound_port}",
-            project=project,
-            issue_types=issue_types,
-            email=email,
-            api_token=api_token,
-            delay=delay,
-            log=log,
-            example_issue=example_issue,
-        )
+        super().__init__(base_url=f"http://{bound_host}:{bound_port}", example_issue=example_issue, **site)
 
     @property
     def url(self) -> str:
