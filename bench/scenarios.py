@@ -158,7 +158,7 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
         steps["+ moto and the stand-in Jira set up"] = current_rss_mb()
         warm_up = invoke(bench, handler, sqs_event([alarm_message("bench-storm-warm-up")]))
         steps["+ warm-up invocation (AWS clients, caches)"] = current_rss_mb()
-        issues_before = len(bench.jira.issues())
+        issues_before = len(bench.jira.issues)
         samples = [
             invoke(bench, handler, sqs_event([alarm_message(f"bench-storm-{n:05d}") for n in range(s, s + BULK_SIZE)]))
             for s in range(0, alerts, BULK_SIZE)
@@ -166,7 +166,7 @@ def storm(delay: float, alerts: int) -> dict[str, Any]:
         steps["after the storm"] = current_rss_mb()
         peak = peak_rss_mb()
         maxrss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        created = [issue.labels for issue in bench.jira.issues()[issues_before:]]
+        created = [tuple(issue.labels) for issue in list(bench.jira.issues.values())[issues_before:]]
         failures = sum(len(s.result.get("batchItemFailures", [])) for s in samples)
         jira = sum((s.jira for s in samples), Counter())
         aws = sum((s.aws for s in samples), Counter())
@@ -330,7 +330,7 @@ _BOUNDARIES = [
     ("moto backend (absent in Lambda)", "moto/core/botocore_stubber.py", "__call__"),
     ("AWS SDK client side (botocore: build, sign, parse)", "botocore/client.py", "_make_api_call"),
     ("Jira HTTP request (requests, urllib3)", "requests/sessions.py", "request"),
-    ("event parsing (normalize)", "jira_notifier/events/envelopes.py", "normalize"),
+    ("event parsing (read_sns)", "jira_notifier/events/envelopes.py", "read_sns"),
     ("issue body rendering (create_body)", "jira_notifier/jira/payloads.py", "create_body"),
     ("config caches (Powertools parameters)", "aws_lambda_powertools/utilities/parameters/base.py", "get"),
     ("config caches (Powertools parameters)", "aws_lambda_powertools/utilities/parameters/base.py", "get_multiple"),

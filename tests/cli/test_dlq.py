@@ -7,8 +7,8 @@ import pytest
 
 from jira_notifier.deadletters import parked_message
 from jira_notifier.errors import RoutingError
-from jira_notifier.events import normalize
 from tests.cli.conftest import SECRET_NAME, provider
+from tests.support.builders import alerts_in
 from tests.support.fake_jira import EMAIL, SITE, TOKEN, FakeJira
 from tests.support.jira_spec import validate_calls
 
@@ -39,7 +39,7 @@ def sns_event(message_id: str, group: str = "ops", dedup: str = "anomaly-7f3c") 
 def parked(event: dict[str, Any]) -> dict[str, Any]:
     """A record as the functions park it (built by the same code)."""
     error = RoutingError("notification group 'ops' has no provider; add one with 'jira-notifier provider add'")
-    return parked_message(event=event, error=error, alert=normalize(event)[0], provider=None, function="sns")
+    return parked_message(event=event, error=error, alert=alerts_in(event)[0], provider=None, function="sns")
 
 
 def lambda_failure(event: dict[str, Any]) -> dict[str, Any]:

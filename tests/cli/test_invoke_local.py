@@ -71,7 +71,7 @@ def test_with_jira_credentials_it_creates_a_real_issue(
             monkeypatch.setenv(name, value)
         # When the alarm runs through the handler against the embedded AWS
         assert main(["invoke", ALARM, "--local"]) == 0
-        issues = jira.issues()
+        issues = list(jira.issues.values())
     # Then the issue exists in that Jira, and nothing was printed as a dry run
     assert [issue.summary for issue in issues] == ["CloudWatch alarm api-5xx-high"]
     out = capsys.readouterr().out

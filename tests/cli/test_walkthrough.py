@@ -248,12 +248,35 @@ def test_the_stand_in_counts_requests_by_endpoint_and_answers_after_its_delay() 
             timeout=5,
         )
         counts = jira.counts()
-        issues = jira.issues()
+        issues = list(jira.issues.values())
 
     assert me.status_code == 200 and elapsed >= 0.2
     assert created.status_code == 201 and created.json()["key"] == "OPS-1"
     assert counts == {("GET", "/myself"): 1, ("POST", "/issue"): 1}
     assert [(issue.key, issue.summary, issue.status) for issue in issues] == [("OPS-1", "Disk full", "To Do")]
+
+
+def test_over_http_the_stand_in_loses_cuts_or_refuses_an_answer_as_told() -> None:
+    def create(summary: str) -> requests.Response:
+        fields = {"project": {"key": "OPS"}, "issuetype": {"id": "10001"}, "summary": summary}
+        return requests.post(
+            f"{jira.url}/rest/api/3/issue", json={"fields": fields}, auth=(DEFAULT_EMAIL, DEFAULT_TOKEN), timeout=5
+        )
+
+    with LocalJira(example_issue=False) as jira:
+        jira.fail("POST", r"/issue$", None, after=True)
+        jira.fail("POST", r"/issue$", 201, cut=True)
+        jira.fail("POST", r"/issue$", 429, headers={"Retry-After": "5", "RateLimit-Reason": "jira-burst-based"})
+        with pytest.raises(requests.ConnectionError):
+            create("lost after acting")
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            create("cut off after acting")
+        throttled = create("refused")
+        issues = list(jira.issues.values())
+
+    assert throttled.status_code == 429
+    assert throttled.headers["Retry-After"] == "5" and throttled.headers["RateLimit-Reason"] == "jira-burst-based"
+    assert [issue.summary for issue in issues] == ["lost after acting", "cut off after acting"]
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from functions.sns_to_jira.handler import lambda_handler
-from jira_notifier import entry
+from jira_notifier import handlers
+from jira_notifier.cli.jira_model import CLOUD_ID
 from jira_notifier.errors import BusyError, ConfigError, EventParseError, JiraUnavailableError
 from tests.support.builders import alarm_event, sns_event
-from tests.support.fake_jira import SITE, TOKEN
+from tests.support.fake_jira import TOKEN
 
 
 def parked(aws: Any) -> dict[str, Any]:
@@ -175,10 +176,8 @@ def test_scoped_token_sent_to_the_site_url_is_told_apart(aws: Any, jira: Any, la
     import responses
 
     aws.put_secret(apiToken="scoped-token-value-789")  # pragma: allowlist secret
-    cloud_id = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
-    jira.mock.add(responses.GET, f"{SITE}/_edge/tenant_info", json={"cloudId": cloud_id})
-    gateway = jira.mock.add(
-        responses.GET, f"https://api.atlassian.com/ex/jira/{cloud_id}/rest/api/3/myself", json={"accountId": "x"}
+    gateway = jira.mock.add(  # the site's cloudId comes from the stand-in's tenant_info
+        responses.GET, f"https://api.atlassian.com/ex/jira/{CLOUD_ID}/rest/api/3/myself", json={"accountId": "x"}
     )
     # When an alarm arrives
     assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"parked": 1}
@@ -225,7 +224,7 @@ def test_a_failed_alert_leaves_no_keys_on_the_next_invocations_logs(
     def unreadable(event: Any) -> Any:
         raise EventParseError("event could not be read")
 
-    monkeypatch.setattr(entry, "normalize", unreadable)
+    monkeypatch.setattr(handlers, "read_sns", unreadable)
     assert lambda_handler(sns_event("x"), lambda_context) == {"parked": 1}
 
     # Then its log lines carry none of the previous alert's keys

@@ -21,7 +21,7 @@ from jira_notifier.errors import JiraNotifierError
 from jira_notifier.state import SAVE_TRIES
 from tests.conftest import DEFAULT_PROVIDER, SECRET_NAME
 from tests.integration.test_sqs_batch import alarm, sqs_record
-from tests.support.builders import alarm_event, notification_event, sns_event
+from tests.support.builders import alarm_event, alerts_in, notification_event, sns_event
 from tests.support.lambda_sim import (
     FUNCTION_TIMEOUT,
     RETRY_DELAYS,
@@ -54,9 +54,7 @@ def sqs(aws: Any, jira: Any) -> Iterator[Container]:
 
 
 def issues_for(jira: Any, event: dict[str, Any]) -> list[Any]:
-    from jira_notifier.events import normalize
-
-    label = normalize(event)[0].dedupe_label
+    label = alerts_in(event)[0].dedupe_label
     return [issue for issue in jira.issues.values() if label in issue.fields["labels"]]
 
 

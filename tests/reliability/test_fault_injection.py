@@ -26,10 +26,9 @@ import pytest
 from functions.sns_to_jira.handler import lambda_handler
 from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
 from jira_notifier.errors import JiraNotifierError
-from jira_notifier.events import normalize
 from jira_notifier.state import SAVE_TRIES
 from tests.integration.test_sqs_batch import sqs_record
-from tests.support.builders import alarm_event, alarm_message, notification_event, sns_event
+from tests.support.builders import alarm_event, alarm_message, alerts_in, notification_event, sns_event
 from tests.support.lambda_sim import (
     FUNCTION_TIMEOUT,
     RETRY_DELAYS,
@@ -221,7 +220,7 @@ def verdicts(jira: Any, alerts: list[Alert]) -> dict[int, str]:
     """Per alert: "right", or what is wrong: "duplicated", "lost" or "wrong-state"."""
     found = {}
     for alert in alerts:
-        label = normalize(alert.events[0])[0].dedupe_label
+        label = alerts_in(alert.events[0])[0].dedupe_label
         issues = [issue for issue in jira.issues.values() if label in issue.fields["labels"]]
         if len(issues) > 1:
             found[alert.number] = "duplicated"
@@ -380,7 +379,7 @@ def test_every_buffered_alert_ends_as_exactly_one_issue_in_its_last_state(
 
 
 def only_issue(jira: Any, event: dict[str, Any]) -> list[Any]:
-    label = normalize(event)[0].dedupe_label
+    label = alerts_in(event)[0].dedupe_label
     return [issue for issue in jira.issues.values() if label in issue.fields["labels"]]
 
 

@@ -30,9 +30,8 @@ from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
 from jira_notifier import wiring
 from jira_notifier.config import check_jira_url
 from jira_notifier.errors import JiraNotifierError, SecretError
-from jira_notifier.events import normalize
 from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
-from tests.support.builders import TOPIC_ARN, sns_event
+from tests.support.builders import TOPIC_ARN, alerts_in, sns_event
 from tests.support.jira_spec import ADF_NODE_TYPES, validate_calls
 
 HANDLERS: dict[str, Callable[[Any, Any], Any]] = {
@@ -629,7 +628,7 @@ def test_jql_built_for_recovery_never_carries_alert_text(deliver: Deliver, jira:
     delivered = deliver("sns", event)
 
     assert delivered.result == {"recovered": 1}
-    label = normalize(event)[0].dedupe_label
+    label = alerts_in(event)[0].dedupe_label
     [search] = [json.loads(c.request.body) for c in jira.mock.calls if c.request.url.endswith("/search/jql")]
     assert search["jql"] == f'project = "OPS" AND labels = "{label}" ORDER BY created DESC'
     assert re.fullmatch(r"jn-[0-9a-f]{24}", label)

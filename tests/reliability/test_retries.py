@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from jira_notifier.config import JiraSecret
 from jira_notifier.errors import JiraAuthError, JiraRequestError, JiraUnavailableError
 from jira_notifier.jira.client import BASE_DELAY, MAX_TRIES, SAFETY_MARGIN, CallRecord, JiraClient
-from tests.support.fake_jira import EMAIL, SITE, TOKEN
+from tests.support.fake_jira import EMAIL, SITE, TOKEN, FakeJira
 
 API = SITE + "/rest/api/3"
 ISSUE = API + "/issue/OPS-1"
@@ -367,6 +367,34 @@ def test_a_held_issue_waits_out_the_rest_of_retry_after_in_the_next_invocation(j
     assert fake_time.slept == []
     client.add_comment("OPS-1", COMMENT_BODY)
     assert fake_time.slept == pytest.approx([20.0])
+
+
+def test_the_stand_ins_per_issue_write_limit_is_waited_out_for_that_issue_only(jira_http, fake_time) -> None:
+    # Given the stand-in Jira allowing two writes per issue in 10 s, on the client's clock
+    jira = FakeJira(jira_http)
+    jira.now = lambda: datetime.fromtimestamp(fake_time.now, UTC)
+    jira.write_limit = (2, 10.0)
+    records: list[CallRecord] = []
+    client = client_for(fake_time, remaining=fake_time.invocation(60), observer=records.append)
+    first, second = (client.create_issue(task(summary)).key for summary in ("disk full", "cpu high"))
+
+    # When OPS-1 is written three times within a second, then OPS-2 once
+    client.add_comment(first, COMMENT_BODY)
+    fake_time.now += 1
+    client.add_comment(first, COMMENT_BODY)
+    client.add_comment(first, COMMENT_BODY)
+    client.add_comment(second, COMMENT_BODY)
+
+    # Then the third write got 429 jira-per-issue-on-write, waited out the 9 s left and went through; OPS-2 never waited
+    assert [(r.status, r.rate_limit_reason) for r in records[2:]] == [
+        (201, None), (201, None), (429, "jira-per-issue-on-write"), (201, None), (201, None)
+    ]  # fmt: skip
+    assert fake_time.slept == [9.0]
+    assert [len(issue.comments) for issue in jira.issues.values()] == [3, 1]
+
+
+def task(summary: str) -> dict[str, Any]:
+    return {"fields": {"project": {"key": "OPS"}, "issuetype": {"id": "10001"}, "summary": summary}}
 
 
 def test_every_attempt_is_reported_with_its_rate_limit_reason(jira_http, fake_time) -> None:

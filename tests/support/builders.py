@@ -113,3 +113,10 @@ def notification_event(
         "fields": fields or {"Account": "111122223333"},
     }
     return sns_event(body, message_id=message_id)
+
+
+def alerts_in(event: Any) -> list[Any]:
+    """The alerts of an event as the function it is for reads them (a bare payload: as a function given it directly)."""
+    from jira_notifier.events import function_for, read
+
+    return read(function_for(event), event)

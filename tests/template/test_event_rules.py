@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.events import normalize
+from tests.support.builders import alerts_in
 from tests.support.cfn import Stack
 from tests.support.event_patterns import matches
 from tests.template.test_template import plain, sam_translated
@@ -60,7 +60,7 @@ def matching(patterns: dict[str, dict[str, Any]], event: dict[str, Any]) -> set[
 
 def opens_an_issue(sample: dict[str, Any]) -> bool:
     """What the handler makes of it: events it ignores (e.g. alarm configuration changes) need no rule."""
-    return any(alert.ignore_reason is None for alert in normalize(sample))
+    return any(alert.ignore_reason is None for alert in alerts_in(sample))
 
 
 def test_every_sample_that_should_open_an_issue_reaches_the_function(translated: dict[str, Any]) -> None:

@@ -14,12 +14,11 @@ import pytest
 from jira_notifier.batch import process_batch
 from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import CreateUnconfirmedError, JiraUnavailableError
-from jira_notifier.events import normalize
 from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.models import Alert
 from jira_notifier.service import SEARCH_SETTLE_SECONDS
 from jira_notifier.state import CREATE_SEND_WINDOW, IssueStatus
-from tests.support.builders import alarm_message, sns_event
+from tests.support.builders import alarm_message, alerts_in, sns_event
 from tests.support.fakes import Ports, in_memory
 
 PROVIDER = ProviderConfig(
@@ -43,7 +42,7 @@ def ports() -> Ports:
 
 def alarm(state: str, minute: float, **kwargs: Any) -> tuple[Alert, dict[str, Any]]:
     event = sns_event(alarm_message(state, minute, **kwargs))
-    return normalize(event)[0], event
+    return alerts_in(event)[0], event
 
 
 def deliver(ports: Ports, state: str, minute: float, *, after: float = 60.0, **kwargs: Any) -> list[str]:

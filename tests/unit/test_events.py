@@ -13,8 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jira_notifier.errors import EventParseError
-from jira_notifier.events import normalize, normalize_sqs_record
+from jira_notifier.events import (
+    function_for,
+    normalize_sqs_record,
+    read_alarm_action,
+    read_eventbridge,
+    read_sns,
+)
+from jira_notifier.events.common import digest
 from jira_notifier.models import Alert, AlertState, Severity
+from tests.support.builders import alerts_in
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 ALARM_ARN = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx-high"
@@ -36,7 +44,7 @@ def alerts_of(name: str) -> list[Alert]:
     event = load(name)
     if name.startswith("sqs_"):
         return [normalize_sqs_record(record) for record in event["Records"]]
-    return normalize(event)
+    return alerts_in(event)
 
 
 def only(alerts: list[Alert]) -> Alert:
@@ -397,8 +405,8 @@ def test_raw_sqs_delivery_is_keyed_on_the_body_not_the_sqs_message_id():
     assert (first.route_key, first.notification_group) == (QUEUE, "platform-oncall")
 
 
-def test_an_sqs_event_given_to_normalize_is_read_record_by_record():
-    alerts = normalize(load("sqs_sns_envelope.json"))
+def test_an_sqs_batch_is_read_record_by_record():
+    alerts = alerts_in(load("sqs_sns_envelope.json"))
 
     assert [a.source for a in alerts] == ["cloudwatch-alarm", "budget"]
 
@@ -407,14 +415,14 @@ def test_every_sns_record_is_processed():
     event = load("sns_cloudwatch_alarm.json")
     event["Records"] += load("sns_budget.json")["Records"]
 
-    assert [a.source for a in normalize(event)] == ["cloudwatch-alarm", "budget"]
+    assert [a.source for a in alerts_in(event)] == ["cloudwatch-alarm", "budget"]
 
 
 def test_an_eventbridge_event_inside_sns_keeps_its_event_id_and_routes_on_the_topic():
     # Given an EventBridge rule with an SNS target: the whole event is the SNS Message
     event = sns_event(load("eventbridge_cloudwatch_alarm.json"))
 
-    alert = only(normalize(event))
+    alert = only(alerts_in(event))
 
     assert (alert.dedupe_key, alert.transition_at) == (ALARM_KEY, ALARM_AT_MS)
     assert alert.delivery_key == "c4c1c1c9-6542-e61b-6ef0-8c4d36933a92"
@@ -435,7 +443,7 @@ def test_a_message_attribute_group_wins_over_the_notification_body():
     body = {"notificationGroup": "finops", "title": "t", "dedupKey": "k-1"}
     event = sns_event(body, attributes={"notificationGroup": {"Type": "String", "Value": "security"}})
 
-    assert only(normalize(event)).notification_group == "security"
+    assert only(alerts_in(event)).notification_group == "security"
 
 
 # alarm traps ---------------------------------------------------------------------------------------------------------
@@ -452,7 +460,7 @@ def sns_alarm_without_arn(name: str = "sns_cloudwatch_alarm.json", **changes: An
 def test_an_alarm_message_without_its_arn_is_keyed_as_the_arn_would_key_it(sample: str) -> None:
     with_arn = only(alerts_of(sample))
 
-    without = only(normalize(sns_alarm_without_arn(sample)))
+    without = only(alerts_in(sns_alarm_without_arn(sample)))
 
     assert (without.source, without.dedupe_key, without.state) == (with_arn.source, ALARM_KEY, with_arn.state)
     assert (without.account, without.region, without.transition_at) == (
@@ -467,7 +475,7 @@ def test_an_alarm_message_without_its_arn_is_keyed_as_the_arn_would_key_it(sampl
     "region", ["EU (Ireland)", "Europe (Ireland)", "eu (ireland)", "EU - Ireland"], ids=lambda r: r.replace(" ", "_")
 )
 def test_the_region_display_name_is_read_however_it_is_worded(region: str) -> None:
-    assert only(normalize(sns_alarm_without_arn(Region=region))).dedupe_key == ALARM_KEY
+    assert only(alerts_in(sns_alarm_without_arn(Region=region))).dedupe_key == ALARM_KEY
 
 
 @pytest.mark.parametrize(
@@ -482,15 +490,15 @@ def test_the_region_display_name_is_read_however_it_is_worded(region: str) -> No
     ids=["us-east-1", "govcloud-older-name", "china", "unknown-name-region-from-actions"],
 )  # fmt: skip
 def test_the_arn_is_built_in_the_region_and_partition_of_the_alarm(region: str, actions: list[str], arn: str) -> None:
-    alert = only(normalize(sns_alarm_without_arn(Region=region, AlarmActions=actions, OKActions=actions)))
+    alert = only(alerts_in(sns_alarm_without_arn(Region=region, AlarmActions=actions, OKActions=actions)))
 
     assert alert.dedupe_key == f"cloudwatch-alarm:{arn}"
 
 
 def test_without_a_known_region_the_key_is_account_region_and_name_and_alarm_and_ok_agree() -> None:
     unknown = {"Region": "Atlantis (Central)", "AlarmActions": [], "OKActions": []}
-    firing = only(normalize(sns_alarm_without_arn(**unknown)))
-    cleared = only(normalize(sns_alarm_without_arn("sns_cloudwatch_alarm_ok.json", **unknown)))
+    firing = only(alerts_in(sns_alarm_without_arn(**unknown)))
+    cleared = only(alerts_in(sns_alarm_without_arn("sns_cloudwatch_alarm_ok.json", **unknown)))
 
     assert firing.dedupe_key == cleared.dedupe_key == "cloudwatch-alarm:123456789012:Atlantis (Central):api-5xx-high"
     assert (firing.state, cleared.state) == (AlertState.FIRING, AlertState.RESOLVED)
@@ -501,7 +509,7 @@ def test_a_composite_alarm_without_its_arn_is_recognised_by_its_rule() -> None:
     message = sns_message("sns_cloudwatch_composite_alarm.json")
     arn = message.pop("AlarmArn")
 
-    alert = only(normalize(sns_event(message)))
+    alert = only(alerts_in(sns_event(message)))
 
     assert (alert.source, alert.dedupe_key) == ("cloudwatch-alarm", f"cloudwatch-alarm:{arn}")
 
@@ -511,7 +519,7 @@ def test_json_without_the_content_of_an_alarm_is_a_generic_alert(missing: str) -
     message = sns_message("sns_cloudwatch_alarm.json")
     del message["AlarmArn"], message[missing]
 
-    assert only(normalize(sns_event(message))).source == "generic"
+    assert only(alerts_in(sns_event(message))).source == "generic"
 
 
 def test_region_is_the_code_from_the_arn_never_the_display_name():
@@ -527,7 +535,7 @@ def test_region_is_the_code_from_the_arn_never_the_display_name():
 def test_an_arn_without_a_region_code_gives_no_region_and_no_console_link():
     message = {**sns_message("sns_cloudwatch_alarm.json"), "AlarmArn": "arn:aws:cloudwatch:EXAMPLE:alarm:x"}
 
-    alert = only(normalize(sns_event(message)))
+    alert = only(alerts_in(sns_event(message)))
 
     assert (alert.source, alert.region, alert.links) == ("cloudwatch-alarm", None, ())
 
@@ -536,7 +544,7 @@ def test_alarm_names_are_url_quoted_in_the_console_link():
     arn = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:API 5xx / prod #1"
     message = {**sns_message("sns_cloudwatch_alarm.json"), "AlarmArn": arn, "AlarmName": "API 5xx / prod #1"}
 
-    alert = only(normalize(sns_event(message)))
+    alert = only(alerts_in(sns_event(message)))
 
     assert alert.links[0].url.endswith("#alarmsV2:alarm/API%205xx%20%2F%20prod%20%231")
 
@@ -571,7 +579,7 @@ def test_composite_children_may_be_plain_arns():
         "TriggeringChildren": ["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a", None, 7],
     }
 
-    assert fact(only(normalize(sns_event(message))), "Triggering alarms") == "a, 7"
+    assert fact(only(alerts_in(sns_event(message))), "Triggering alarms") == "a, 7"
 
 
 def test_a_metric_math_alarm_shows_its_expression_and_inputs():
@@ -599,7 +607,7 @@ def test_an_eventbridge_metric_math_alarm_shows_its_expression():
         },
     ]
 
-    alert = only(normalize(event))
+    alert = only(alerts_in(event))
 
     assert (fact(alert, "Expression"), fact(alert, "Metric inputs")) == (
         "SUM(METRICS()) (Total)",
@@ -611,7 +619,7 @@ def test_a_percentile_statistic_is_shown():
     message = sns_message("sns_cloudwatch_alarm.json")
     message["Trigger"].update(StatisticType="ExtendedStatistic", ExtendedStatistic="p95", Statistic=None)
 
-    assert fact(only(normalize(sns_event(message))), "Statistic") == "p95"
+    assert fact(only(alerts_in(sns_event(message))), "Statistic") == "p95"
 
 
 def test_a_suppressed_composite_is_normalized_but_ignored():
@@ -630,7 +638,7 @@ def test_suppression_left_in_the_previous_state_does_not_ignore_the_transition()
     detail["previousState"] = detail["state"]
     detail["state"] = {key: value for key, value in detail["state"].items() if not key.startswith("actionsSuppressed")}
 
-    assert only(normalize(event)).ignore_reason is None
+    assert only(alerts_in(event)).ignore_reason is None
 
 
 def test_a_configuration_change_is_ignored_and_orders_nothing():
@@ -643,7 +651,7 @@ def test_a_configuration_change_is_ignored_and_orders_nothing():
 def test_a_contributor_state_change_is_a_generic_alert_keyed_on_the_event():
     event = {**load("eventbridge_cloudwatch_alarm.json"), "detail-type": "CloudWatch Alarm Contributor State Change"}
 
-    alert = only(normalize(event))
+    alert = only(alerts_in(event))
 
     assert (alert.source, alert.dedupe_key, alert.ignore_reason) == (
         "generic",
@@ -668,7 +676,7 @@ def test_a_contributor_state_change_is_a_generic_alert_keyed_on_the_event():
 def test_state_change_times_in_every_format(stamp, expected_ms):
     message = {**sns_message("sns_cloudwatch_alarm.json"), "StateChangeTime": stamp}
 
-    alert = only(normalize(sns_event(message)))
+    alert = only(alerts_in(sns_event(message)))
 
     assert alert.transition_at == expected_ms
     assert alert.occurred_at is None or alert.occurred_at.utcoffset().total_seconds() == 0
@@ -689,7 +697,7 @@ def test_dimensional_value_over_sns_and_dimension_value_over_eventbridge_read_al
 def test_empty_root_causes_say_so_and_index_nothing():
     message = {**sns_message("sns_cost_anomaly.json"), "rootCauses": [], "dimensionalValue": None}
 
-    alert = only(normalize(sns_event(message)))
+    alert = only(alerts_in(sns_event(message)))
 
     assert alert.why.endswith("No root cause was identified.")
     assert fact(alert, "Root cause 1") is None
@@ -700,7 +708,7 @@ def test_anomaly_title_does_not_carry_the_changing_impact():
     message = sns_message("sns_cost_anomaly.json")
     bigger = {**message, "impact": {**message["impact"], "totalImpact": 5120.0}, "anomalyEndDate": "2026-11-18"}
 
-    first, later = only(normalize(sns_event(message))), only(normalize(sns_event(bigger)))
+    first, later = only(alerts_in(sns_event(message))), only(alerts_in(sns_event(bigger)))
 
     assert first.title == later.title
     assert first.dedupe_key == later.dedupe_key
@@ -724,13 +732,13 @@ def test_anomaly_severity_follows_total_impact(total, severity):
     message = sns_message("sns_cost_anomaly.json")
     message["impact"]["totalImpact"] = total
 
-    assert only(normalize(sns_event(message))).severity is severity
+    assert only(alerts_in(sns_event(message))).severity is severity
 
 
 def test_anomaly_without_a_https_details_link_links_the_console():
     message = {**sns_message("sns_cost_anomaly.json"), "anomalyDetailsLink": "javascript:alert(1)"}
 
-    (link,) = only(normalize(sns_event(message))).links
+    (link,) = only(alerts_in(sns_event(message))).links
 
     assert link.url == "https://us-east-1.console.aws.amazon.com/cost-management/home#/anomaly-detection/overview"
 
@@ -775,7 +783,7 @@ def test_budget_key_is_built_from_the_text(date, alert_type, threshold, key, sev
     # Given a budget whose name itself holds ": "
     text = BUDGET.format(date=date, name="team: ops", alert_type=alert_type, threshold=threshold)
 
-    alert = only(normalize(sns_event(text)))
+    alert = only(alerts_in(sns_event(text)))
 
     assert (alert.dedupe_key, alert.severity) == (key, severity)
     assert fact(alert, f"{alert_type.upper()} Amount") == "$1,900.00"
@@ -784,7 +792,7 @@ def test_budget_key_is_built_from_the_text(date, alert_type, threshold, key, sev
 def test_a_budget_is_recognised_by_its_lines_never_by_the_subject():
     text = "Budget exceeded!\nPlease check."
 
-    alert = only(normalize(sns_event(text, subject="AWS Budgets: team-ops has exceeded your alert threshold")))
+    alert = only(alerts_in(sns_event(text, subject="AWS Budgets: team-ops has exceeded your alert threshold")))
 
     assert alert.source == "generic"
     assert fact(alert, "Subject") == "AWS Budgets: team-ops has exceeded your alert threshold"
@@ -802,7 +810,7 @@ def test_notification_defaults_and_unsafe_links():
         "fields": {"Job": "nightly", "Empty": None, "Tries": 3},
     }
 
-    alert = only(normalize(sns_event(body)))
+    alert = only(alerts_in(sns_event(body)))
 
     assert (alert.state, alert.severity, alert.title, alert.links) == (
         AlertState.FIRING,
@@ -826,13 +834,13 @@ def test_notification_defaults_and_unsafe_links():
 def test_notification_status(status, state):
     body = {"dedupKey": "k-1", "title": "t", "status": status}
 
-    assert only(normalize(sns_event(body))).state is state
+    assert only(alerts_in(sns_event(body))).state is state
 
 
 def test_a_multi_line_title_becomes_one_bounded_line():
     body = {"dedupKey": "k-2", "title": "first\nsecond\t third " + "x" * 400}
 
-    title = only(normalize(sns_event(body))).title
+    title = only(alerts_in(sns_event(body))).title
 
     assert "\n" not in title and len(title) == 255 and title.startswith("first second third")
 
@@ -860,7 +868,7 @@ def test_health_page_strings_do_not_change_the_keys():
     entities = event["detail"]["affectedEntities"]
     page_two = eventbridge_detail("eventbridge_health.json", page="2", totalPages="2", affectedEntities=entities[1:])
 
-    assert only(normalize(page_two)).dedupe_key == normalize(event)[1].dedupe_key
+    assert only(alerts_in(page_two)).dedupe_key == alerts_in(event)[1].dedupe_key
 
 
 @pytest.mark.parametrize(
@@ -871,7 +879,7 @@ def test_health_page_strings_do_not_change_the_keys():
 def test_backup_event_is_read_as_text_not_truthiness(backup, shown):
     event = eventbridge_detail("eventbridge_health.json", backupEvent=backup)
 
-    assert fact(normalize(event)[0], "Backup delivery") == shown
+    assert fact(alerts_in(event)[0], "Backup delivery") == shown
 
 
 def test_a_public_health_issue_without_entities_is_keyed_without_an_entity():
@@ -884,7 +892,7 @@ def test_a_public_health_issue_without_entities_is_keyed_without_an_entity():
         affectedAccount=None,
     )
 
-    alert = only(normalize(event))
+    alert = only(alerts_in(event))
 
     assert alert.dedupe_key.endswith("_7d3f1b9c5e:123456789012")
     assert (alert.state, alert.severity) == (AlertState.RESOLVED, Severity.HIGH)
@@ -918,7 +926,7 @@ def test_security_hub_state(workflow, record_state, compliance, state, ignored):
     finding.update(Workflow={"Status": workflow}, RecordState=record_state)
     finding["Compliance"]["Status"] = compliance
 
-    alert = only(normalize(event))
+    alert = only(alerts_in(event))
 
     assert (alert.state, alert.ignore_reason is not None) == (state, ignored)
 
@@ -927,7 +935,7 @@ def test_security_hub_is_keyed_on_the_finding_not_the_event():
     event = load("eventbridge_securityhub_finding.json")
     update = {**copy.deepcopy(event), "id": "another-event-id"}
 
-    assert only(normalize(event)).dedupe_key == only(normalize(update)).dedupe_key
+    assert only(alerts_in(event)).dedupe_key == only(alerts_in(update)).dedupe_key
 
 
 @pytest.mark.parametrize(
@@ -945,7 +953,7 @@ def test_security_hub_is_keyed_on_the_finding_not_the_event():
 def test_guardduty_severity_is_numeric(score, severity):
     event = eventbridge_detail("eventbridge_guardduty_finding.json", severity=score)
 
-    assert only(normalize(event)).severity is severity
+    assert only(alerts_in(event)).severity is severity
 
 
 # generic and hostile input -------------------------------------------------------------------------------------------
@@ -954,7 +962,7 @@ def test_guardduty_severity_is_numeric(score, severity):
 def test_truncated_json_becomes_a_readable_generic_alert():
     message = json.dumps(sns_message("sns_cloudwatch_alarm.json"))[:180]
 
-    alert = only(normalize(sns_event(message)))
+    alert = only(alerts_in(sns_event(message)))
 
     assert (alert.source, alert.title, alert.raw) == (
         "generic",
@@ -975,13 +983,13 @@ def test_truncated_json_becomes_a_readable_generic_alert():
     ids=["bracketed-log-line", "truncated-json-list", "leading-blank-lines", "blank"],
 )
 def test_generic_text_titles(message, title):
-    assert only(normalize(sns_event(message))).title == title
+    assert only(alerts_in(sns_event(message))).title == title
 
 
 def test_plain_text_is_generic_and_keeps_the_text():
     event = load("sns_plain_text.json")
 
-    alert = only(normalize(event))
+    alert = only(alerts_in(event))
 
     assert alert.raw == event["Records"][0]["Sns"]["Message"]
     assert alert.dedupe_key == f"generic:{alert.delivery_key}"
@@ -989,7 +997,7 @@ def test_plain_text_is_generic_and_keeps_the_text():
 
 def test_subject_null_in_sns_and_absent_in_sqs_both_read_as_no_subject():
     # Given the Lambda SNS event (Subject null) and SNS JSON in SQS (no Subject key)
-    lambda_sns = only(normalize(sns_event("hello", subject=None)))
+    lambda_sns = only(alerts_in(sns_event("hello", subject=None)))
     body = json.loads(load("sqs_sns_envelope.json")["Records"][0]["body"])
     body.pop("Subject")
     body["Message"] = "hello"
@@ -1002,7 +1010,7 @@ def test_subject_null_in_sns_and_absent_in_sqs_both_read_as_no_subject():
 def test_the_subject_never_changes_how_a_message_is_read():
     message = sns_message("sns_cloudwatch_alarm.json")
 
-    alert = only(normalize(sns_event(message, subject="AWS Budgets: x has exceeded your alert threshold")))
+    alert = only(alerts_in(sns_event(message, subject="AWS Budgets: x has exceeded your alert threshold")))
 
     assert alert.source == "cloudwatch-alarm"
 
@@ -1080,7 +1088,7 @@ HOSTILE_MESSAGES = {
 
 @pytest.mark.parametrize("event", HOSTILE_EVENTS.values(), ids=HOSTILE_EVENTS.keys())
 def test_hostile_events_become_alerts_not_errors(event):
-    alerts = normalize(event)
+    alerts = alerts_in(event)
 
     assert alerts and all(isinstance(a, Alert) and a.dedupe_key and a.delivery_key for a in alerts)
 
@@ -1089,7 +1097,7 @@ def test_hostile_events_become_alerts_not_errors(event):
 def test_hostile_messages_become_alerts_on_every_channel(message):
     text = message if isinstance(message, str) else json.dumps(message)
 
-    via_sns = only(normalize(sns_event(text)))
+    via_sns = only(alerts_in(sns_event(text)))
     via_sqs = normalize_sqs_record(sqs_record(text))
 
     assert via_sns.dedupe_key and via_sqs.dedupe_key
@@ -1099,7 +1107,7 @@ def test_hostile_messages_become_alerts_on_every_channel(message):
 def test_an_unreadable_alarm_falls_back_to_generic_with_the_reason():
     message = {"AlarmArn": None, "NewStateValue": "ALARM"}
 
-    alert = only(normalize(sns_event(message)))
+    alert = only(alerts_in(sns_event(message)))
 
     assert (alert.source, alert.title) == ("generic", "JSON message from SNS topic ops-events")
 
@@ -1119,7 +1127,7 @@ def test_only_event_parse_errors_escape(monkeypatch):
     monkeypatch.setattr(envelopes, "unknown_message", broken)
 
     with pytest.raises(EventParseError):
-        normalize("plain text")
+        alerts_in("plain text")
     with pytest.raises(EventParseError):
         normalize_sqs_record({"body": "plain text"})
 
@@ -1168,9 +1176,34 @@ SHAPED = st.dictionaries(KNOWN_KEYS, JSON, max_size=8).map(
 def test_any_json_in_any_channel_is_normalized(payload):
     text = json.dumps(payload)
 
-    direct = normalize(payload)
-    via_sns = normalize(sns_event(text))
+    direct = alerts_in(payload)
+    via_sns = alerts_in(sns_event(text))
     via_sqs = normalize_sqs_record(sqs_record(text))
 
     assert direct and via_sns and isinstance(via_sqs, Alert)
     assert all(isinstance(value, str) for alert in [*direct, *via_sns, via_sqs] for _, value in alert.facts)
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in EVENTS.glob("*.json") if path.name != "env.json"))
+def test_every_sample_is_for_the_function_its_channel_names(name):
+    channel = name.split("_", 1)[0]
+    assert function_for(load(name)) == {"alarm": "alarm-action"}.get(channel, channel)
+
+
+def test_each_function_reads_only_its_own_envelope():
+    sns, eventbridge = load("sns_cloudwatch_alarm.json"), load("eventbridge_cloudwatch_alarm.json")
+    assert only(read_sns(sns)).dedupe_key == only(read_eventbridge(eventbridge)).dedupe_key == ALARM_KEY
+
+    # Given to another function, an envelope is a message that function was given directly: of no known shape
+    for read, event in [(read_eventbridge, sns), (read_alarm_action, sns), (read_sns, load("sqs_sns_envelope.json"))]:
+        alert = only(read(event))
+        assert (alert.source, alert.delivery_key) == ("generic", f"direct:{digest(event)}")
+
+
+def test_a_bare_payload_is_for_no_function_and_any_function_reads_it_directly():
+    payload = {"dedupKey": "k-9", "title": "Disk full", "status": "firing"}
+
+    assert function_for(payload) is None
+    assert {only(read(payload)).dedupe_key for read in (read_sns, read_eventbridge, read_alarm_action)} == {
+        only(read_sns(sns_event(json.dumps(payload)))).dedupe_key
+    }

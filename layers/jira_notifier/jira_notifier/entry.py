@@ -1,4 +1,4 @@
-"""What every handler does once Powertools has wrapped it: normalize, process each alert, summarize."""
+"""What every handler does once Powertools has wrapped it: read its event, process each alert, summarize."""
 
 from __future__ import annotations
 
@@ -6,19 +6,25 @@ from collections.abc import Callable
 from typing import Any
 
 from jira_notifier.errors import EventParseError, JiraNotifierError
-from jira_notifier.events import normalize
+from jira_notifier.events.common import items, mapping
+from jira_notifier.models import Alert
 from jira_notifier.observability import logger
 from jira_notifier.service import Notifier, Outcome, summarize
 
 
-def handle_event(event: Any, notifier: Notifier, remaining: Callable[[], float] | None) -> dict[str, int]:
-    """Run one Lambda event through the notifier.
+def handle_event(
+    event: Any,
+    read: Callable[[object], list[Alert]],
+    notifier: Notifier,
+    remaining: Callable[[], float] | None,
+) -> dict[str, int]:
+    """Run one Lambda event, read by its function's ``read``, through the notifier.
 
     Raises:
         JiraNotifierError: retryable; Lambda's retry (then its on-failure destination) takes over.
     """
     try:
-        alerts = normalize(event)
+        alerts = read(event)
     except EventParseError as error:
         notifier.parker.park(event=event, error=error, alert=None, provider=None)
         notifier.recorder.count("AlertsParked")
@@ -57,24 +63,10 @@ def remaining_from(context: Any) -> Callable[[], float] | None:
     return (lambda: getter() / 1000.0) if callable(getter) else None
 
 
-def handle_sqs_event(event: Any, notifier: Notifier, remaining: Callable[[], float] | None, context: Any) -> Any:
+def handle_sqs_event(event: Any, notifier: Notifier, remaining: Callable[[], float] | None) -> dict[str, Any]:
     """A batch of SQS records; the response lists the records SQS should deliver again (partial batch failure)."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
     from jira_notifier.batch import process_batch
 
-    records = event.get("Records") if isinstance(event, dict) else None
-    result = process_batch(notifier, records if isinstance(records, list) else [], remaining)
+    result = process_batch(notifier, items(mapping(event).get("Records")), remaining)
     log_outcomes(result.outcomes)
-
-    def record_handler(record: Any) -> None:
-        error = result.failed.get(record.message_id)
-        if error is not None:
-            raise error
-
-    return process_partial_response(
-        event=event,
-        record_handler=record_handler,
-        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
-        context=context,
-    )
+    return {"batchItemFailures": [{"itemIdentifier": record_id} for record_id in result.failed]}

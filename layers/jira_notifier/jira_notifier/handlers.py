@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from jira_notifier.entry import handle_event, handle_sqs_event, remaining_from
+from jira_notifier.events import read_alarm_action, read_eventbridge, read_sns
 from jira_notifier.observability import logger, metrics, tracer
 from jira_notifier.wiring import get_notifier
 
@@ -18,7 +19,7 @@ from jira_notifier.wiring import get_notifier
 @metrics.log_metrics
 def sns(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Alerts arriving from an SNS topic."""
-    return handle_event(event, get_notifier("sns"), remaining_from(context))
+    return handle_event(event, read_sns, get_notifier("sns"), remaining_from(context))
 
 
 @logger.inject_lambda_context(correlation_id_path="id")
@@ -26,7 +27,7 @@ def sns(event: dict[str, Any], context: Any) -> dict[str, int]:
 @metrics.log_metrics
 def eventbridge(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Alerts arriving from an EventBridge rule."""
-    return handle_event(event, get_notifier("eventbridge"), remaining_from(context))
+    return handle_event(event, read_eventbridge, get_notifier("eventbridge"), remaining_from(context))
 
 
 @logger.inject_lambda_context(correlation_id_path="alarmArn")
@@ -34,7 +35,7 @@ def eventbridge(event: dict[str, Any], context: Any) -> dict[str, int]:
 @metrics.log_metrics
 def alarm_action(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Alerts arriving from a CloudWatch alarm action."""
-    return handle_event(event, get_notifier("alarm-action"), remaining_from(context))
+    return handle_event(event, read_alarm_action, get_notifier("alarm-action"), remaining_from(context))
 
 
 @logger.inject_lambda_context
@@ -42,7 +43,7 @@ def alarm_action(event: dict[str, Any], context: Any) -> dict[str, int]:
 @metrics.log_metrics
 def sqs(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Alerts buffered in SQS (SNS raw or enveloped, or EventBridge), with partial batch failure."""
-    return handle_sqs_event(event, get_notifier("sqs"), remaining_from(context), context)
+    return handle_sqs_event(event, get_notifier("sqs"), remaining_from(context))
 
 
 # The CLI's function names (``--function``, the dead-letter records' ``function``) to their handlers.

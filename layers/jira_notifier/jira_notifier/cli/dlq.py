@@ -18,10 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jira_notifier.cli import aws
-from jira_notifier.cli.invoke import FUNCTIONS, LocalContext, function_for, load_handler
+from jira_notifier.cli.invoke import FUNCTIONS, LocalContext, load_handler
 from jira_notifier.cli.output import print_json, table
 from jira_notifier.deadletters import PARKED_FORMAT
 from jira_notifier.errors import ConfigError, EventParseError
+from jira_notifier.events import function_for, read
 
 PARKED, LAMBDA_FAILURE, UNKNOWN = "parked", "lambda-failure", "unknown"
 HOLD_SECONDS = 300  # a received message stays hidden this long while the command works on it
@@ -127,37 +128,29 @@ def read_dead_letter(message: Mapping[str, Any]) -> DeadLetter:
             when=body.get("parkedAt"),
             title=body.get("title") or body.get("dedupeKey"),
             error=body.get("error"),
-            function=body.get("function") if body.get("function") in FUNCTIONS else _function_for(event),
+            function=body.get("function") if body.get("function") in FUNCTIONS else function_for(event),
             event=event,
         )
     if isinstance(body, Mapping) and isinstance(body.get("requestContext"), Mapping) and "requestPayload" in body:
         event = body.get("requestPayload")
+        function = function_for(event)
         failure = body.get("responsePayload") if isinstance(body.get("responsePayload"), Mapping) else {}
         return DeadLetter(
             **ids,
             kind=LAMBDA_FAILURE,
             reason=str(body["requestContext"].get("condition") or "?"),
             when=body.get("timestamp"),
-            title=_title(event),
+            title=_title(function, event),
             error=f"{failure.get('errorType', 'error')}: {failure.get('errorMessage', 'no message')}",
-            function=_function_for(event),
+            function=function,
             event=event,
         )
     return DeadLetter(**ids, kind=UNKNOWN, reason="?", when=_sent(message), title=None, error=None, function=None)
 
 
-def _function_for(event: Any) -> str | None:
+def _title(function: str | None, event: Any) -> str | None:
     try:
-        return function_for(event)
-    except ConfigError:
-        return None
-
-
-def _title(event: Any) -> str | None:
-    from jira_notifier.events import normalize
-
-    try:
-        alerts = normalize(event)
+        alerts = read(function, event)
     except EventParseError:
         return None
     return alerts[0].title if alerts else None

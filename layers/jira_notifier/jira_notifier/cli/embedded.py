@@ -17,6 +17,7 @@ from typing import Any
 import requests
 from requests.adapters import BaseAdapter
 
+from jira_notifier.cli.jira_model import JiraStandIn, answer_request
 from jira_notifier.config import ProviderConfig, secret_string
 from jira_notifier.providers import provider_item
 from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS
@@ -157,34 +158,33 @@ class RecordedRequest:
 
 
 class DryRunAdapter(BaseAdapter):
-    """Records every Jira request instead of sending it, and answers it as the stand-in Jira of
-    ``jira-notifier local jira`` would (same workflow and checks), without serving it over the network."""
+    """Records every Jira request instead of sending it, and answers it in-process as the stand-in Jira of
+    ``jira-notifier local jira`` would (same workflow and checks)."""
 
     def __init__(self, on_request: Callable[[RecordedRequest], None], issue_type: str = "Task") -> None:
-        from jira_notifier.cli.local_jira import LocalJira
-
         super().__init__()
         self._on_request = on_request
-        self._jira = LocalJira(
+        self._jira = JiraStandIn(
+            base_url=DEMO_SERVER,
             project=DEMO_PROJECT,
             issue_types=(issue_type,),
             email=DEMO_EMAIL,
             api_token=DEMO_TOKEN,
-            example_issue=False,
         )
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # noqa: ARG002
-        raw = request.body.encode() if isinstance(request.body, str) else request.body or b""
-        method = request.method or "GET"
-        self._on_request(RecordedRequest(method, request.url or "", json.loads(raw) if raw else None))
-        answer = self._jira.answer(method, request.path_url, request.headers.get("Authorization"), raw)
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body
+        self._on_request(
+            RecordedRequest(request.method or "GET", request.url or "", json.loads(body) if body else None)
+        )
+        answer = answer_request(self._jira, request)
         response = requests.Response()
         response.status_code = answer.status
         response.headers.update({"Content-Type": "application/json", **answer.headers})
-        response._content = json.dumps(answer.body).encode() if answer.body is not None else b""
+        response._content = answer.text.encode()
         response.url = request.url or ""
         response.request = request
         return response
 
     def close(self) -> None:
-        self._jira.stop()
+        return None

@@ -6,16 +6,17 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jira_notifier.errors import ConfigError
+from jira_notifier.events import FUNCTIONS as EVENT_FUNCTIONS
 
 # The functions' names on the command line and in dead-letter records (the keys of ``jira_notifier.handlers.HANDLERS``).
-FUNCTIONS = ("sns", "eventbridge", "alarm-action", "sqs")
+FUNCTIONS = tuple(EVENT_FUNCTIONS)
 
 
 def register(commands: Any) -> None:
@@ -54,23 +55,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def function_for(event: Any) -> str:
-    """Which function Lambda would call with this event.
+    """Which function Lambda would call with this event, from its envelope, as the functions read it.
 
     Raises:
-        ConfigError: the event's shape is unknown; pass --function.
+        ConfigError: the event has no function's envelope; pass --function.
     """
-    if isinstance(event, Mapping):
-        if "alarmData" in event:
-            return "alarm-action"
-        if "detail-type" in event and "source" in event:
-            return "eventbridge"
-        records = event.get("Records")
-        if isinstance(records, list) and records and isinstance(records[0], Mapping):
-            if records[0].get("EventSource") == "aws:sns":
-                return "sns"
-            if records[0].get("eventSource") == "aws:sqs":
-                return "sqs"
-    raise ConfigError("cannot tell which function this event is for; pass --function sns|eventbridge|...")
+    from jira_notifier.events import function_for as envelope_function
+
+    function = envelope_function(event)
+    if function is None:
+        raise ConfigError("cannot tell which function this event is for; pass --function sns|eventbridge|...")
+    return function
 
 
 @dataclass

@@ -5,6 +5,22 @@ Pure parsing: no AWS or HTTP calls, and nothing but :class:`jira_notifier.errors
 
 from __future__ import annotations
 
-from jira_notifier.events.envelopes import normalize, normalize_sqs_record
+from jira_notifier.events.envelopes import (
+    FUNCTIONS,
+    function_for,
+    normalize_sqs_record,
+    read,
+    read_alarm_action,
+    read_eventbridge,
+    read_sns,
+)
 
-__all__ = ["normalize", "normalize_sqs_record"]
+__all__ = [
+    "FUNCTIONS",
+    "function_for",
+    "normalize_sqs_record",
+    "read",
+    "read_alarm_action",
+    "read_eventbridge",
+    "read_sns",
+]

@@ -1,7 +1,10 @@
-"""Lambda envelopes (SNS, SQS, EventBridge, alarm action) and the message shapes inside them.
+"""The functions' envelopes (SNS, EventBridge, the alarm action, SQS) and the message shapes inside them.
 
-Shapes are recognised by their keys, never by the SNS Subject. Whatever matches no shape, or breaks the reader of
-the shape it seemed to have, becomes a generic alert keyed on its delivery.
+Each function reads its own envelope: the SNS function the records of an SNS event, the EventBridge function an
+EventBridge event, the alarm-action function CloudWatch's alarm payload, the SQS function each record of its batch.
+An event without its function's envelope was invoked directly: it is read as a message, as anything inside an
+envelope is. Message shapes are recognised by their keys, never by the SNS Subject. Whatever matches no shape, or
+breaks the reader of the shape it seemed to have, becomes a generic alert keyed on its delivery.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import SNSEvent, SQSEvent
 
 from jira_notifier.errors import EventParseError
 from jira_notifier.events import budgets, cloudwatch, cost_anomaly, eventbridge, notification
@@ -32,17 +37,95 @@ GROUP_ATTRIBUTE = "notificationGroup"
 PayloadReader = Callable[[Mapping[str, Any], Delivery], list[Alert]]
 
 
-def normalize(event: object) -> list[Alert]:
-    """Every alert in an event Lambda was invoked with directly.
+def read_sns(event: object) -> list[Alert]:
+    """The SNS function's event: the alerts of every record.
 
-    SNS events give the alerts of every record; EventBridge events, alarm-action payloads and anything else give
-    theirs. Unknown or malformed input becomes a generic alert rather than an error.
+    Raises:
+        EventParseError: only if the event cannot be read even as a generic alert.
+    """
+    return read("sns", event)
+
+
+def read_eventbridge(event: object) -> list[Alert]:
+    """The EventBridge function's event.
+
+    Raises:
+        EventParseError: only if the event cannot be read even as a generic alert.
+    """
+    return read("eventbridge", event)
+
+
+def read_alarm_action(event: object) -> list[Alert]:
+    """The alarm-action function's event: the payload CloudWatch sends to an alarm's Lambda action.
+
+    Raises:
+        EventParseError: only if the event cannot be read even as a generic alert.
+    """
+    return read("alarm-action", event)
+
+
+def is_sns_event(event: Mapping[str, Any]) -> bool:
+    return _first_record(event).get("EventSource") == "aws:sns"
+
+
+def is_sqs_event(event: Mapping[str, Any]) -> bool:
+    return _first_record(event).get("eventSource") == "aws:sqs"
+
+
+def is_alarm_action(event: Mapping[str, Any]) -> bool:
+    return "alarmData" in event
+
+
+def _first_record(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    return mapping(next(iter(items(event.get("Records"))), None))
+
+
+def _sns_records(event: Mapping[str, Any]) -> list[Alert]:
+    return [alert for record in SNSEvent(event).records for alert in _sns_record(record.raw_event)]
+
+
+def _alarm_action(event: Mapping[str, Any]) -> list[Alert]:
+    delivery = cloudwatch.alarm_action_delivery(event)
+    return read_or_generic(
+        "a CloudWatch alarm action",
+        lambda: cloudwatch.from_alarm_action(event, delivery),
+        lambda why: unknown_message(event, delivery, why=why),
+    )
+
+
+def _sqs_records(event: Mapping[str, Any]) -> list[Alert]:
+    """The alert of every record of a batch (the SQS function itself reads them one by one)."""
+    return [normalize_sqs_record(record.raw_event) for record in SQSEvent(event).records]
+
+
+# The functions by their CLI names: how each recognises its envelope, and reads an event that has it. An event is for
+# the first function whose envelope it has.
+FUNCTIONS: dict[str, tuple[Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str, Any]], list[Alert]]]] = {
+    "alarm-action": (is_alarm_action, _alarm_action),
+    "eventbridge": (eventbridge.is_event, eventbridge.read_event),
+    "sns": (is_sns_event, _sns_records),
+    "sqs": (is_sqs_event, _sqs_records),
+}
+
+
+def function_for(event: object) -> str | None:
+    """The function Lambda would call with this event, from its envelope; None when it has none."""
+    body = mapping(event)
+    return next((function for function, (has_envelope, _) in FUNCTIONS.items() if has_envelope(body)), None)
+
+
+def read(function: str | None, event: object) -> list[Alert]:
+    """The alerts in an event as ``function`` reads it: its own envelope, or else a message given to it directly
+    (as is any event with None).
 
     Raises:
         EventParseError: only if the event cannot be read even as a generic alert.
     """
     try:
-        return [valid_unicode(alert) for alert in _normalize(event)]
+        body = mapping(event)
+        has_envelope, read_envelope = FUNCTIONS[function] if function else (lambda _: False, _direct)
+        alerts = read_envelope(body) if has_envelope(body) else _direct(event)
+        return [valid_unicode(alert) for alert in alerts]
     except Exception as exc:
         raise EventParseError(f"event could not be read, not even as a generic alert ({type(exc).__name__})") from exc
 
@@ -101,23 +184,8 @@ def _scrub(value: Any) -> Any:
     return value
 
 
-def _normalize(event: object) -> list[Alert]:
-    body = mapping(event)
-    if "alarmData" in body:
-        delivery = cloudwatch.alarm_action_delivery(body)
-        return read_or_generic(
-            "a CloudWatch alarm action",
-            lambda: cloudwatch.from_alarm_action(body, delivery),
-            lambda why: unknown_message(event, delivery, why=why),
-        )
-    if eventbridge.is_event(body):
-        return eventbridge.read_event(body)
-    records = items(body.get("Records"))
-    first = mapping(next(iter(records), None))
-    if first.get("EventSource") == "aws:sns":
-        return [alert for record in records for alert in _sns_record(record)]
-    if first.get("eventSource") == "aws:sqs":
-        return [normalize_sqs_record(record) for record in records]
+def _direct(event: object) -> list[Alert]:
+    """An event without its function's envelope: a message given to the function directly."""
     return read_message(event, Delivery(delivery_key=f"direct:{digest(event)}"))
 
 

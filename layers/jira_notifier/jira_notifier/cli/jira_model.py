@@ -1,0 +1,591 @@
+"""The stand-in Jira Cloud: one in-memory site that answers requests as Jira does, with faults on demand.
+
+It answers what ``jira-notifier provider test`` and the functions call (REST v3: myself, project, statuses,
+createmeta, mypermissions, resolutions, create, bulk create, comment, get issue, transitions, JQL search) and
+``/_edge/tenant_info``. It keeps issues in memory with a small workflow: To Do -> In Progress -> Done, with the
+transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic credentials matching its e-mail
+and API token, as Jira checks them: anything else gets 401.
+
+It can be told to fail as Jira does (:meth:`JiraStandIn.fail`): a status such as 429 with ``Retry-After`` and
+``RateLimit-Reason``, or 5xx; an answer lost (a timeout) or cut off mid-body, before or after acting. With
+``write_limit`` it answers 429 ``jira-per-issue-on-write`` to writes on one issue beyond a rate; with
+``search_lag`` its search trails writes (``reconcileIssues`` sees through). Times come from ``now``.
+
+Its front ends: ``local_jira.LocalJira`` serves it over HTTP (``jira-notifier local jira``, the benchmark, the
+built-stack tests); :func:`answer_request` answers a ``requests`` request in-process (the dry run of
+``invoke --local``, and the test suite through ``responses``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+API = "/rest/api/3"
+DEFAULT_EMAIL = "svc-jira@example.com"
+DEFAULT_TOKEN = "local-jira-token"  # noqa: S105 - the stand-in's well-known demo token  # pragma: allowlist secret
+CLOUD_ID = "5a4e1b0c-7f3d-4c2a-9b8e-0c1a2b3c4d5e"
+PROJECT_ID = "10000"
+ACCOUNT_ID = "5b10ac8d82e05b22cc7d4ef5"  # the shape of an Atlassian account id  # pragma: allowlist secret
+STATUSES = {
+    "To Do": {"id": "10000", "name": "To Do", "statusCategory": {"id": 2, "key": "new", "name": "To Do"}},
+    "In Progress": {
+        "id": "3",
+        "name": "In Progress",
+        "statusCategory": {"id": 4, "key": "indeterminate", "name": "In Progress"},
+    },
+    "Done": {"id": "10001", "name": "Done", "statusCategory": {"id": 3, "key": "done", "name": "Done"}},
+}
+# transition id -> (name, statuses it starts from, status it leads to)
+WORKFLOW = {
+    "21": ("Start Progress", ("To Do",), "In Progress"),
+    "31": ("Done", ("To Do", "In Progress"), "Done"),
+    "11": ("Reopen", ("Done",), "To Do"),
+}
+RESOLUTIONS = ("Done", "Won't Do", "Duplicate")
+PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
+PERMISSIONS = ("BROWSE_PROJECTS", "CREATE_ISSUES", "ADD_COMMENTS", "TRANSITION_ISSUES", "RESOLVE_ISSUES")
+# The create screen: (field id, name, required, has a default value).
+CREATE_SCREEN = (
+    ("summary", "Summary", True, False),
+    ("issuetype", "Issue Type", True, False),
+    ("project", "Project", True, False),
+    ("reporter", "Reporter", True, True),
+    ("description", "Description", False, False),
+    ("labels", "Labels", False, False),
+    ("priority", "Priority", False, True),
+    ("components", "Components", False, False),
+)
+NOT_AUTHENTICATED = {"message": "Client must be authenticated to access this resource.", "status-code": 401}
+RESOLUTION_NOT_ON_SCREEN = "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."
+PER_ISSUE_ON_WRITE = "jira-per-issue-on-write"
+
+Lost = Literal["timeout", "cut"]
+
+
+@dataclass
+class Issue:
+    id: str
+    key: str
+    fields: dict[str, Any]  # as sent on create
+    created: datetime
+    status: str = "To Do"
+    resolution: str | None = None
+    resolved_at: datetime | None = None
+    comments: list[Any] = field(default_factory=list)  # ADF bodies, oldest first
+    transitions: list[str] = field(default_factory=list)  # names of the transitions made, in order
+
+    @property
+    def summary(self) -> str:
+        return str(self.fields.get("summary") or "")
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(label) for label in self.fields.get("labels") or ()]
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    status: int | None  # None: the answer is lost (a timeout)
+    headers: dict[str, str]
+    body: Any
+    times: int
+    after: bool = False  # True: carry the request out, then answer with the fault (e.g. a timeout after acting)
+    cut: bool = False  # True: carry the request out, then break the answer off mid-body
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    status: int
+    body: Any = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    note: str = ""  # what happened, for the request log (e.g. "created OPS-2")
+    lost: Lost | None = None  # the answer never arrives whole: a timeout, or cut off mid-body
+
+    @property
+    def text(self) -> str:
+        return "" if self.body is None else json.dumps(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]  # the full path
+    template: str  # e.g. /issue/{key}/comment: requests are counted by it
+    endpoint: str  # the JiraStandIn method that answers
+    public: bool  # answered without a login
+
+
+Endpoint = Callable[["JiraStandIn", dict[str, str], dict[str, list[str]], Any], Answer]
+ROUTES: list[Route] = []
+
+
+def _route(method: str, template: str, *, public: bool = False) -> Callable[[Endpoint], Endpoint]:
+    """Register an endpoint by its path template below /rest/api/3 (a placeholder matches one path segment);
+    a public one is a site path instead, answered without a login."""
+    full = ("" if public else API) + template
+    pattern = re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(full)))
+
+    def register(endpoint: Endpoint) -> Endpoint:
+        ROUTES.append(Route(method, pattern, template, endpoint.__name__, public))
+        return endpoint
+
+    return register
+
+
+class JiraStandIn:
+    """One stand-in Jira site at ``base_url``, project ``project``; answer requests with :meth:`answer`.
+
+    ``delay`` seconds pass before each answer (a slow site); ``log`` receives one line per request.
+    ``required_fields`` (field id -> error text) and ``refused_summaries`` make creates fail validation;
+    ``resolution_on_screen`` False refuses a resolution on a transition.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str = "",
+        project: str = "OPS",
+        issue_types: Iterable[str] = ("Task", "Bug"),
+        email: str = DEFAULT_EMAIL,
+        api_token: str = DEFAULT_TOKEN,
+        delay: float = 0.0,
+        log: Callable[[str], None] | None = None,
+        example_issue: bool = False,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.project = project
+        self.issue_types = _issue_types(issue_types)
+        self.email = email
+        self.token = api_token  # the API token it accepts; may be rotated
+        self.delay = delay
+        self.issues: dict[str, Issue] = {}  # id -> issue, oldest first
+        self.required_fields: dict[str, str] = {}
+        self.refused_summaries: set[str] = set()
+        self.resolution_on_screen = True
+        self.faults: list[Fault] = []
+        self.search_lag = 0.0  # seconds after its creation before an issue shows in search results
+        self.write_limit: tuple[int, float] | None = None  # (writes, seconds) allowed to one issue
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self._log = log
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._writes: dict[str, deque[datetime]] = {}  # issue id -> times of its recent writes
+        self._next = 1
+        if example_issue:
+            issue = self._new_issue({"issuetype": self.issue_types[0], "summary": "Example: an issue resolved earlier"})
+            issue.status, issue.resolution, issue.resolved_at = "Done", "Done", issue.created
+
+    # ---- controls and inspection ----------------------------------------------------------------------------
+
+    def fail(
+        self,
+        method: str,
+        path: str,
+        status: int | None,
+        *,
+        times: int = 1,
+        headers: dict[str, str] | None = None,
+        body: Any = None,
+        after: bool = False,
+        cut: bool = False,
+    ) -> None:
+        """Answer the next ``times`` requests whose path matches the regex ``path`` with ``status`` (None: the
+        answer is lost, a timeout); with ``after``, the request takes effect first; with ``cut``, it takes effect
+        and its answer breaks off mid-body."""
+        self.faults.append(Fault(method, re.compile(path), status, headers or {}, body, times, after or cut, cut))
+
+    def resolve_by_hand(self, key: str, resolution: str, *, when: datetime | None = None) -> None:
+        issue = self.by_key(key)
+        issue.status, issue.resolution, issue.resolved_at = "Done", resolution, when or self.now()
+
+    def by_key(self, key: str) -> Issue:
+        return next(issue for issue in self.issues.values() if issue.key == key)
+
+    def counts(self) -> Counter[tuple[str, str]]:
+        """Requests received by (method, path template), e.g. ``("POST", "/issue")``."""
+        with self._lock:
+            return Counter(self._counts)
+
+    # ---- one request ----------------------------------------------------------------------------------------
+
+    def answer(self, method: str, target: str, authorization: str | None, raw_body: bytes) -> Answer:
+        """The answer to one request (``target``: path and query); counts it and writes the log line."""
+        parts = urlsplit(target)
+        route, params = _match(method, parts.path)
+        with self._lock:
+            self._counts[(method, route.template if route else "(unknown)")] += 1
+        if self.delay:
+            time.sleep(self.delay)
+        with self._lock:
+            answer = self._answer(method, parts.path, route, params, parse_qs(parts.query), authorization, raw_body)
+        if self._log is not None:
+            note = f"  {answer.note}" if answer.note else ""
+            self._log(f"{self.now().astimezone().strftime('%H:%M:%S')}  {method} {parts.path}  {answer.status}{note}")
+        return answer
+
+    def _answer(
+        self,
+        method: str,
+        path: str,
+        route: Route | None,
+        params: dict[str, str],
+        query: dict[str, list[str]],
+        authorization: str | None,
+        raw_body: bytes,
+    ) -> Answer:
+        fault = next((f for f in self.faults if f.times > 0 and f.method == method and f.path.search(path)), None)
+        if fault is not None:
+            fault.times -= 1
+            if fault.after and route is not None:
+                self._call(route, params, query, raw_body)
+            lost: Lost | None = "cut" if fault.cut else ("timeout" if fault.status is None else None)
+            return Answer(
+                fault.status or 200, fault.body, fault.headers, note=f"fault: {lost or fault.status}", lost=lost
+            )
+        if route is None:
+            return Answer(404, _errors(f"the stand-in Jira does not implement {method} {path}"))
+        expected = "Basic " + base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
+        if not route.public and authorization != expected:
+            return _unauthenticated(authorization)
+        return self._call(route, params, query, raw_body)
+
+    def _call(self, route: Route, params: dict[str, str], query: dict[str, list[str]], raw_body: bytes) -> Answer:
+        try:
+            body = json.loads(raw_body) if raw_body else None
+        except ValueError:
+            return Answer(400, _errors("The request body is not valid JSON."))
+        if route.method == "POST" and "key" in params:
+            limited = self._write_limited(params["key"])
+            if limited is not None:
+                return limited
+        endpoint: Callable[[dict[str, str], dict[str, list[str]], Any], Answer] = getattr(self, route.endpoint)
+        return endpoint(params, query, body)
+
+    def _write_limited(self, ref: str) -> Answer | None:
+        """429 when this write to the issue would exceed ``write_limit`` (by the stand-in's clock); else counts it."""
+        issue = self._find(ref)
+        if self.write_limit is None or issue is None:
+            return None
+        allowed, seconds = self.write_limit
+        now = self.now()
+        recent = self._writes.setdefault(issue.id, deque())
+        while recent and recent[0] <= now - timedelta(seconds=seconds):
+            recent.popleft()
+        if len(recent) < allowed:
+            recent.append(now)
+            return None
+        wait = math.ceil((recent[0] + timedelta(seconds=seconds) - now).total_seconds())
+        headers = {"Retry-After": str(max(1, wait)), "RateLimit-Reason": PER_ISSUE_ON_WRITE}
+        return Answer(429, _errors("Rate limit exceeded."), headers, note=f"{issue.key}: too many writes")
+
+    # ---- the API (called with the lock held) ----------------------------------------------------------------
+
+    @_route("GET", "/_edge/tenant_info", public=True)
+    def tenant_info(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        return Answer(200, {"cloudId": CLOUD_ID})
+
+    @_route("GET", "/myself")
+    def myself(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        me = {"accountId": ACCOUNT_ID, "accountType": "atlassian", "emailAddress": self.email}
+        return Answer(200, {**me, "displayName": "Alert Bot", "active": True, "timeZone": "UTC"})
+
+    @_route("GET", "/project/{project}")
+    def project_details(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        if not self._is_project(params["project"]):
+            return _no_project(params["project"])
+        return Answer(200, {"id": PROJECT_ID, "key": self.project, "name": "Stand-in project"})
+
+    @_route("GET", "/project/{project}/statuses")
+    def project_statuses(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        if not self._is_project(params["project"]):
+            return _no_project(params["project"])
+        statuses = list(STATUSES.values())
+        return Answer(200, [{**issue_type, "statuses": statuses} for issue_type in self.issue_types])
+
+    @_route("GET", "/issue/createmeta/{project}/issuetypes")
+    def create_meta_issue_types(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        if not self._is_project(params["project"]):
+            return _no_project(params["project"])
+        return Answer(200, _page("issueTypes", self.issue_types))
+
+    @_route("GET", "/issue/createmeta/{project}/issuetypes/{issueTypeId}")
+    def create_meta_fields(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        if not self._is_project(params["project"]):
+            return _no_project(params["project"])
+        if params["issueTypeId"] not in {issue_type["id"] for issue_type in self.issue_types}:
+            return Answer(404, _errors(f"Issue type with id '{params['issueTypeId']}' does not exist."))
+        fields = [
+            {"fieldId": fid, "key": fid, "name": name, "required": required, "hasDefaultValue": default}
+            for fid, name, required, default in self._screen()
+        ]
+        return Answer(200, _page("fields", fields))
+
+    @_route("GET", "/mypermissions")
+    def my_permissions(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        project = (query.get("projectKey") or query.get("projectId") or [""])[0]
+        if project and not self._is_project(project):
+            return _no_project(project)
+        wanted = [name for name in (query.get("permissions") or [""])[0].split(",") if name]
+        if not wanted:
+            return Answer(400, _errors("The permissions query parameter is required."))
+        held = {
+            name: {"id": str(n), "key": name, "name": name.title(), "type": "PROJECT", "havePermission": True}
+            for n, name in enumerate(wanted)
+            if name in PERMISSIONS
+        }
+        return Answer(200, {"permissions": held})
+
+    @_route("GET", "/resolution/search")
+    def resolutions(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        values = [{"id": str(n), "name": name, "isDefault": n == 1} for n, name in enumerate(RESOLUTIONS, 1)]
+        return Answer(200, {**_page("values", values), "isLast": True})
+
+    @_route("POST", "/issue")
+    def create_issue(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        fields = _mapping(_mapping(body).get("fields"))
+        errors = self._create_errors(fields)
+        if errors:
+            return Answer(400, _field_errors(errors), note=f"refused: {_sentence(errors)}")
+        issue = self._new_issue(fields)
+        return Answer(201, self._created(issue), note=f'created {issue.key}: "{issue.summary}"')
+
+    @_route("POST", "/issue/bulk")
+    def bulk_create(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        created, failed = [], []
+        for index, update in enumerate(_mapping(body).get("issueUpdates") or []):
+            fields = _mapping(_mapping(update).get("fields"))
+            errors = self._create_errors(fields)
+            if errors:
+                failed.append({"status": 400, "failedElementNumber": index, "elementErrors": _field_errors(errors)})
+            else:
+                created.append(self._new_issue(fields))
+        notes = [f'created {issue.key}: "{issue.summary}"' for issue in created]
+        if failed:
+            notes.append(f"{len(failed)} refused")
+        answer = {"issues": [self._created(issue) for issue in created], "errors": failed}
+        return Answer(201 if created else 400, answer, note="; ".join(notes))
+
+    @_route("GET", "/issue/{key}")
+    def get_issue(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        issue = self._find(params["key"])
+        return _issue_missing() if issue is None else Answer(200, self._issue_json(issue))
+
+    @_route("POST", "/issue/{key}/comment")
+    def add_comment(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        issue = self._find(params["key"])
+        if issue is None:
+            return _issue_missing()
+        comment = _mapping(body).get("body")
+        if not isinstance(comment, dict):
+            return Answer(400, _field_errors({"comment": "Comment body can not be empty!"}))
+        issue.comments.append(comment)
+        return Answer(201, {"id": str(len(issue.comments)), "body": comment}, note=f"commented on {issue.key}")
+
+    @_route("GET", "/issue/{key}/transitions")
+    def get_transitions(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        issue = self._find(params["key"])
+        return _issue_missing() if issue is None else Answer(200, {"transitions": _available(issue)})
+
+    @_route("POST", "/issue/{key}/transitions")
+    def do_transition(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        issue = self._find(params["key"])
+        if issue is None:
+            return _issue_missing()
+        body = _mapping(body)
+        transition_id = str(_mapping(body.get("transition")).get("id"))
+        if transition_id not in {t["id"] for t in _available(issue)}:
+            return Answer(400, _errors(f"Transition id '{transition_id}' is not valid for this issue."))
+        resolution = _mapping(_mapping(body.get("fields")).get("resolution")).get("name")
+        if resolution is not None and not self.resolution_on_screen:
+            return Answer(400, _field_errors({"resolution": RESOLUTION_NOT_ON_SCREEN}))
+        if resolution is not None and resolution not in RESOLUTIONS:
+            return Answer(400, _field_errors({"resolution": f"Resolution '{resolution}' is not valid"}))
+        name, _, target = WORKFLOW[transition_id]
+        before, issue.status = issue.status, target
+        issue.transitions.append(name)
+        issue.resolution = (resolution or "Done") if target == "Done" else None
+        issue.resolved_at = self.now() if target == "Done" else None
+        for update in _mapping(body.get("update")).get("comment") or []:
+            issue.comments.append(_mapping(_mapping(update).get("add")).get("body"))
+        return Answer(204, note=f"{issue.key}: {before} -> {target} ({name})")
+
+    @_route("POST", "/search/jql")
+    def search_jql(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        if query:
+            return Answer(400, _errors("The search parameters belong in the request body."))
+        body = _mapping(body)
+        jql = str(body.get("jql") or "")
+        limit = int(body.get("maxResults") or 50)
+        indexed_before = self.now() - timedelta(seconds=self.search_lag)
+        reconciled = {str(issue_id) for issue_id in body.get("reconcileIssues") or []}
+        found = [
+            self._issue_json(issue)
+            for issue in reversed(self.issues.values())
+            if self._matches(jql, issue) and (issue.created <= indexed_before or issue.id in reconciled)
+        ]
+        return Answer(200, {"issues": found[:limit], "isLast": True})
+
+    # ---- helpers (lock held) --------------------------------------------------------------------------------
+
+    def _is_project(self, ref: str) -> bool:
+        return ref in (self.project, PROJECT_ID)
+
+    def _screen(self) -> list[tuple[str, str, bool, bool]]:
+        """The create screen, with the fields this project requires."""
+        return [*CREATE_SCREEN, *((fid, fid, True, False) for fid in self.required_fields)]
+
+    def _create_errors(self, fields: Mapping[str, Any]) -> dict[str, str]:
+        errors = {fid: text for fid, text in self.required_fields.items() if fid not in fields}
+        project = _mapping(fields.get("project"))
+        if not self._is_project(str(project.get("key") or project.get("id") or "")):
+            errors["project"] = "valid project is required"
+        if str(_mapping(fields.get("issuetype")).get("id")) not in {t["id"] for t in self.issue_types}:
+            errors["issuetype"] = "valid issue type is required"
+        summary = str(fields.get("summary") or "")
+        if not summary.strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        elif any(word in summary for word in self.refused_summaries):
+            errors["summary"] = "The summary was refused by a validator in this project's workflow."
+        priority = _mapping(fields.get("priority")).get("name")
+        if priority is not None and priority not in PRIORITIES:
+            errors["priority"] = f"Priority name '{priority}' is not valid"
+        on_screen = {fid for fid, *_ in self._screen()}
+        for fid in sorted(set(fields) - on_screen):
+            errors[fid] = f"Field '{fid}' cannot be set. It is not on the appropriate screen, or unknown."
+        return errors
+
+    def _new_issue(self, fields: Mapping[str, Any]) -> Issue:
+        number, self._next = self._next, self._next + 1
+        issue = Issue(id=str(10000 + number), key=f"{self.project}-{number}", fields=dict(fields), created=self.now())
+        self.issues[issue.id] = issue
+        return issue
+
+    def _created(self, issue: Issue) -> dict[str, str]:
+        return {"id": issue.id, "key": issue.key, "self": f"{self.base_url}{API}/issue/{issue.id}"}
+
+    def _find(self, ref: str) -> Issue | None:
+        return next((issue for issue in self.issues.values() if ref in (issue.key, issue.id)), None)
+
+    def _matches(self, jql: str, issue: Issue) -> bool:
+        """The clauses the callers use: project, issuetype (id) and labels; the rest of the JQL is ignored."""
+        projects = re.findall(r'project\s*=\s*"?([^"\s]+)"?', jql)
+        types = re.findall(r'issuetype\s*=\s*"?(\d+)"?', jql)
+        labels = re.findall(r'labels\s*=\s*"([^"]+)"', jql)
+        issue_type = str(_mapping(issue.fields.get("issuetype")).get("id"))
+        return (
+            all(self._is_project(p) for p in projects)
+            and all(t == issue_type for t in types)
+            and all(label in issue.labels for label in labels)
+        )
+
+    def _issue_json(self, issue: Issue) -> dict[str, Any]:
+        type_id = str(_mapping(issue.fields.get("issuetype")).get("id"))
+        return {
+            "id": issue.id,
+            "key": issue.key,
+            "self": f"{self.base_url}{API}/issue/{issue.id}",
+            "fields": {
+                "summary": issue.summary,
+                "issuetype": next((t for t in self.issue_types if t["id"] == type_id), None),
+                "project": {"id": PROJECT_ID, "key": self.project},
+                "status": STATUSES[issue.status],
+                "resolution": {"name": issue.resolution} if issue.resolution else None,
+                "resolutiondate": _jira_time(issue.resolved_at) if issue.resolved_at else None,
+                "labels": issue.labels,
+                "created": _jira_time(issue.created),
+            },
+        }
+
+
+def answer_request(jira: JiraStandIn, request: requests.PreparedRequest) -> Answer:
+    """The stand-in's answer to a ``requests`` request, in-process.
+
+    Raises:
+        requests.ReadTimeout: the answer is lost.
+        requests.exceptions.ChunkedEncodingError: the answer is cut off mid-body.
+    """
+    raw = request.body.encode() if isinstance(request.body, str) else request.body or b""
+    answer = jira.answer(request.method or "GET", request.path_url, request.headers.get("Authorization"), raw)
+    if answer.lost == "cut":
+        raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
+    if answer.lost == "timeout":
+        raise requests.ReadTimeout("the stand-in Jira did not answer in time")
+    return answer
+
+
+def _issue_types(names: Iterable[str]) -> list[dict[str, Any]]:
+    """The project's issue types (ids from 10001), and a sub-task type as every project has."""
+    types = [{"id": str(10001 + n), "name": name, "subtask": False} for n, name in enumerate(names)]
+    return [*types, {"id": str(10001 + len(types)), "name": "Sub-task", "subtask": True}]
+
+
+def _match(method: str, path: str) -> tuple[Route | None, dict[str, str]]:
+    """The route of a request and its path parameters; None when the stand-in does not implement it."""
+    for route in ROUTES:
+        found = route.pattern.fullmatch(path) if route.method == method else None
+        if found:
+            return route, found.groupdict()
+    return None, {}
+
+
+def _available(issue: Issue) -> list[dict[str, Any]]:
+    return [
+        {"id": tid, "name": name, "to": STATUSES[target], "hasScreen": False, "isAvailable": True}
+        for tid, (name, sources, target) in WORKFLOW.items()
+        if issue.status in sources
+    ]
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _jira_time(when: datetime) -> str:
+    """Jira's timestamp format, in UTC: 2026-05-01T10:07:12.345+0000."""
+    utc = when.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def _page(key: str, values: list[Any]) -> dict[str, Any]:
+    return {key: values, "startAt": 0, "maxResults": max(50, len(values)), "total": len(values)}
+
+
+def _errors(message: str) -> dict[str, Any]:
+    return {"errorMessages": [message], "errors": {}}
+
+
+def _field_errors(errors: Mapping[str, str]) -> dict[str, Any]:
+    return {"errorMessages": [], "errors": dict(errors)}
+
+
+def _no_project(ref: str) -> Answer:
+    return Answer(404, _errors(f"No project could be found with key '{ref}'."))
+
+
+def _issue_missing() -> Answer:
+    return Answer(404, _errors("Issue does not exist or you do not have permission to see it."))
+
+
+def _unauthenticated(authorization: str | None) -> Answer:
+    """Jira's answer to missing or wrong credentials; a failed Basic login is flagged in X-Seraph-LoginReason."""
+    headers = {"X-Seraph-LoginReason": "AUTHENTICATED_FAILED"} if authorization else {}
+    return Answer(401, NOT_AUTHENTICATED, headers, note="wrong e-mail or API token" if authorization else "no login")
+
+
+def _sentence(errors: Mapping[str, str]) -> str:
+    return "; ".join(f"{fid}: {text}" for fid, text in errors.items())
