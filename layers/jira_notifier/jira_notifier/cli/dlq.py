@@ -132,7 +132,8 @@ def read_dead_letter(message: Mapping[str, Any]) -> DeadLetter:
         )
     if isinstance(body, Mapping) and isinstance(body.get("requestContext"), Mapping) and "requestPayload" in body:
         event = body.get("requestPayload")
-        failure = body.get("responsePayload") if isinstance(body.get("responsePayload"), Mapping) else {}
+        payload = body.get("responsePayload")
+        failure: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
         return DeadLetter(
             **ids,
             kind=LAMBDA_FAILURE,
@@ -164,8 +165,8 @@ def _title(event: Any) -> str | None:
 
 
 def _sent(message: Mapping[str, Any]) -> str | None:
-    sent = (message.get("Attributes") or {}).get("SentTimestamp")
-    if not str(sent or "").isdigit():
+    sent = str((message.get("Attributes") or {}).get("SentTimestamp") or "")
+    if not sent.isdigit():
         return None
     return datetime.fromtimestamp(int(sent) / 1000, UTC).isoformat(timespec="seconds")
 

@@ -173,7 +173,8 @@ class DryRunAdapter(BaseAdapter):
             example_issue=False,
         )
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # noqa: ARG002
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # noqa: ARG002
+        # the transport options (stream, timeout, verify, cert, proxies) mean nothing to a stand-in that answers here
         raw = request.body.encode() if isinstance(request.body, str) else request.body or b""
         method = request.method or "GET"
         self._on_request(RecordedRequest(method, request.url or "", json.loads(raw) if raw else None))

@@ -152,8 +152,9 @@ class LocalJira:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        host = self._server.server_address[0]
+        assert isinstance(host, str)  # an AF_INET server's bound address (getsockname) names its host as text
+        return f"http://{host}:{self._server.server_port}"
 
     def start(self) -> LocalJira:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
@@ -209,8 +210,9 @@ class LocalJira:
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             return Answer(400, _errors("The request body is not valid JSON."))
+        handler: Callable[[dict[str, str], dict[str, list[str]], Any], Answer] = getattr(self, endpoint)
         with self._lock:
-            return getattr(self, endpoint)(params, query, body)
+            return handler(params, query, body)
 
     # ---- the API (called with the lock held) ----------------------------------------------------------------
 
