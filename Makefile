@@ -30,7 +30,7 @@ lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## typecheck: mypy --strict over the package and the functions, with boto3's type stubs ([tool.mypy] in pyproject.toml)
+## typecheck: mypy --strict over the shipped code (package, layer build script, functions), with boto3's stubs
 typecheck: $(READY)
 	$(BIN)/mypy
 
