@@ -6,7 +6,7 @@ READY  := $(VENV)/.ready
 SAM_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) /usr/bin)
 EVENT  ?= events/sns_cloudwatch_alarm.json
 
-.PHONY: run test lint validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
+.PHONY: run test lint typecheck validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jira-notifier needs Python 3.11 or newer")'
@@ -25,9 +25,14 @@ run: $(READY)
 test: $(READY)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
+## lint: ruff's checks and its formatting check, over the whole tree
 lint: $(READY)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## typecheck: mypy --strict over the shipped code (package, layer build script, functions), with boto3's stubs
+typecheck: $(READY)
+	$(BIN)/mypy
 
 ## validate: SAM's and cfn-lint's checks of template.yaml
 validate: $(READY)
@@ -81,4 +86,4 @@ invoke-sns invoke-eb: $(READY)
 	$(BIN)/sam local invoke $(if $(filter invoke-sns,$@),SnsToJiraFunction -e events/sns_cloudwatch_alarm.json,EventBridgeToJiraFunction -e events/eventbridge_cloudwatch_alarm.json) --env-vars events/env.json
 
 clean:
-	rm -rf .aws-sam $(VENV) .venv-lambda .pytest_cache .ruff_cache .hypothesis
+	rm -rf .aws-sam $(VENV) .venv-lambda .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -10,11 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from jira_notifier.models import Alert
 from jira_notifier.observability import logger
 from jira_notifier.routing import ACCOUNT_ID
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+    from mypy_boto3_organizations import OrganizationsClient
 
 LOOKUP_TIMEOUT_SECONDS = 2  # connect and read: the name is a courtesy, the issue must not wait for it
 
@@ -34,10 +38,13 @@ class OrganizationAccountNames:
     """Account names read from AWS Organizations, cached."""
 
     def __init__(
-        self, client_factory: Callable[[], Any], max_age: float, clock: Callable[[], float] = time.monotonic
+        self,
+        client_factory: Callable[[], OrganizationsClient],
+        max_age: float,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client_factory = client_factory
-        self._client: Any = None
+        self._client: OrganizationsClient | None = None
         self._max_age = max_age
         self._clock = clock
         self._names: dict[str, tuple[str | None, float]] = {}
@@ -70,7 +77,7 @@ class OrganizationAccountNames:
         return (name.strip() or None) if isinstance(name, str) else None
 
 
-def organizations_client(session: Any) -> Any:
+def organizations_client(session: Session) -> OrganizationsClient:
     """An Organizations client that gives up quickly: two attempts, short timeouts."""
     from botocore.config import Config
 

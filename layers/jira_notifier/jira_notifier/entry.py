@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.errors import EventParseError, JiraNotifierError
 from jira_notifier.events.common import items, mapping
 from jira_notifier.models import Alert
 from jira_notifier.observability import logger
 from jira_notifier.service import Notifier, Outcome, summarize
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 
 def handle_event(
@@ -63,7 +66,9 @@ def remaining_from(context: Any) -> Callable[[], float] | None:
     return (lambda: getter() / 1000.0) if callable(getter) else None
 
 
-def handle_sqs_event(event: Any, notifier: Notifier, remaining: Callable[[], float] | None) -> dict[str, Any]:
+def handle_sqs_event(
+    event: Any, notifier: Notifier, remaining: Callable[[], float] | None
+) -> PartialItemFailureResponse:
     """A batch of SQS records; the response lists the records SQS should deliver again (partial batch failure)."""
     from jira_notifier.batch import process_batch
 

@@ -6,12 +6,15 @@ and ``dlq replay`` run exactly what Lambda runs, from an installed package, with
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.entry import handle_event, handle_sqs_event, remaining_from
 from jira_notifier.events import read_alarm_action, read_eventbridge, read_sns
 from jira_notifier.observability import logger, metrics, tracer
 from jira_notifier.wiring import get_notifier
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
 
 @logger.inject_lambda_context(correlation_id_path="Records[0].Sns.MessageId")
@@ -41,7 +44,7 @@ def alarm_action(event: dict[str, Any], context: Any) -> dict[str, int]:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def sqs(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def sqs(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Alerts buffered in SQS (SNS raw or enveloped, or EventBridge), with partial batch failure."""
     return handle_sqs_event(event, get_notifier("sqs"), remaining_from(context))
 

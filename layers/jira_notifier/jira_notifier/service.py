@@ -398,7 +398,7 @@ class Notifier:
         found = client.search_jql(
             f'project = "{provider.project}" AND labels = "{alert.dedupe_label}" ORDER BY created DESC',
             ["status", "created"],
-            reconcile_ids=[int(known)] if (known or "").isdigit() else [],
+            reconcile_ids=[int(known)] if known and known.isdigit() else [],
         )
         for issue in found:  # newest first
             if issue.id != known and issue.created_at is not None and issue.created_at >= since:

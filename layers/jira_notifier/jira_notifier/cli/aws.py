@@ -7,10 +7,14 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.errors import ConfigError
 from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 DEFAULT_SECRET_PREFIX = "jira-notifier/"  # noqa: S105 - a name prefix, not a secret
 _STACK_OUTPUTS = {
@@ -57,14 +61,14 @@ def add_stack_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def session() -> Any:
+def session() -> Session:
     """A boto3 session; AWS_PROFILE, AWS_ENDPOINT_URL and AWS_REGION (or AWS_DEFAULT_REGION) apply."""
     import boto3
 
     return boto3.session.Session(region_name=os.environ.get("AWS_REGION") or None)
 
 
-def resources(stack: str | None, environ: Mapping[str, str], aws: Any = None) -> Resources:
+def resources(stack: str | None, environ: Mapping[str, str], aws: Session | None = None) -> Resources:
     """The tables, queue and settings the functions use: from the stack when one is named, else the environment.
 
     JIRA_ALLOWED_HOSTS, when set, wins over the stack's JiraAllowedHosts (e.g. a loopback Jira in a local run).
@@ -154,7 +158,7 @@ def plain_item(item: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     return {name: str(value["S"]) for name, value in item.items() if "S" in value}
 
 
-def items_with_prefix(dynamodb: Any, table: str, prefix: str) -> list[dict[str, str]]:
+def items_with_prefix(dynamodb: DynamoDBClient, table: str, prefix: str) -> list[dict[str, str]]:
     """Every item whose partition key starts with ``prefix`` (a scan: the providers table is small)."""
     found: list[dict[str, str]] = []
     for page in dynamodb.get_paginator("scan").paginate(
@@ -166,7 +170,7 @@ def items_with_prefix(dynamodb: Any, table: str, prefix: str) -> list[dict[str, 
     return found
 
 
-def items_in_partition(dynamodb: Any, table: str, pk: str) -> list[dict[str, str]]:
+def items_in_partition(dynamodb: DynamoDBClient, table: str, pk: str) -> list[dict[str, str]]:
     found: list[dict[str, str]] = []
     for page in dynamodb.get_paginator("query").paginate(
         TableName=table,

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.cli import aws
 from jira_notifier.cli.invoke import FUNCTIONS, LocalContext, load_handler
@@ -23,6 +23,10 @@ from jira_notifier.cli.output import print_json, table
 from jira_notifier.deadletters import PARKED_FORMAT
 from jira_notifier.errors import ConfigError, EventParseError
 from jira_notifier.events import function_for, read
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import ChangeMessageVisibilityBatchRequestEntryTypeDef, MessageTypeDef
 
 PARKED, LAMBDA_FAILURE, UNKNOWN = "parked", "lambda-failure", "unknown"
 HOLD_SECONDS = 300  # a received message stays hidden this long while the command works on it
@@ -134,7 +138,8 @@ def read_dead_letter(message: Mapping[str, Any]) -> DeadLetter:
     if isinstance(body, Mapping) and isinstance(body.get("requestContext"), Mapping) and "requestPayload" in body:
         event = body.get("requestPayload")
         function = function_for(event)
-        failure = body.get("responsePayload") if isinstance(body.get("responsePayload"), Mapping) else {}
+        payload = body.get("responsePayload")
+        failure: Mapping[str, Any] = payload if isinstance(payload, Mapping) else {}
         return DeadLetter(
             **ids,
             kind=LAMBDA_FAILURE,
@@ -157,8 +162,8 @@ def _title(function: str | None, event: Any) -> str | None:
 
 
 def _sent(message: Mapping[str, Any]) -> str | None:
-    sent = (message.get("Attributes") or {}).get("SentTimestamp")
-    if not str(sent or "").isdigit():
+    sent = str((message.get("Attributes") or {}).get("SentTimestamp") or "")
+    if not sent.isdigit():
         return None
     return datetime.fromtimestamp(int(sent) / 1000, UTC).isoformat(timespec="seconds")
 
@@ -172,12 +177,12 @@ def queue_url(args: argparse.Namespace, found: aws.Resources) -> str:
 
 
 @contextmanager
-def held_messages(sqs: Any, url: str, limit: int) -> Iterator[list[dict[str, Any]]]:
+def held_messages(sqs: SQSClient, url: str, limit: int) -> Iterator[list[MessageTypeDef]]:
     """Up to ``limit`` messages, hidden from other readers while in use; those not deleted are visible again after.
 
     The caller removes from the yielded list each message it deleted.
     """
-    messages: dict[str, dict[str, Any]] = {}
+    messages: dict[str, MessageTypeDef] = {}
     with aws.aws_errors(f"read the dead-letter queue {url}"):
         expected = int(
             sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"].get(
@@ -206,10 +211,10 @@ def held_messages(sqs: Any, url: str, limit: int) -> Iterator[list[dict[str, Any
         _release(sqs, url, held)
 
 
-def _release(sqs: Any, url: str, messages: Sequence[Mapping[str, Any]]) -> None:
+def _release(sqs: SQSClient, url: str, messages: Sequence[Mapping[str, Any]]) -> None:
     with aws.aws_errors(f"release messages of {url}"):
         for start in range(0, len(messages), 10):
-            entries = [
+            entries: list[ChangeMessageVisibilityBatchRequestEntryTypeDef] = [
                 {"Id": str(index), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
                 for index, m in enumerate(messages[start : start + 10])
             ]

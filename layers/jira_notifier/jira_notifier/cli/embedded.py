@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import BaseAdapter
@@ -21,6 +21,9 @@ from jira_notifier.cli.jira_model import JiraStandIn, answer_request
 from jira_notifier.config import ProviderConfig, secret_string
 from jira_notifier.providers import provider_item
 from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 DEMO_GROUP = "demo"
 DEMO_SECRET = "jira-notifier/demo"  # noqa: S105 - the name of the demo secret, not a value
@@ -56,7 +59,7 @@ AMBIENT_VARS = (
 REAL_JIRA_VARS = ("JIRA_SERVER_URL", "JIRA_EMAIL", "JIRA_API_TOKEN", "JIRA_PROJECT")
 
 
-def create_tables(dynamodb: Any, providers_table: str, state_table: str) -> None:
+def create_tables(dynamodb: DynamoDBClient, providers_table: str, state_table: str) -> None:
     """The two tables with the template's key schema."""
     dynamodb.create_table(
         TableName=providers_table,
@@ -172,7 +175,7 @@ class DryRunAdapter(BaseAdapter):
             api_token=DEMO_TOKEN,
         )
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # noqa: ARG002
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # noqa: ARG002
         body = request.body.decode() if isinstance(request.body, bytes) else request.body
         self._on_request(
             RecordedRequest(request.method or "GET", request.url or "", json.loads(body) if body else None)

@@ -29,8 +29,10 @@ class LocalJira(JiraStandIn):
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))  # binds now: a busy port fails here
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
-        bound_host, bound_port = self._server.server_address[:2]
-        super().__init__(base_url=f"http://{bound_host}:{bound_port}", example_issue=example_issue, **site)
+        bound_host = self._server.server_address[0]
+        assert isinstance(bound_host, str)  # an AF_INET server's bound address (getsockname) names its host as text
+        base_url = f"http://{bound_host}:{self._server.server_port}"
+        super().__init__(base_url=base_url, example_issue=example_issue, **site)
 
     @property
     def url(self) -> str:

@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import paint, print_json, table, use_colour, warn
@@ -17,6 +17,11 @@ from jira_notifier.cli.secret import outside_prefix
 from jira_notifier.config import JiraSecret, ProviderConfig, parse_duration, parse_secret
 from jira_notifier.errors import ConfigError
 from jira_notifier.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 PREFLIGHT_TIMEOUT_SECONDS = 10.0
 
@@ -173,7 +178,7 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _require_secret(secretsmanager: Any, name: str) -> None:
+def _require_secret(secretsmanager: SecretsManagerClient, name: str) -> None:
     from botocore.exceptions import ClientError
 
     with aws.aws_errors(f"check secret {name!r}"):
@@ -191,7 +196,7 @@ def _require_secret(secretsmanager: Any, name: str) -> None:
 # ---- list and remove ---------------------------------------------------------------------------------------
 
 
-def stored_providers(dynamodb: Any, table_name: str, group: str | None) -> list[dict[str, Any]]:
+def stored_providers(dynamodb: DynamoDBClient, table_name: str, group: str | None) -> list[dict[str, Any]]:
     """The stored providers (their settings as stored), by group and name; an unreadable one is marked so."""
     with aws.aws_errors(f"read table {table_name}"):
         if group:
@@ -299,7 +304,7 @@ def run_test(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def load_provider(dynamodb: Any, table_name: str, group: str, name: str) -> ProviderConfig:
+def load_provider(dynamodb: DynamoDBClient, table_name: str, group: str, name: str) -> ProviderConfig:
     """Raises: ConfigError when the provider does not exist or is invalid."""
     with aws.aws_errors(f"read table {table_name}"):
         item = dynamodb.get_item(TableName=table_name, Key=aws.string_item(provider_key(group, name))).get("Item")
@@ -312,7 +317,7 @@ def load_provider(dynamodb: Any, table_name: str, group: str, name: str) -> Prov
     return ProviderConfig.from_item(value)
 
 
-def read_secret(session: Any, name: str, allowed_hosts: Sequence[str]) -> JiraSecret:
+def read_secret(session: Session, name: str, allowed_hosts: Sequence[str]) -> JiraSecret:
     """The provider's Jira Token secret, validated as the functions validate it.
 
     Raises:

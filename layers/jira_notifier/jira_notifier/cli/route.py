@@ -72,13 +72,13 @@ def route_from_args(args: argparse.Namespace) -> str:
             raise ConfigError(f"--account {account!r} is not an AWS account id; expected 12 digits, e.g. 111122223333")
         return account_route(account)
     if args.topic_arn is not None:
-        arn = args.topic_arn.strip()
+        arn: str = args.topic_arn.strip()
         if not TOPIC_ARN.match(arn):
             raise ConfigError(
                 f"--topic-arn {arn!r} is not an SNS topic ARN; expected arn:aws:sns:REGION:ACCOUNT_ID:TOPIC_NAME"
             )
         return arn
-    source = args.source.strip()
+    source: str = args.source.strip()
     if not SOURCE.match(source):
         raise ConfigError(f"--source {source!r} must be an EventBridge source without spaces, e.g. aws.cloudwatch")
     if source.startswith(ACCOUNT_ROUTE_PREFIX):

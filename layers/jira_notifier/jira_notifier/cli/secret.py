@@ -11,13 +11,16 @@ import getpass
 import os
 import sys
 from datetime import date
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import urlsplit
 
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import warn
 from jira_notifier.config import GATEWAY_HOST, check_jira_url, parse_secret, secret_string
 from jira_notifier.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
 
 TENANT_INFO_PATH = "/_edge/tenant_info"
 LOOKUP_TIMEOUT_SECONDS = 10.0
@@ -134,7 +137,7 @@ def outside_prefix(name: str, prefix: str) -> str | None:
     )
 
 
-def store(secretsmanager: Any, name: str, value: str) -> bool:
+def store(secretsmanager: SecretsManagerClient, name: str, value: str) -> bool:
     """Create the secret, or put a new value into it when it exists; True when created.
 
     Raises:

@@ -81,7 +81,7 @@ def _first_record(event: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _sns_records(event: Mapping[str, Any]) -> list[Alert]:
-    return [alert for record in SNSEvent(event).records for alert in _sns_record(record.raw_event)]
+    return [alert for record in SNSEvent(dict(event)).records for alert in _sns_record(record.raw_event)]
 
 
 def _alarm_action(event: Mapping[str, Any]) -> list[Alert]:
@@ -95,7 +95,7 @@ def _alarm_action(event: Mapping[str, Any]) -> list[Alert]:
 
 def _sqs_records(event: Mapping[str, Any]) -> list[Alert]:
     """The alert of every record of a batch (the SQS function itself reads them one by one)."""
-    return [normalize_sqs_record(record.raw_event) for record in SQSEvent(event).records]
+    return [normalize_sqs_record(record.raw_event) for record in SQSEvent(dict(event)).records]
 
 
 # The functions by their CLI names: how each recognises its envelope, and reads an event that has it. An event is for

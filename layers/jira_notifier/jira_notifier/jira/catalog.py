@@ -6,7 +6,7 @@ transition that stops working (the workflow changed, or a person moved the issue
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jira_notifier.config import ProviderConfig
@@ -101,7 +101,8 @@ def pick_issue_type(types: list[dict[str, Any]], provider: ProviderConfig) -> st
         ConfigError: no match; the message lists what the project offers.
     """
     wanted = provider.issue_type.strip()
-    for match in (lambda n: n == wanted, lambda n: n.casefold() == wanted.casefold()):
+    matchers: tuple[Callable[[str], bool], ...] = (lambda n: n == wanted, lambda n: n.casefold() == wanted.casefold())
+    for match in matchers:
         for issue_type in types:
             if match(str(issue_type.get("name", ""))) and not issue_type.get("subtask"):
                 return str(issue_type["id"])

@@ -567,7 +567,8 @@ def _request_error(status: int, data: Mapping[str, Any], raw: str = "") -> JiraR
 def explain_errors(data: Mapping[str, Any]) -> str:
     """Turn an ErrorCollection into sentences a user can act on."""
     messages = [_explain_message(str(m)) for m in data.get("errorMessages") or [] if m]
-    errors = data.get("errors") if isinstance(data.get("errors"), Mapping) else {}
+    found = data.get("errors")
+    errors: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     messages += [_explain_field_error(str(field_id), str(text)) for field_id, text in errors.items()]
     return " ".join(messages)
 
