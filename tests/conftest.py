@@ -191,7 +191,7 @@ def jira(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeJira]:
     """The stand-in Jira; every request it received is validated against Atlassian's spec at the end.
 
     Backoff between retries is shortened so retry paths run in milliseconds."""
-    monkeypatch.setattr("jira_notifier.jira.client.BASE_DELAY", 0.001)
+    monkeypatch.setattr("jira_notifier.jira.transport.BASE_DELAY", 0.001)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = FakeJira(mock)
         yield fake

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from jira_notifier.config import JiraSecret
 from jira_notifier.errors import JiraAuthError, JiraRequestError, JiraUnavailableError
-from jira_notifier.jira.client import BASE_DELAY, MAX_TRIES, SAFETY_MARGIN, CallRecord, JiraClient
+from jira_notifier.jira.client import JiraClient
+from jira_notifier.jira.transport import BASE_DELAY, MAX_TRIES, SAFETY_MARGIN, CallRecord
 from tests.support.fake_jira import EMAIL, SITE, TOKEN, FakeJira
 
 API = SITE + "/rest/api/3"
@@ -75,14 +76,14 @@ def client_for(
     remaining: Callable[[], float] | None = None,
     observer: Callable[[CallRecord], None] | None = None,
 ) -> JiraClient:
-    return JiraClient(
+    return JiraClient.connect(
         SECRET,
         session=requests.Session(),
         timeout=TIMEOUT,
         observer=observer,
         sleep=fake_time.sleep,
         clock=fake_time.clock,
-        remaining_seconds=remaining,
+        remaining=remaining,
     )
 
 
@@ -359,9 +360,9 @@ def test_a_held_issue_waits_out_the_rest_of_retry_after_in_the_next_invocation(j
         client.add_comment("OPS-1", COMMENT_BODY)
     assert first.value.retry_after == 30 and len(jira_http.calls) == 1
 
-    # A warm container: the same client, 10 s later, in an invocation with a minute left
+    # A warm container: the same transport, 10 s later, in an invocation with a minute left
     fake_time.now += 10
-    client.remaining_seconds = fake_time.invocation(60)
+    client = JiraClient(client.transport, fake_time.invocation(60))
     _serve_every_probe(jira_http)
     client.add_comment("OPS-2", COMMENT_BODY)
     assert fake_time.slept == []
@@ -468,13 +469,13 @@ def test_no_wait_or_request_ever_runs_past_the_deadline(time_left, timeout, retr
     # Each request takes its whole timeout (the slowest answer Jira may give), then fails as drawn
     fake_time = FakeTime()
     remaining = fake_time.invocation(time_left)
-    client = JiraClient(
+    client = JiraClient.connect(
         SECRET,
         session=requests.Session(),
         timeout=timeout,
         sleep=fake_time.sleep,
         clock=fake_time.clock,
-        remaining_seconds=remaining,
+        remaining=remaining,
     )
     replies = iter(failures)
 

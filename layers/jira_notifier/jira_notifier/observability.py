@@ -14,7 +14,7 @@ from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
-    from jira_notifier.jira.client import CallRecord
+    from jira_notifier.jira.transport import CallRecord
 
 SERVICE = "jira-notifier"
 NAMESPACE = "JiraNotifier"

@@ -91,24 +91,24 @@ def get_notifier(function: str) -> Notifier:
 def jira_client_factory(
     timeout: float, session_factory: Callable[[], requests.Session] | None = None
 ) -> Callable[[JiraSecret, Callable[[], float] | None], JiraClient]:
-    """One ``requests.Session`` per warm container, one client per distinct credential (a rotated token
-    gets a fresh client, keeping the pooled connections)."""
+    """One ``requests.Session`` per warm container, one transport per distinct credential (a rotated token gets a
+    fresh one, keeping the pooled connections), and per invocation a client carrying its deadline."""
     import requests
 
     from jira_notifier.jira.client import JiraClient
+    from jira_notifier.jira.transport import JiraTransport
     from jira_notifier.observability import record_jira_call
 
     session = (session_factory or requests.Session)()
-    clients: dict[tuple[str, str], JiraClient] = {}
+    transports: dict[tuple[str, str], JiraTransport] = {}
 
     def jira_for(secret: JiraSecret, remaining: Callable[[], float] | None) -> JiraClient:
         fingerprint = hashlib.sha256(f"{secret.email}\0{secret.api_token}\0{secret.api_base_url}".encode()).hexdigest()
-        client = clients.get((secret.name, fingerprint))
-        if client is None:
-            client = JiraClient(secret, session=session, timeout=timeout, observer=record_jira_call)
-            clients[(secret.name, fingerprint)] = client
-        client.remaining_seconds = remaining
-        return client
+        transport = transports.get((secret.name, fingerprint))
+        if transport is None:
+            transport = JiraTransport(secret, session=session, timeout=timeout, observer=record_jira_call)
+            transports[(secret.name, fingerprint)] = transport
+        return JiraClient(transport, remaining)
 
     return jira_for
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import requests
 
+from jira_notifier.cli.jira_admin import JiraAdmin
 from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import ConfigError, JiraNotifierError, JiraRequestError, JiraUnavailableError
 from jira_notifier.jira.catalog import pick_issue_type
-from jira_notifier.jira.client import JiraClient
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.models import Alert, AlertState, Severity
 
@@ -61,7 +61,7 @@ class Preflight:
         self,
         provider: ProviderConfig,
         secret: JiraSecret,
-        client: JiraClient,
+        client: JiraAdmin,
         *,
         today: date,
         secret_prefix: str,

@@ -287,14 +287,14 @@ def run_remove(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     import requests
 
-    from jira_notifier.jira.client import JiraClient
+    from jira_notifier.cli.jira_admin import JiraAdmin
 
     session = aws.session()
     found = aws.resources(args.stack, os.environ, session)
     provider = load_provider(session.client("dynamodb"), found.require_providers_table(), args.group, args.name)
     secret = read_secret(session, provider.secret, found.allowed_hosts)
     with requests.Session() as http:
-        client = JiraClient(secret, session=http, timeout=PREFLIGHT_TIMEOUT_SECONDS)
+        client = JiraAdmin.connect(secret, session=http, timeout=PREFLIGHT_TIMEOUT_SECONDS)
         checks = Preflight(provider, secret, client, today=date.today(), secret_prefix=found.secret_prefix).run()
     failed = any(check.status == FAIL for check in checks)
     if args.json:

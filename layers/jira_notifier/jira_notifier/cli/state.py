@@ -38,7 +38,7 @@ def run_rebuild(args: argparse.Namespace) -> int:
     provider = load_provider(session.client("dynamodb"), found.require_providers_table(), args.group, args.name)
     secret = read_secret(session, provider.secret, found.allowed_hosts)
     store = StateStore(session.client("dynamodb"), found.require_state_table())
-    report = rebuild_state(JiraClient(secret), store, provider)
+    report = rebuild_state(JiraClient.connect(secret), store, provider)
     if args.json:
         print_json(
             {
