@@ -229,7 +229,7 @@ def bench_environment(delay: float) -> Iterator[Bench]:
     from jira_notifier.providers import provider_item
 
     apply_environment()
-    jira = LocalJira(example_issue=False, delay=delay, email=EMAIL, api_token=TOKEN)
+    jira = LocalJira(example_issue=False, delay=delay, email=EMAIL, api_token=TOKEN, keep_content=False)
     sent: dict[str, bytes] = {}
     with jira, mock_aws(), counting_aws_calls() as aws, silenced_output():
         session = boto3.session.Session()

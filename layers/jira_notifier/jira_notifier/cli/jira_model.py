@@ -166,7 +166,11 @@ class JiraStandIn:
         delay: float = 0.0,
         log: Callable[[str], None] | None = None,
         example_issue: bool = False,
+        keep_content: bool = True,
     ) -> None:
+        """``keep_content=False``: an issue keeps only the fields search reads (issue type, summary, labels), so a
+        long benchmark measures the functions' memory rather than the stand-in's."""
+        self.keep_content = keep_content
         self.base_url = base_url.rstrip("/")
         self.project = project
         self.issue_types = _issue_types(issue_types)
@@ -471,7 +475,12 @@ class JiraStandIn:
 
     def _new_issue(self, fields: Mapping[str, Any]) -> Issue:
         number, self._next = self._next, self._next + 1
-        issue = Issue(id=str(10000 + number), key=f"{self.project}-{number}", fields=dict(fields), created=self.now())
+        kept = (
+            dict(fields)
+            if self.keep_content
+            else {k: fields[k] for k in ("issuetype", "summary", "labels") if k in fields}
+        )
+        issue = Issue(id=str(10000 + number), key=f"{self.project}-{number}", fields=kept, created=self.now())
         self.issues[issue.id] = issue
         return issue
 
