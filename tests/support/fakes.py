@@ -10,15 +10,17 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import BusyError, JiraNotifierError
 from jira_notifier.jira.client import BulkResult, CreatedIssue, JiraIssue
 from jira_notifier.service import Notifier
 from jira_notifier.state import LEASE_SLACK_SECONDS, IssueState, Lease
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -54,9 +56,9 @@ class MemoryStateStore:
         old = item.state
         item.owner, item.until = uuid.uuid4().hex, deadline + LEASE_SLACK_SECONDS
         if old.pending_create_at is not None:
-            return Lease(self, item.owner, old, old, deadline=deadline, mark_at=old.pending_create_at)  # type: ignore[arg-type]
+            return Lease(self, item.owner, old, old, deadline=deadline, mark_at=old.pending_create_at)
         item.state = replace(old, pending_create_at=now)
-        return Lease(self, item.owner, old, old, deadline=deadline, mark_at=now, mark_written=True)  # type: ignore[arg-type]
+        return Lease(self, item.owner, old, old, deadline=deadline, mark_at=now, mark_written=True)
 
     def save(self, lease: Lease, state: IssueState, *, release: bool) -> None:
         item = self.items[state.pk]
@@ -105,7 +107,7 @@ class MemoryJira:
         """The next ``call`` raises ``error``; with ``acted``, Jira carried it out first."""
         self.errors.setdefault(call, []).append((error, acted))
 
-    def _answer(self, call: str, act: Callable[[], Any]) -> Any:
+    def _answer(self, call: str, act: Callable[[], T]) -> T:
         self.calls[call] += 1
         queued = self.errors.get(call)
         if queued:
@@ -125,22 +127,30 @@ class MemoryJira:
         return self._answer("createmeta", lambda: [{"id": "10001", "name": "Task", "subtask": False}])
 
     def create_issue(self, body: Mapping[str, Any]) -> CreatedIssue:
-        return self._answer("create", lambda: self._new(body))  # type: ignore[no-any-return]
+        return self._answer("create", lambda: self._new(body))
 
     def bulk_create(self, bodies: Sequence[Mapping[str, Any]]) -> list[BulkResult]:
-        return self._answer("bulk", lambda: [BulkResult(self._new(body), None) for body in bodies])  # type: ignore[no-any-return]
+        return self._answer("bulk", lambda: [BulkResult(self._new(body), None) for body in bodies])
 
     def _typed(self, issue: MemoryIssue) -> JiraIssue:
         category = "done" if issue.done else "new"
         return JiraIssue(issue.id, issue.key, category, issue.resolution, None, issue.created_at, issue.labels)
 
-    def get_issue(self, key: str, fields: Sequence[str]) -> JiraIssue:
-        return self._answer("get", lambda: self._typed(self.issues[key]))  # type: ignore[no-any-return]
+    def get_issue(self, issue: str, fields: Iterable[str]) -> JiraIssue:
+        return self._answer("get", lambda: self._typed(self.issues[issue]))
 
-    def search_jql(self, jql: str, fields: Sequence[str], *, reconcile_ids: Sequence[int] = ()) -> list[JiraIssue]:
+    def search_jql(
+        self,
+        jql: str,
+        fields: Sequence[str],
+        *,
+        reconcile_ids: Sequence[int] = (),
+        max_results: int = 50,
+        all_pages: bool = True,
+    ) -> list[JiraIssue]:
         visible_before = self.clock.time() - self.search_lag
         label = jql.split('labels = "', 1)[1].split('"', 1)[0]
-        return self._answer(  # type: ignore[no-any-return]
+        return self._answer(
             "search",
             lambda: [
                 self._typed(issue)
@@ -149,19 +159,23 @@ class MemoryJira:
             ],
         )
 
-    def add_comment(self, key: str, body: Mapping[str, Any]) -> None:
+    def add_comment(self, issue: str, body: Mapping[str, Any]) -> None:
         def comment() -> None:
-            self.issues[key].comments += 1
+            self.issues[issue].comments += 1
 
         self._answer("comment", comment)
 
-    def get_transitions(self, key: str) -> list[dict[str, Any]]:
+    def get_transitions(self, issue: str) -> list[dict[str, Any]]:
         done = {"statusCategory": {"key": "done"}}
         todo = {"statusCategory": {"key": "new"}}
-        available = [{"id": "11", "name": "Reopen", "to": todo}] if self.issues[key].done else []
-        return self._answer("transitions", lambda: available or [{"id": "31", "name": "Done", "to": done}])  # type: ignore[no-any-return]
+        available = [{"id": "11", "name": "Reopen", "to": todo}] if self.issues[issue].done else []
+        return self._answer("transitions", lambda: available or [{"id": "31", "name": "Done", "to": done}])
 
-    def transition(self, key: str, transition_id: str, *, comment: Any = None, resolution: str | None = None) -> None:
+    def transition(
+        self, issue: str, transition_id: str, *, comment: Mapping[str, Any] | None = None, resolution: str | None = None
+    ) -> None:
+        key = issue
+
         def move() -> None:
             issue = self.issues[key]
             issue.done = transition_id == "31"
@@ -217,8 +231,8 @@ def in_memory(provider: ProviderConfig, secret: JiraSecret, *, providers: Sequen
         default_group="ops",
         providers=Providers(),
         secrets=Secrets(),
-        store=store,  # type: ignore[arg-type]
-        jira_for=lambda secret, remaining: jira,  # type: ignore[arg-type,return-value]
+        store=store,
+        jira_for=lambda secret, remaining: jira,
         parker=Parker(),
         recorder=Recorder(),
         clock=clock.time,

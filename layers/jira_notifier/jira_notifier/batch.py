@@ -21,7 +21,7 @@ from jira_notifier.models import Alert
 from jira_notifier.service import START_BUDGET_SECONDS, HeldBack, Notifier, Outcome
 
 if TYPE_CHECKING:
-    from jira_notifier.jira.client import JiraClient
+    from jira_notifier.jira.client import JiraPort
     from jira_notifier.state import Lease
 
 BULK_LIMIT = 50
@@ -34,7 +34,7 @@ class _Claim:
     alert: Alert
     provider: ProviderConfig
     lease: Lease
-    client: JiraClient
+    client: JiraPort
     reason: str  # why it is created: a new alert, or a firing whose clear came first
     settled: bool = False  # its lease was confirmed or released
 

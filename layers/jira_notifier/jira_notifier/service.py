@@ -38,10 +38,10 @@ from jira_notifier.lifecycle import (
 )
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.routing import choose_group
-from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, Lease, StateStore, WorkflowPhase, state_pk
+from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, Lease, LeaseStore, WorkflowPhase, state_pk
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
-    from jira_notifier.jira.client import CreatedIssue, JiraClient, JiraIssue
+    from jira_notifier.jira.client import CreatedIssue, JiraIssue, JiraPort
 
 LOCK_WAIT_SECONDS = 20.0
 DEFAULT_REMAINING_SECONDS = 60.0
@@ -97,8 +97,8 @@ class Notifier:
     default_group: str | None
     providers: ProviderSource
     secrets: SecretSource
-    store: StateStore
-    jira_for: Callable[[JiraSecret, Callable[[], float] | None], JiraClient]
+    store: LeaseStore
+    jira_for: Callable[[JiraSecret, Callable[[], float] | None], JiraPort]
     parker: Parker
     recorder: Recorder
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
@@ -231,7 +231,7 @@ class Notifier:
         )
 
     def _apply(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, *, flushing: bool = False
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, *, flushing: bool = False
     ) -> Outcome:
         if lease.state.status_unsure_since is not None and lease.earlier_mark is None:
             self._read_status(lease, client)
@@ -299,7 +299,7 @@ class Notifier:
             lease.release()
             raise
 
-    def _flush_pending(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient) -> Outcome:
+    def _flush_pending(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> Outcome:
         """Apply the newest held-back state, with a note of everything that was coalesced."""
         pending_state, pending_at = lease.take_pending()
         newest = replace(
@@ -311,9 +311,7 @@ class Notifier:
     # One protocol for a single create and for each element of a bulk create (batch.py): ``prepare_create``, send,
     # then ``record_created`` for an issue Jira confirmed or ``create_failed`` for an error.
 
-    def prepare_create(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient
-    ) -> dict[str, Any]:
+    def prepare_create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> dict[str, Any]:
         """The create request's body, with the write-ahead mark standing for it (``Lease.begin_create``): send it
         right after.
 
@@ -343,7 +341,7 @@ class Notifier:
         if refused_outright(error):
             lease.create_refused()
 
-    def _create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, reason: str) -> Outcome:
+    def _create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, reason: str) -> Outcome:
         """Create the alert's issue. An answer that leaves the outcome in doubt (timeout, 5xx, a body cut off) is
         followed by one label search; when that cannot show the issue yet, the error goes back for a retry with the
         mark in place."""
@@ -360,7 +358,7 @@ class Notifier:
             raise
         return self.record_created(lease, alert, provider, created, reason)
 
-    def _recover(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient) -> Outcome:
+    def _recover(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> Outcome:
         """An earlier holder's create may have reached Jira: settle that before anything else.
 
         The issue it made is adopted: found by the alert's label, created at or after the mark, and not the issue
@@ -385,9 +383,7 @@ class Notifier:
         lease.no_create_landed()
         return self._apply(lease, alert, provider, client)
 
-    def _find_created(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient
-    ) -> JiraIssue | None:
+    def _find_created(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> JiraIssue | None:
         """The issue the create under the lease's mark made, if Jira's search shows it.
 
         Raises:
@@ -406,7 +402,7 @@ class Notifier:
         return None
 
     def _adopt(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, issue: JiraIssue
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, issue: JiraIssue
     ) -> Outcome:
         """Make the found issue the alert's, then apply this alert to it (an OK resolves what was adopted)."""
         adopted = lease.state.adopted(alert, issue.id, issue.key, done=issue.done, created_at=lease.mark_at)
@@ -432,7 +428,7 @@ class Notifier:
         lease: Lease,
         alert: Alert,
         provider: ProviderConfig,
-        client: JiraClient,
+        client: JiraPort,
         reason: str,
         note: str | None,
         *,
@@ -456,7 +452,7 @@ class Notifier:
         return Outcome(provider.provider_id, "commented", reason, state.issue_key)
 
     def _resolve(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, note: str | None
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, note: str | None
     ) -> Outcome:
         state = lease.state
         assert state.issue_key is not None
@@ -480,7 +476,7 @@ class Notifier:
         return Outcome(provider.provider_id, "resolved", "cleared", state.issue_key)
 
     def _refire(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraClient, note: str | None
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, note: str | None
     ) -> Outcome:
         state = lease.state
         assert state.issue_key is not None
@@ -517,7 +513,7 @@ class Notifier:
         self.recorder.count("IssuesReopened")
         return Outcome(provider.provider_id, "reopened", "fired-after-resolve", state.issue_key)
 
-    def _move(self, lease: Lease, client: JiraClient, provider: ProviderConfig, phase: str, **move: Any) -> bool:
+    def _move(self, lease: Lease, client: JiraPort, provider: ProviderConfig, phase: str, **move: Any) -> bool:
         """Transition the lease's issue; when the answer leaves in doubt whether Jira moved it, the state says so
         (best effort), and the next holder reads the issue before deciding anything.
 
@@ -533,7 +529,7 @@ class Notifier:
                     lease.note_status_unsure(self.clock())
             raise
 
-    def _read_status(self, lease: Lease, client: JiraClient) -> None:
+    def _read_status(self, lease: Lease, client: JiraPort) -> None:
         """After a transition whose answer was lost: learn from Jira where the issue is.
 
         Raises:

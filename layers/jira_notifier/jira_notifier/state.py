@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier.aws import AWS_CALL_WORST_SECONDS
 from jira_notifier.errors import BusyError, StoreError
@@ -228,6 +228,14 @@ _NUMBERS = {
 }
 
 
+class LeaseStore(Protocol):
+    """Where states and their leases are kept (``StateStore`` in Lambda; in memory in fast tests)."""
+
+    def acquire(self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float) -> Lease: ...
+    def save(self, lease: Lease, state: IssueState, *, release: bool) -> None: ...
+    def release(self, lease: Lease, *, clear_mark: bool) -> None: ...
+
+
 class StateStore:
     """DynamoDB adapter for ``IssueState`` with a per-item lease."""
 
@@ -373,7 +381,7 @@ class Lease:
     Whatever else happens, ``release`` never clears a mark whose create may have reached Jira.
     """
 
-    store: StateStore
+    store: LeaseStore
     owner: str
     state: IssueState  # as read, then as changed by this holder; written by ``save``
     stored: IssueState  # as the table holds it: as read, then as last written

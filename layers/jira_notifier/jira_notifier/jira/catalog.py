@@ -13,7 +13,7 @@ from jira_notifier.config import ProviderConfig
 from jira_notifier.errors import ConfigError, JiraRequestError
 
 if TYPE_CHECKING:
-    from jira_notifier.jira.client import JiraClient
+    from jira_notifier.jira.client import JiraPort
 
 # Which status categories a transition may lead to when no transition of the configured name exists.
 TARGET_CATEGORIES = {"resolve": ("done",), "reopen": ("new", "indeterminate")}
@@ -25,7 +25,7 @@ class JiraCatalog:
         self._transitions: dict[tuple[str, ...], str] = {}
         self._resolution_refused: set[tuple[str, ...]] = set()
 
-    def issue_type_id(self, client: JiraClient, provider: ProviderConfig) -> str:
+    def issue_type_id(self, client: JiraPort, provider: ProviderConfig) -> str:
         """The id of the provider's issue type (by its name as users see it) in its project.
 
         Raises:
@@ -40,7 +40,7 @@ class JiraCatalog:
 
     def move(
         self,
-        client: JiraClient,
+        client: JiraPort,
         provider: ProviderConfig,
         issue_key: str,
         phase: str,
@@ -76,7 +76,7 @@ class JiraCatalog:
 
     def _transition(
         self,
-        client: JiraClient,
+        client: JiraPort,
         key: tuple[str, ...],
         issue_key: str,
         transition_id: str,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 import requests
 
@@ -50,6 +50,34 @@ class BulkResult:
 
     issue: CreatedIssue | None
     error: JiraRequestError | None
+
+
+class JiraPort(Protocol):
+    """The Jira calls the orchestration depends on (``JiraClient`` in Lambda; in-memory fakes in fast tests)."""
+
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def timeout(self) -> float: ...
+    def create_meta_issue_types(self, project: str) -> list[dict[str, Any]]: ...
+    def create_issue(self, body: Mapping[str, Any]) -> CreatedIssue: ...
+    def bulk_create(self, bodies: Sequence[Mapping[str, Any]]) -> list[BulkResult]: ...
+    def get_issue(self, issue: str, fields: Iterable[str]) -> JiraIssue: ...
+    def search_jql(
+        self,
+        jql: str,
+        fields: Sequence[str],
+        *,
+        reconcile_ids: Sequence[int] = (),
+        max_results: int = 50,
+        all_pages: bool = True,
+    ) -> list[JiraIssue]: ...
+    def add_comment(self, issue: str, body: Mapping[str, Any]) -> None: ...
+    def get_transitions(self, issue: str) -> list[dict[str, Any]]: ...
+    def transition(
+        self, issue: str, transition_id: str, *, comment: Mapping[str, Any] | None = None, resolution: str | None = None
+    ) -> None: ...
+    def gateway_accepts(self) -> bool: ...
 
 
 class JiraClient:
