@@ -307,17 +307,15 @@ def buffered_alerts(rng: random.Random, count: int) -> list[tuple[Alert, list[di
     return made
 
 
-def deliver_through_the_buffer(chaos: Chaos, made: list[tuple[Alert, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+def deliver_through_the_buffer(chaos: Chaos, sent: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """SQS as Lambda's event source: batches of up to ten visible records, a failed record visible again after the
     visibility timeout, and moved to the buffer's dead-letter queue after five receives (returned)."""
     rng, container = chaos.rng, chaos.container
     start = container.clock.now
     queue: list[tuple[float, int, int, dict[str, Any]]] = []  # (visible at, order, receives, record)
-    for alert, records in made:
+    for slot, records in enumerate(sent):  # one alert's records, a few seconds after the previous alert's
         for step, record in enumerate(records):
-            heapq.heappush(
-                queue, (start + alert.number * 2.0 + step * 40.0 + rng.uniform(0, 20), len(queue), 0, record)
-            )
+            heapq.heappush(queue, (start + slot * 2.0 + step * 40.0 + rng.uniform(0, 20), len(queue), 0, record))
     redriven = []
     while queue:
         container.clock.now = max(container.clock.now, queue[0][0])
@@ -346,7 +344,7 @@ def test_every_buffered_alert_ends_as_exactly_one_issue_in_its_last_state(
     made = buffered_alerts(chaos.rng, BUFFERED_ALERTS)
     chaos.start()
 
-    redriven = deliver_through_the_buffer(chaos, made)
+    redriven = deliver_through_the_buffer(chaos, [records for _, records in made])
     alerts_made = [alert for alert, _ in made]
     duplicated_during_faults = Counter(verdicts(jira, alerts_made).values())["duplicated"]
 
@@ -354,7 +352,7 @@ def test_every_buffered_alert_ends_as_exactly_one_issue_in_its_last_state(
     chaos.calm()
     buffered.clock.sleep(300)
     parked = dead_letters(aws)
-    leftover = deliver_through_the_buffer(chaos, [(alerts_made[0], redriven + parked)]) if redriven or parked else []
+    leftover = deliver_through_the_buffer(chaos, [redriven + parked]) if redriven or parked else []
     buffered.settle()
     final = verdicts(jira, alerts_made)
     outcome = Counter(final.values())

@@ -331,15 +331,17 @@ class Notifier:
             BusyError, StoreError: not recorded; the mark stays, so the next holder finds the issue.
         """
         self.recorder.count("IssuesCreated")
-        return self._confirm(
-            lease, lease.state.created(alert, created.id, created.key, self.clock()), alert, provider, reason
-        )
+        state = lease.state.created(alert, created.id, created.key, self.clock())
+        return self._confirm(lease, state, alert, provider, "created", reason)
 
     @staticmethod
-    def create_failed(lease: Lease, error: JiraNotifierError) -> None:
-        """After a create answered with ``error``: the mark goes when Jira certainly did not act, else it stays."""
+    def create_failed(lease: Lease, error: JiraNotifierError) -> bool:
+        """After a create answered with ``error``: the mark goes when Jira certainly did not act, else it stays.
+        True when the issue may exist."""
         if refused_outright(error):
             lease.create_refused()
+            return False
+        return True
 
     def _create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, reason: str) -> Outcome:
         """Create the alert's issue. An answer that leaves the outcome in doubt (timeout, 5xx, a body cut off) is
@@ -349,8 +351,7 @@ class Notifier:
         try:
             created = client.create_issue(body)
         except JiraNotifierError as error:
-            self.create_failed(lease, error)
-            if not refused_outright(error):
+            if self.create_failed(lease, error):
                 with contextlib.suppress(JiraNotifierError):  # the search failing too changes nothing: retry
                     found = self._find_created(lease, alert, provider, client)
                     if found is not None:
@@ -410,13 +411,14 @@ class Notifier:
         if issue.done or alert.state is not AlertState.FIRING:  # the alert moved on since that create: apply it
             lease.confirm_create(adopted, release=False)  # recorded before anything else can fail
             return self._apply(lease, alert, provider, client)
-        return self._confirm(lease, adopted.remembered(alert), alert, provider, "unconfirmed-create-found")
+        return self._confirm(lease, adopted.remembered(alert), alert, provider, "recovered", "unconfirmed-create-found")
 
-    def _confirm(self, lease: Lease, state: IssueState, alert: Alert, provider: ProviderConfig, reason: str) -> Outcome:
+    def _confirm(
+        self, lease: Lease, state: IssueState, alert: Alert, provider: ProviderConfig, action: str, reason: str
+    ) -> Outcome:
         """Record the issue a create made for ``alert``. When a clear newer than that firing was recorded while the
         alert had no issue (it arrived first), the clear is kept as a held-back change, written next."""
         before = lease.state
-        action = "recovered" if reason == "unconfirmed-create-found" else "created"
         if before.alert_state is AlertState.RESOLVED and _older(alert, before.transition_at):
             state = state.with_pending(before.alert_state, before.transition_at)
             action, reason = "coalesced", FIRED_BEFORE_ITS_CLEAR
