@@ -1,4 +1,4 @@
-"""The four Lambda handlers, with their Powertools decorators.
+"""The Lambda handlers, with their Powertools decorators.
 
 Each function's ``functions/<name>/handler.py`` is one import of its handler from here, so ``jira-notifier invoke``
 and ``dlq replay`` run exactly what Lambda runs, from an installed package, with no checkout at hand.
@@ -47,6 +47,16 @@ def alarm_action(event: dict[str, Any], context: Any) -> dict[str, int]:
 def sqs(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     """Alerts buffered in SQS (SNS raw or enveloped, or EventBridge), with partial batch failure."""
     return handle_sqs_event(event, get_notifier("sqs"), remaining_from(context))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - a schedule's event says nothing
+    """The scheduled run (EventBridge Scheduler): open issues reconciled with their alerts' sources."""
+    from jira_notifier.reconcile import run_scheduled  # imported here: the alert functions never load it
+
+    return run_scheduled(context)
 
 
 # The CLI's function names (``--function``, the dead-letter records' ``function``) to their handlers.

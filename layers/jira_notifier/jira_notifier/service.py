@@ -156,6 +156,24 @@ class Notifier:
             raise failure
         return outcomes
 
+    def process_for(
+        self, alert: Alert, provider: ProviderConfig, remaining: Callable[[], float] | None, held: list[HeldBack]
+    ) -> Outcome:
+        """``alert`` in the one provider it is known to belong to (a reconcile run reads the provider from the state),
+        without routing or parking: a failure is raised for the caller to report. A change held back by coalescing
+        is appended to ``held``, for ``write_held_back``.
+
+        Raises:
+            JiraNotifierError: the alert could not be applied (the caller's next run tries again).
+        """
+        try:
+            outcome = self._process_one(alert, provider, remaining)
+        except Exception as raised:  # noqa: BLE001 - named as the product's error for the caller
+            raise as_product_error(raised) from raised
+        if outcome.action == "coalesced":
+            held.append(HeldBack(alert, provider, outcome))
+        return outcome
+
     def providers_for(self, alert: Alert, event: Any) -> list[ProviderConfig] | Outcome:
         """The providers of the alert's group, or the outcome that ends it here: ignored, or parked unroutable.
 

@@ -20,7 +20,7 @@ import contextlib
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
@@ -370,6 +370,30 @@ class StateStore:
         except Exception as exc:
             raise StoreError(f"state table write failed: {type(exc).__name__}") from exc
         return True
+
+    def open_issues(self, pk_prefix: str = "") -> Iterator[IssueState]:
+        """Every alert whose issue is open (of the providers whose id starts with ``pk_prefix``), for reconcile.
+
+        A filtered Scan: it reads the whole table (one item per alert, about 1 KB) to return the open ones, which at
+        thousands of alerts costs a few hundred read units per run and no write or index upkeep on the hot path.
+        Past about 100,000 alerts a sparse index (an attribute set only while the issue is open) would pay off.
+
+        Raises:
+            StoreError: DynamoDB failed.
+        """
+        values: dict[str, Any] = {":open": {"S": IssueStatus.OPEN.value}}
+        expression = "issueStatus = :open"
+        if pk_prefix:
+            values[":prefix"] = {"S": pk_prefix}
+            expression += " AND begins_with(pk, :prefix)"
+        try:
+            for page in self._client.get_paginator("scan").paginate(
+                TableName=self._table, FilterExpression=expression, ExpressionAttributeValues=values
+            ):
+                for item in page.get("Items", []):
+                    yield _from_item(item["pk"]["S"], item)
+        except Exception as exc:
+            raise StoreError(f"state table scan failed: {type(exc).__name__}") from exc
 
 
 @dataclass(slots=True)

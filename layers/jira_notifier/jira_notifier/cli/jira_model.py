@@ -185,6 +185,7 @@ class JiraStandIn:
         self.search_lag = 0.0  # seconds after its creation before an issue shows in search results
         self.write_limit: tuple[int, float] | None = None  # (writes, seconds) allowed to one issue
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self.sleep: Callable[[float], None] = time.sleep  # how ``delay`` passes: a test's clock, not a real sleep
         self._log = log
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
@@ -234,7 +235,7 @@ class JiraStandIn:
         with self._lock:
             self._counts[(method, route.template if route else "(unknown)")] += 1
         if self.delay:
-            time.sleep(self.delay)
+            self.sleep(self.delay)
         with self._lock:
             answer = self._answer(method, parts.path, route, params, parse_qs(parts.query), authorization, raw_body)
         if self._log is not None:

@@ -128,7 +128,7 @@ def _securityhub_alert(finding: Mapping[str, Any], event: Mapping[str, Any], del
         source="securityhub",
         dedupe_key=f"securityhub:{text(finding.get('ProductArn'))}:{text(finding.get('Id'))}",
         delivery_key=delivery.delivery_key,
-        state=_securityhub_state(workflow, record_state, compliance_status),
+        state=securityhub_state(workflow, record_state, compliance_status),
         title=one_line(f"Security Hub: {finding_title}" + (f" ({first_resource})" if first_resource else "")),
         severity=_SECURITY_HUB_SEVERITIES.get(severity_label, Severity.MEDIUM),
         account=account,
@@ -162,7 +162,7 @@ def _securityhub_alert(finding: Mapping[str, Any], event: Mapping[str, Any], del
     )
 
 
-def _securityhub_state(workflow: str, record_state: str, compliance_status: str) -> AlertState:
+def securityhub_state(workflow: str, record_state: str, compliance_status: str) -> AlertState:
     """SUPPRESSED, ARCHIVED, RESOLVED and PASSED all clear the alert; anything else is still firing."""
     if workflow in {"SUPPRESSED", "RESOLVED"} or record_state == "ARCHIVED" or compliance_status == "PASSED":
         return AlertState.RESOLVED
