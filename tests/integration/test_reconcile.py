@@ -328,7 +328,7 @@ def test_a_run_short_of_time_stops_starting_work_and_says_so(world: World) -> No
 # ---- Security Hub, GuardDuty, Health -------------------------------------------------------------------------
 
 PRODUCT = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
-DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"
+DETECTOR = "12abc34d567e8fa901bc2d34e56789f0"  # a made-up detector id  # pragma: allowlist secret
 HEALTH_ARN = f"arn:aws:health:{REGION}::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_7f35c8ae"
 
 
@@ -549,4 +549,3 @@ def test_the_run_emits_its_metrics(world: World, capsys: pytest.CaptureFixture[s
         "ReconcileResolved": [1.0],
         "ReconcileUnchecked": [0.0],
     }
-

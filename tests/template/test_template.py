@@ -167,11 +167,12 @@ def test_sam_validate_lint_passes() -> None:
 # What `make scan` lets checkov skip, reviewed: each skip in the template says why (see its comment there).
 LOG_GROUPS = {function_id.removesuffix("Function") + "LogGroup" for function_id in FUNCTION_DIRS}
 CHECKOV_SKIPS = {
-    "CKV_AWS_116": set(FUNCTION_DIRS),  # dead-letter queue: on-failure destinations and a redrive policy instead
-    "CKV_AWS_117": set(FUNCTION_DIRS),  # VPC: nothing private to reach
+    # dead-letter queue: on-failure destinations and a redrive policy instead; the scheduled run has nothing to park
+    "CKV_AWS_116": {*FUNCTION_DIRS, "ReconcileFunction"},
+    "CKV_AWS_117": {*FUNCTION_DIRS, "ReconcileFunction"},  # VPC: nothing private to reach
     "CKV_AWS_119": {"ProvidersTable", "StateTable"},  # customer managed key: the AWS managed one encrypts them
     "CKV_AWS_27": {"DeadLetterQueue", "BufferQueue", "BufferDeadLetterQueue"},  # SSE-SQS, which checkov misses
-    "CKV_AWS_158": LOG_GROUPS,  # customer managed key: CloudWatch Logs encrypts them
+    "CKV_AWS_158": {*LOG_GROUPS, "ReconcileLogGroup"},  # customer managed key: CloudWatch Logs encrypts them
 }
 
 
@@ -290,7 +291,7 @@ def test_queue_driven_function_has_no_async_invoke_config(resources: dict[str, A
         target(r["Properties"]["FunctionName"]) for r in of_type(resources, "AWS::Lambda::EventInvokeConfig").values()
     }
 
-    assert configured == set(ASYNC_FUNCTIONS)
+    assert configured == {*ASYNC_FUNCTIONS, "ReconcileFunction"}  # the scheduled run: no retry, the next run is one
 
 
 # ---------------------------------------------------------------- triggers
@@ -798,3 +799,62 @@ def test_account_names_are_read_only_when_asked_for_and_only_in_the_organization
     assert grants(statements) == expected_grants(function_id) | ({ACCOUNT_NAMES_GRANT} if granted else set())
     assert all("Condition" not in s for s in statements)
     assert environment["Variables"]["READ_ACCOUNT_NAMES"] == variable
+
+
+# ---------------------------------------------------------------- the scheduled reconcile run
+
+
+def test_the_run_is_scheduled_at_the_interval_parameter_default_15_minutes(
+    template: dict[str, Any], resources: dict[str, Any]
+) -> None:
+    parameter = template["Parameters"]["ReconcileIntervalMinutes"]
+    assert parameter["Default"] == 15 and parameter["MinValue"] >= 5  # "rate(1 minutes)" would be invalid
+
+    [schedule] = of_type(resources, "AWS::Scheduler::Schedule").values()
+    props = schedule["Properties"]
+    assert props["ScheduleExpression"] == {"Fn::Sub": "rate(${ReconcileIntervalMinutes} minutes)"}
+    assert props["Target"]["Arn"] == {"Fn::GetAtt": ["ReconcileFunction", "Arn"]}
+    assert props["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 0  # a failed run is the next run's work
+    assert props["FlexibleTimeWindow"] == {"Mode": "OFF"}
+
+
+def test_the_function_runs_one_at_a_time_within_the_interval(template: dict[str, Any]) -> None:
+    function = template["Resources"]["ReconcileFunction"]["Properties"]
+
+    assert function["CodeUri"] == "functions/reconcile/"
+    assert function["ReservedConcurrentExecutions"] == 1
+    assert function["Timeout"] < template["Parameters"]["ReconcileIntervalMinutes"]["MinValue"] * 60
+    assert function["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+
+
+def test_the_role_grants_exactly_what_reconcile_uses(stack: Stack) -> None:
+    statements = role_statements(stack, "ReconcileFunction")
+
+    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
+    assert grants(statements) == {
+        ("dynamodb:Query", "ProvidersTable"),
+        ("dynamodb:Scan", "StateTable"),
+        ("dynamodb:UpdateItem", "StateTable"),
+        ("secretsmanager:GetSecretValue", SECRETS_ARN),
+        ("logs:CreateLogStream", "ReconcileLogGroup"),
+        ("logs:PutLogEvents", "ReconcileLogGroup"),
+        ("cloudwatch:DescribeAlarms", "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"),
+        ("securityhub:GetFindings", "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default"),
+        ("guardduty:GetFindings", "arn:${AWS::Partition}:guardduty:${AWS::Region}:${AWS::AccountId}:detector/*"),
+        ("guardduty:ListDetectors", "*"),
+        ("health:DescribeEvents", "*"),
+        *{(action, "*") for action in XRAY_ACTIONS},
+    }
+
+
+def test_only_the_schedule_invokes_it(resources: dict[str, Any]) -> None:
+    [schedule_role] = [
+        role
+        for role in of_type(resources, "AWS::IAM::Role").values()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": ["scheduler.amazonaws.com"]}
+    ]
+    [policy] = schedule_role["Properties"]["Policies"]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "lambda:InvokeFunction"
+    assert target(statement["Resource"]) == "ReconcileFunction"
