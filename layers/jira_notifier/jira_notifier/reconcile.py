@@ -300,7 +300,11 @@ class Reconcile:
             summary.results[index] = replace(before, action=action, detail=detail)
 
     def _report(self, summary: StepSummary) -> None:
-        reasons = Counter(r.detail for r in summary.results if r.action in ("unchecked", "failed", "deferred"))
+        reasons = Counter(
+            r.detail
+            for r in summary.results
+            if r.action in ("unchecked", "failed", "deferred") or r.truth == "no-source"
+        )
         summary.notes += [f"{count} × {reason}" for reason, count in reasons.most_common()]
         if summary.stopped_early:
             summary.notes.append("stopped early: too little time was left; the next run picks up the rest")

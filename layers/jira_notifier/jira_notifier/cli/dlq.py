@@ -286,7 +286,7 @@ def run_replay(args: argparse.Namespace) -> int:
     session = aws.session()
     found = aws.resources(args.stack, os.environ, session)
     url = queue_url(args, found)
-    env = _replay_env(found, session.region_name)
+    env = functions_env(found, session.region_name)
     sqs = session.client("sqs")
     tally = ReplayTally()
     with held_messages(sqs, url, args.limit) as messages:
@@ -294,7 +294,7 @@ def run_replay(args: argparse.Namespace) -> int:
             print("the dead-letter queue is empty")
             return 0
         letters = [read_dead_letter(message) for message in messages]
-        with _functions_environment(env):
+        with functions_environment(env):
             for number, letter in enumerate(letters, 1):
                 prefix = f"[{number}/{len(letters)}] {letter.title or letter.message_id}"
                 if letter.unreplayable_reason:
@@ -328,7 +328,7 @@ def _replay(letter: DeadLetter, prefix: str, tally: ReplayTally) -> bool:
     return True
 
 
-def _replay_env(found: aws.Resources, region: str | None) -> dict[str, str | None]:
+def functions_env(found: aws.Resources, region: str | None) -> dict[str, str | None]:
     """The functions' environment for an in-process run; no dead-letter queue, so a failure is reported, not
     parked a second time."""
     env: dict[str, str | None] = {
@@ -346,7 +346,7 @@ def _replay_env(found: aws.Resources, region: str | None) -> dict[str, str | Non
 
 
 @contextmanager
-def _functions_environment(values: Mapping[str, str | None]) -> Iterator[None]:
+def functions_environment(values: Mapping[str, str | None]) -> Iterator[None]:
     """Run the block with the functions' environment (None unsets a variable) and fresh adapters built from it;
     restore both after."""
     from jira_notifier import wiring

@@ -37,7 +37,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    event = _load_event(args.event_file)
+    event = load_event(args.event_file)
     function = args.function or function_for(event)
     from jira_notifier.cli.embedded import embedded_aws, real_jira_settings
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "DEBUG" if args.verbose else "WARNING")
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
     local = embedded_aws(os.environ, dry_run=dry_run) if args.local else nullcontext()
-    with local, _jira_mode(dry_run) as sent:
+    with local, jira_mode(dry_run) as sent:
         result = load_handler(function)(event, LocalContext(function))
         _print_requests(sent, dry_run)
         print(json.dumps({"function": function, "result": result}, indent=2))
@@ -88,7 +88,7 @@ class LocalContext:
         return 60_000
 
 
-def _load_event(path: Path) -> Any:
+def load_event(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -105,7 +105,7 @@ def load_handler(function: str) -> Callable[[Any, Any], Any]:
 
 
 @contextmanager
-def _jira_mode(dry_run: bool) -> Iterator[list[Any]]:
+def jira_mode(dry_run: bool) -> Iterator[list[Any]]:
     """In a dry run, route Jira calls to the recording adapter; always start from fresh adapters."""
     import requests
 
