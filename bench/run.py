@@ -25,20 +25,26 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import scenarios  # noqa: E402 - needs the repository on the path
+from bench import reconcile, scenarios  # noqa: E402 - needs the repository on the path
 from bench.harness import HANDLERS, bench_environment  # noqa: E402
-from bench.report import report  # noqa: E402
+from bench.report import report, table  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results.json"
 STORM_TIMEOUT = 300  # seconds for the storm's own process
 FIRST_CALL_RUNS = {"sns": 3, "sqs": 1}  # fresh processes per function (each costs seconds)
 PROFILED_ALERTS = 10
+RECONCILE_CHANGED = 0.1  # share of the askable links whose source has cleared, in the "changed" run
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     if args.child:
         return _run_child(args)
+    if args.only == "reconcile":
+        with bench_environment(args.delay_ms / 1000) as bench:
+            found = reconcile.reconcile_costs(bench, args.reconcile_links, RECONCILE_CHANGED)
+        print(reconcile_section(found, args.delay_ms))
+        return 0
     started = time.perf_counter()
     delay = args.delay_ms / 1000
     results: dict[str, Any] = {
@@ -73,11 +79,17 @@ def main(argv: list[str] | None = None) -> int:
         results["lifecycle"] = scenarios.lifecycle_costs(bench)
         results["overhead"] = scenarios.handler_overhead(bench, args.alerts)
         results["cpu_breakdown"] = scenarios.cpu_breakdown(bench, PROFILED_ALERTS)
+    with (
+        _phase(phases, f"reconcile over {args.reconcile_links} open links (warm container, reconcile handler)"),
+        bench_environment(delay) as bench,
+    ):
+        results["reconcile"] = reconcile.reconcile_costs(bench, args.reconcile_links, RECONCILE_CHANGED)
     results["phase_seconds"] = phases
     results["targets"] = targets(results)
     results["run_seconds"] = round(time.perf_counter() - started, 1)
     results["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     print(report(results))
+    print("\n" + reconcile_section(results["reconcile"], args.delay_ms))
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten: {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0
@@ -89,6 +101,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--alerts", type=int, default=150, help="alerts timed through the SNS handler")
     parser.add_argument("--storm", type=int, default=1000, help="alerts in the storm (multiple of 50)")
     parser.add_argument("--repeats", type=int, default=5, help="fresh interpreters per import timing")
+    parser.add_argument("--reconcile-links", type=int, default=1000, help="open links in the reconcile runs")
+    parser.add_argument("--only", choices=("reconcile",), help="run only this part and print it (writes nothing)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child", choices=("storm", "first-call"), help=argparse.SUPPRESS)
     parser.add_argument("--function", default="sns", choices=sorted(HANDLERS), help=argparse.SUPPRESS)
@@ -211,7 +225,36 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ("moto included", storm["peak_rss_mb"]),
     ):
         rows.append((f"peak RSS through the storm, {label} (MB)", peak, "< 128", peak < 128))
+    for key in ("all_sources_unchanged", "askable_sources_unchanged"):
+        run = r["reconcile"][key]
+        spread = f"{r['reconcile']['links']} links, {len(run['sources'])} sources, nothing changed"
+        rows.append((f"reconcile AWS calls ({spread})", run["aws_calls"], f"<= {run['aws_goal']:g}",
+                     run["aws_calls"] <= run["aws_goal"]))  # fmt: skip
+        rows.append((f"reconcile Jira requests ({spread})", run["jira_requests"], f"<= {run['jira_goal']:g}",
+                     run["jira_requests"] <= run["jira_goal"]))  # fmt: skip
     return [{"figure": f, "value": v, "target": t, "met": met} for f, v, t, met in rows]
+
+
+def reconcile_section(found: dict[str, Any], delay_ms: float) -> str:
+    rows = reconcile.summary_rows(found)
+    calls = [
+        [
+            key.replace("_", " "),
+            run["aws_calls"],
+            f"{run['aws_goal']:g}",
+            ", ".join(f"{k} x{n}" for k, n in run["aws"].items()),
+        ]
+        for key, run in found.items()
+        if isinstance(run, dict)
+    ]
+    return "\n".join(
+        [
+            f"== 5. Reconcile, one scheduled run through its handler (stand-in Jira answers after {delay_ms:g} ms)",
+            table(["run", "AWS calls", "Jira requests", "wall (s)", "outcome"], rows),
+            "",
+            table(["run", "AWS calls", "goal", "by operation"], calls),
+        ]
+    )
 
 
 if __name__ == "__main__":

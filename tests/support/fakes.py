@@ -18,7 +18,7 @@ from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import BusyError, JiraNotifierError
 from jira_notifier.jira.client import BulkResult, CreatedIssue, JiraIssue
 from jira_notifier.service import Notifier
-from jira_notifier.state import LEASE_SLACK_SECONDS, IssueState, Lease
+from jira_notifier.state import LEASE_SLACK_SECONDS, IssueState, IssueStatus, Lease
 
 T = TypeVar("T")
 
@@ -77,6 +77,9 @@ class MemoryStateStore:
 
     def stored(self) -> list[IssueState]:
         return [item.state for item in self.items.values()]
+
+    def open_issues(self, pk_prefix: str = "") -> list[IssueState]:
+        return [s for s in self.stored() if s.issue_status is IssueStatus.OPEN and s.pk.startswith(pk_prefix)]
 
 
 @dataclass

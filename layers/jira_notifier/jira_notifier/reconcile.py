@@ -177,16 +177,15 @@ class Reconcile:
         held: list[HeldBack] = []
         held_at: list[int] = []  # the result index of each held-back change, in ``held``'s order
         for truth in self.truths:
-            reachable = []
+            reachable: dict[tuple[str, str, str | None], list[tuple[IssueState, SourceRef]]] = {}
             for state, ref in by_source.pop(truth.source, []):
                 why = truth.out_of_reach(ref)
                 if why:
                     summary.results.append(_result(state, ref.source, Truth.UNCHECKED, "unchecked", why))
                 else:
-                    reachable.append((state, ref))
-            for batch in batches([ref for _, ref in reachable], truth.batch_size):
-                keys = {ref.key for ref in batch}
-                members = [(state, ref) for state, ref in reachable if ref.key in keys]
+                    reachable.setdefault(ref.key, []).append((state, ref))  # Health: an event's entities share it
+            for batch in batches([links[0][1] for links in reachable.values()], truth.batch_size):
+                members = [member for ref in batch for member in reachable[ref.key]]
                 if remaining() < ASK_BUDGET_SECONDS:
                     summary.stopped_early = True
                     summary.results += [

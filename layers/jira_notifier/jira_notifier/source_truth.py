@@ -279,7 +279,7 @@ def _health_answer(event: Mapping[str, Any]) -> Answer:
 
 
 def batches(refs: Sequence[SourceRef], size: int) -> Iterable[Sequence[SourceRef]]:
-    """``refs`` in API-sized batches; refs naming the same thing (Health entities of one event) share a slot."""
+    """``refs`` in API-sized batches, each thing asked once (Health entities of one event share a slot)."""
     unique = list({ref.key: ref for ref in refs}.values())
     for start in range(0, len(unique), size):
         yield unique[start : start + size]
