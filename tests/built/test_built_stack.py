@@ -52,7 +52,22 @@ SAMPLES: dict[str, tuple[str, Any, list[tuple[str, str]]]] = {
         {"batchItemFailures": []},
         [CREATEMETA, ("POST", "/rest/api/3/issue/bulk")],
     ),
+    # The schedule's event (empty); the stack holds one open issue whose alarm no longer exists: commented, resolved
+    "ReconcileFunction": (
+        "",
+        {
+            "reconcile": {
+                **dict.fromkeys(("active", "cleared", "unchecked", "noSource", "commented", "failed"), 0),
+                **dict.fromkeys(("wouldResolve", "wouldComment"), 0),
+                **dict.fromkeys(("links", "checked", "gone", "resolved"), 1),
+                "stoppedEarly": False,
+                "notes": [],
+            }
+        },
+        [("GET", "/rest/api/3/issue/OPS-1/transitions"), ("POST", "/rest/api/3/issue/OPS-1/transitions")],
+    ),
 }
+GONE_ALARM = "cloudwatch-alarm:arn:aws:cloudwatch:us-east-1:123456789012:alarm:deleted-alarm"
 # In the fresh interpreter: import the handler as Lambda does (module "handler" from the task root), call it once,
 # and write the result and the modules it loaded from the layer to the file named by argv[2].
 RUNNER = """
@@ -159,13 +174,38 @@ def function_environment(moto_url: str, queue_url: str, **overrides: str) -> dic
     }
 
 
+def _open_link(dynamodb: Any, jira: LocalJira, dedupe_key: str) -> None:
+    """An open issue and its state item, as the event path leaves them."""
+    from jira_notifier.models import Alert, AlertState
+    from jira_notifier.state import IssueState, IssueStatus, StateStore, state_pk
+
+    issue = jira._new_issue({"issuetype": jira.issue_types[0], "summary": "CloudWatch alarm deleted-alarm"})
+    alert = Alert("cloudwatch-alarm", dedupe_key, "d", AlertState.FIRING, "deleted-alarm")
+    StateStore(dynamodb, STATE_TABLE).put_recovered(
+        IssueState(
+            pk=state_pk("ops/jira", alert.dedupe_hash),
+            provider="ops/jira",
+            dedupe_key=dedupe_key,
+            issue_id=issue.id,
+            issue_key=issue.key,
+            issue_status=IssueStatus.OPEN,
+            alert_state=AlertState.FIRING,
+        )
+    )
+
+
 def invoke(function_id: str, runtime: Path, moto_url: str, tmp: Path, **overrides: str) -> Run:
     with RecordingJira() as jira:
         dynamodb, queue_url = _fresh_stack(moto_url, jira)
         out = tmp / f"{function_id}.json"
+        event = EVENTS / SAMPLES[function_id][0]
+        if function_id == "ReconcileFunction":
+            _open_link(dynamodb, jira, GONE_ALARM)
+            event = tmp / "schedule.json"
+            event.write_text("{}", encoding="utf-8")
         argv, env, cwd = built_stack.lambda_command(
             function_id,
-            ["-c", RUNNER, str(EVENTS / SAMPLES[function_id][0]), str(out), str(built_stack.LAYER)],
+            ["-c", RUNNER, str(event), str(out), str(built_stack.LAYER)],
             function_environment(moto_url, queue_url, **overrides),
             runtime,
         )
@@ -215,7 +255,7 @@ def test_built_function_turns_its_sample_into_jira_requests(function_id: str, ru
 
 
 def test_layer_holds_nothing_that_no_function_imports(runs: dict[str, Run], tracing_run: Run) -> None:
-    # Given every module the four functions loaded from the layer, tracing on and off
+    # Given every module the functions loaded from the layer, tracing on and off
     loaded = set().union(*(run.layer_modules for run in (*runs.values(), tracing_run)))
     # Then every module and top-level package the layer holds is among them
     shipped = _shipped_modules(built_stack.LAYER)
