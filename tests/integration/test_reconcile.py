@@ -549,3 +549,45 @@ def test_the_run_emits_its_metrics(world: World, capsys: pytest.CaptureFixture[s
         "ReconcileResolved": [1.0],
         "ReconcileUnchecked": [0.0],
     }
+
+
+def test_a_run_and_ok_deliveries_at_the_same_moment_resolve_once(aws: Any, jira: Any, lambda_context: Any) -> None:
+    """Real threads: a scheduled run and three deliveries of the lost OK, all released at once."""
+    import threading
+
+    cloudwatch = aws.session.client("cloudwatch")
+    cloudwatch.put_metric_alarm(
+        AlarmName="api-5xx",
+        MetricName="5XXError",
+        Namespace="AWS/ApiGateway",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    assert sns_handler(alarm_event("ALARM", 1, name="api-5xx", arn=alarm_arn("api-5xx")), lambda_context) == {
+        "created": 1
+    }
+    cloudwatch.set_alarm_state(AlarmName="api-5xx", StateValue="OK", StateReason="cleared")
+    ok = alarm_event("OK", 2, name="api-5xx", arn=alarm_arn("api-5xx"))
+    calls = [lambda: reconcile_handler(SCHEDULE_EVENT, lambda_context)] + [lambda: sns_handler(ok, lambda_context)] * 3
+    barrier = threading.Barrier(len(calls))
+    errors: list[BaseException] = []
+
+    def call(target: Any) -> None:
+        barrier.wait()
+        try:
+            target()
+        except BaseException as error:  # collected, asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=call, args=(target,)) for target in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert jira.requests.count(("POST", "/rest/api/3/issue/OPS-1/transitions")) == 1
+    assert jira.by_key("OPS-1").status == "Done" and jira.by_key("OPS-1").transitions == ["Done"]
