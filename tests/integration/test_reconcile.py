@@ -591,3 +591,18 @@ def test_a_run_and_ok_deliveries_at_the_same_moment_resolve_once(aws: Any, jira:
     assert errors == []
     assert jira.requests.count(("POST", "/rest/api/3/issue/OPS-1/transitions")) == 1
     assert jira.by_key("OPS-1").status == "Done" and jira.by_key("OPS-1").transitions == ["Done"]
+
+
+def test_a_resolve_jira_refuses_is_reported_and_the_next_run_does_it(world: World) -> None:
+    world.alarm("flaky")
+    world.fire("flaky")
+    world.alarm("flaky", "OK")
+    world.jira.fail("POST", r"/rest/api/3/issue/OPS-1/transitions$", 503, times=20)
+
+    failed = world.reconcile()["reconcile"]
+
+    assert failed["failed"] == 1 and failed["resolved"] == 0
+    assert any("jira-unavailable" in note for note in failed["notes"])
+    world.jira.faults.clear()
+    assert world.reconcile()["reconcile"]["resolved"] == 1
+    assert world.issue(1).status == "Done" and world.issue(1).transitions == ["Done"]

@@ -231,10 +231,8 @@ class Reconcile:
                 state, ref.source, answer.truth, "none" if answer.truth is Truth.ACTIVE else "unchecked", answer.detail
             )
         provider = self._provider(state.provider)
-        if provider is None:
-            return _result(
-                state, ref.source, Truth.UNCHECKED, "unchecked", f"provider {state.provider} no longer exists"
-            )
+        if isinstance(provider, str):
+            return _result(state, ref.source, Truth.UNCHECKED, "unchecked", provider)
         alert = self._alert(state, ref, answer)
         if state.alert_state is AlertState.RESOLVED and state.pending_state is None:
             # The lifecycle already applied a clear and left the issue open (no resolve transition, or a person
@@ -277,13 +275,14 @@ class Reconcile:
             transition_at=answer.at if answer.at is not None else (int(self.notifier.clock() * 1000) if gone else None),
         )
 
-    def _provider(self, provider_id: str) -> ProviderConfig | None:
-        group = provider_id.split("/", 1)[0]
+    def _provider(self, provider_id: str) -> ProviderConfig | str:
+        """The link's provider, or why it cannot be had (left for the next run)."""
         try:
-            providers = self.notifier.providers.group_providers(group)
-        except JiraNotifierError:
-            return None
-        return next((p for p in providers if p.provider_id == provider_id), None)
+            providers = self.notifier.providers.group_providers(provider_id.split("/", 1)[0])
+        except JiraNotifierError as error:
+            return f"providers could not be read: {error}"
+        found = next((p for p in providers if p.provider_id == provider_id), None)
+        return found or f"provider {provider_id} no longer exists"
 
     def _write_held_back(
         self, held: list[HeldBack], held_at: list[int], remaining: Callable[[], float], summary: StepSummary
@@ -384,6 +383,8 @@ def run_scheduled(context: Any) -> dict[str, Any]:
     remaining = remaining_from(context) or (lambda: 60.0)
     summary = run_steps(scheduled_steps(account, region), remaining, MetricsRecorder())
     for step in summary.steps:
+        for failed in (r for r in step.results if r.action == "failed"):
+            logger.warning("link not reconciled; the next run tries again", **failed.to_dict())
         log = logger.warning if step.stopped_early or step.count(action="failed") else logger.info
         log("run step finished", step=step.step, counts=step.counts(), notes=step.notes)
     return summary.brief()
