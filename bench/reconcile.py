@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bench.harness import PROVIDER, STATE_TABLE, Bench, LambdaContext
+from tests.support.links import open_link, put_alarm
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 RUN_SECONDS = 240.0  # template.yaml, ReconcileFunction.Timeout
@@ -78,12 +79,10 @@ class _World:
     """Open links of every kind, and what their sources say."""
 
     def __init__(self, session: Any, bench: Bench, tag: str) -> None:
-        from jira_notifier.state import StateStore
-
         self.session = session
         self.bench = bench
         self.tag = tag
-        self.store = StateStore(session.client("dynamodb"), STATE_TABLE)
+        self.store_client = session.client("dynamodb")
         self.cloudwatch = session.client("cloudwatch")
         self.securityhub: dict[str, dict[str, Any]] = {}  # finding id -> finding
         self.guardduty: dict[str, bool] = {}  # finding id -> archived
@@ -92,17 +91,7 @@ class _World:
     def link(self, source: str, n: int, *, cleared: bool) -> None:
         name = f"{self.tag}-{source}-{n:04d}"
         if source == "cloudwatch-alarm":
-            self.cloudwatch.put_metric_alarm(
-                AlarmName=name,
-                MetricName="Errors",
-                Namespace="AWS/Lambda",
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=1.0,
-                ComparisonOperator="GreaterThanThreshold",
-            )
-            self.cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK" if cleared else "ALARM", StateReason="b")
+            put_alarm(self.cloudwatch, name, "OK" if cleared else "ALARM")
             key = f"cloudwatch-alarm:arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
         elif source == "securityhub":
             self.securityhub[name] = _finding(name, "RESOLVED" if cleared else "NEW")
@@ -116,27 +105,7 @@ class _World:
             key = f"health:{arn}:{ACCOUNT}"
         else:
             key = f"{source}:{name}"
-        self._open_issue(key)
-
-    def _open_issue(self, dedupe_key: str) -> None:
-        from jira_notifier.models import Alert, AlertState
-        from jira_notifier.state import IssueState, IssueStatus, state_pk
-
-        alert = Alert("bench", dedupe_key, "d", AlertState.FIRING, dedupe_key)
-        issue = self.bench.jira._new_issue({"issuetype": self.bench.jira.issue_types[0], "summary": dedupe_key})
-        provider_id = f"{PROVIDER['group']}/{PROVIDER['name']}"
-        self.store.put_recovered(
-            IssueState(
-                pk=state_pk(provider_id, alert.dedupe_hash),
-                provider=provider_id,
-                dedupe_key=dedupe_key,
-                issue_id=issue.id,
-                issue_key=issue.key,
-                issue_status=IssueStatus.OPEN,
-                alert_state=AlertState.FIRING,
-                transition_at=1_700_000_000_000,
-            )
-        )
+        open_link(self.store_client, STATE_TABLE, self.bench.jira, key, f"{PROVIDER['group']}/{PROVIDER['name']}")
 
     @contextlib.contextmanager
     def answering(self) -> Iterator[None]:

@@ -24,6 +24,7 @@ from jira_notifier.config import ProviderConfig, secret_string
 from jira_notifier.providers import provider_item
 from tests.support import built_stack
 from tests.support.jira_spec import validate_jira_request
+from tests.support.links import open_link
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("built-stack")]
 
@@ -174,33 +175,13 @@ def function_environment(moto_url: str, queue_url: str, **overrides: str) -> dic
     }
 
 
-def _open_link(dynamodb: Any, jira: LocalJira, dedupe_key: str) -> None:
-    """An open issue and its state item, as the event path leaves them."""
-    from jira_notifier.models import Alert, AlertState
-    from jira_notifier.state import IssueState, IssueStatus, StateStore, state_pk
-
-    issue = jira._new_issue({"issuetype": jira.issue_types[0], "summary": "CloudWatch alarm deleted-alarm"})
-    alert = Alert("cloudwatch-alarm", dedupe_key, "d", AlertState.FIRING, "deleted-alarm")
-    StateStore(dynamodb, STATE_TABLE).put_recovered(
-        IssueState(
-            pk=state_pk("ops/jira", alert.dedupe_hash),
-            provider="ops/jira",
-            dedupe_key=dedupe_key,
-            issue_id=issue.id,
-            issue_key=issue.key,
-            issue_status=IssueStatus.OPEN,
-            alert_state=AlertState.FIRING,
-        )
-    )
-
-
 def invoke(function_id: str, runtime: Path, moto_url: str, tmp: Path, **overrides: str) -> Run:
     with RecordingJira() as jira:
         dynamodb, queue_url = _fresh_stack(moto_url, jira)
         out = tmp / f"{function_id}.json"
         event = EVENTS / SAMPLES[function_id][0]
         if function_id == "ReconcileFunction":
-            _open_link(dynamodb, jira, GONE_ALARM)
+            open_link(dynamodb, STATE_TABLE, jira, GONE_ALARM)
             event = tmp / "schedule.json"
             event.write_text("{}", encoding="utf-8")
         argv, env, cwd = built_stack.lambda_command(

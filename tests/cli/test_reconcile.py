@@ -7,11 +7,10 @@ from typing import Any
 import pytest
 
 from jira_notifier.cli.reconcile import Progress
-from jira_notifier.models import Alert, AlertState
-from jira_notifier.state import IssueState, IssueStatus, StateStore, state_pk
 from tests.cli.conftest import SECRET_NAME, STATE_TABLE, provider
 from tests.support.fake_jira import EMAIL, SITE, TOKEN, FakeJira
 from tests.support.jira_spec import validate_calls
+from tests.support.links import open_link, put_alarm
 
 ALARM_ARN = "arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
 
@@ -30,33 +29,10 @@ def jira(cloud: Any, jira_api: Any) -> FakeJira:
 
 def linked_alarm(boto_session: Any, jira: FakeJira, name: str, state: str) -> str:
     """An alarm now in ``state`` whose issue is open (it fired; its clear, if any, never arrived)."""
-    cloudwatch = boto_session.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        MetricName="Errors",
-        Namespace="AWS/Lambda",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1.0,
-        ComparisonOperator="GreaterThanThreshold",
+    put_alarm(boto_session.client("cloudwatch"), name, state)
+    return open_link(
+        boto_session.client("dynamodb"), STATE_TABLE, jira, "cloudwatch-alarm:" + ALARM_ARN.format(name=name)
     )
-    cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")
-    alert = Alert("cloudwatch-alarm", "cloudwatch-alarm:" + ALARM_ARN.format(name=name), "d", AlertState.FIRING, name)
-    issue = jira._new_issue({"issuetype": jira.issue_types[0], "summary": f"CloudWatch alarm {name}"})
-    StateStore(boto_session.client("dynamodb"), STATE_TABLE).put_recovered(
-        IssueState(
-            pk=state_pk("ops/jira", alert.dedupe_hash),
-            provider="ops/jira",
-            dedupe_key=alert.dedupe_key,
-            issue_id=issue.id,
-            issue_key=issue.key,
-            issue_status=IssueStatus.OPEN,
-            alert_state=AlertState.FIRING,
-            transition_at=1_700_000_000_000,
-        )
-    )
-    return issue.key
 
 
 def test_reconcile_resolves_the_cleared_and_prints_a_summary_table(cli: Any, boto_session: Any, jira: FakeJira) -> None:

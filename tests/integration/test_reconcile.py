@@ -21,6 +21,8 @@ from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from jira_notifier import wiring
 from tests.support.builders import alarm_event
+from tests.support.lambda_sim import Context, LambdaTime
+from tests.support.links import open_link, put_alarm
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 RESOLVE = ("POST", "/rest/api/3/issue/{key}/transitions")
@@ -32,34 +34,10 @@ def alarm_arn(name: str) -> str:
 
 
 @dataclass
-class Clock:
-    now: float = 1_800_000_000.0
-    deadline: float = 0.0
-
-    def time(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@dataclass
-class Context:
-    clock: Clock
-    function_name: str = "jira-notifier-reconcile"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:jira-notifier-reconcile"
-    aws_request_id: str = "5f0e8c1a-0000-4000-8000-000000000001"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.clock.deadline - self.clock.now) * 1000))
-
-
-@dataclass
 class World:
     aws: Any
     jira: Any
-    clock: Clock
+    clock: LambdaTime
     stubs: dict[str, Stubber] = field(default_factory=dict)
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (operation, params) of AWS calls
     minutes: float = 0.0
@@ -70,17 +48,7 @@ class World:
 
     def alarm(self, name: str, state: str = "ALARM") -> None:
         """An alarm in CloudWatch, in ``state``."""
-        self.cloudwatch.put_metric_alarm(
-            AlarmName=name,
-            MetricName="5XXError",
-            Namespace="AWS/ApiGateway",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=10.0,
-            ComparisonOperator="GreaterThanThreshold",
-        )
-        self.cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=f"set to {state} by the test")
+        put_alarm(self.cloudwatch, name, state)
 
     def fire(self, name: str, state: str = "ALARM") -> dict[str, int]:
         """The alarm's notification through the SNS function (the event path), one minute after the last."""
@@ -105,7 +73,7 @@ class World:
 
 @pytest.fixture
 def world(aws: Any, jira: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    clock = Clock()
+    clock = LambdaTime()
     jira.now = lambda: datetime.fromtimestamp(clock.now, UTC)
     jira.sleep = clock.sleep
     found = World(aws, jira, clock)
@@ -197,23 +165,10 @@ def test_alarms_of_another_account_or_region_are_counted_unchecked(world: World)
 def linked_alarm(world: World, name: str) -> None:
     """An alarm in ALARM with an open issue and its state, as the event path leaves them (written directly: the
     event path itself is covered above, and 250 of them through it would take most of a minute)."""
-    from jira_notifier.models import Alert, AlertState
-    from jira_notifier.state import IssueState, IssueStatus, StateStore, state_pk
-
     world.alarm(name)
-    alert = Alert("cloudwatch-alarm", f"cloudwatch-alarm:{alarm_arn(name)}", "d", AlertState.FIRING, name)
-    issue = world.jira._new_issue({"issuetype": world.jira.issue_types[0], "summary": f"CloudWatch alarm {name}"})
-    state = IssueState(
-        pk=state_pk("ops/jira", alert.dedupe_hash),
-        provider="ops/jira",
-        dedupe_key=alert.dedupe_key,
-        issue_id=issue.id,
-        issue_key=issue.key,
-        issue_status=IssueStatus.OPEN,
-        alert_state=AlertState.FIRING,
-        transition_at=1_700_000_000_000,
+    open_link(
+        world.aws.session.client("dynamodb"), "jira-notifier-state", world.jira, f"cloudwatch-alarm:{alarm_arn(name)}"
     )
-    assert StateStore(world.aws.session.client("dynamodb"), "jira-notifier-state").put_recovered(state)
 
 
 def test_250_alarms_are_described_in_three_calls_and_only_the_cleared_resolve(world: World) -> None:
@@ -556,16 +511,7 @@ def test_a_run_and_ok_deliveries_at_the_same_moment_resolve_once(aws: Any, jira:
     import threading
 
     cloudwatch = aws.session.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName="api-5xx",
-        MetricName="5XXError",
-        Namespace="AWS/ApiGateway",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=10.0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
+    put_alarm(cloudwatch, "api-5xx", state=None)
     assert sns_handler(alarm_event("ALARM", 1, name="api-5xx", arn=alarm_arn("api-5xx")), lambda_context) == {
         "created": 1
     }

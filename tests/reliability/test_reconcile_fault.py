@@ -17,6 +17,7 @@ from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from tests.support.builders import alarm_event, alerts_in
 from tests.support.lambda_sim import Container, LambdaTime, simulated
+from tests.support.links import put_alarm
 
 SEED = 12
 ALARMS = 300
@@ -61,20 +62,11 @@ def alarms(rng: random.Random) -> list[Alarm]:
 def in_cloudwatch(session: Any, alarm: Alarm) -> None:
     """The alarm as CloudWatch has it now."""
     cloudwatch = session.client("cloudwatch")
-    cloudwatch.put_metric_alarm(
-        AlarmName=alarm.name,
-        MetricName="Errors",
-        Namespace="AWS/Lambda",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1.0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
+    put_alarm(cloudwatch, alarm.name, state=None)
     if alarm.final == "deleted":
         cloudwatch.delete_alarms(AlarmNames=[alarm.name])
     else:
-        cloudwatch.set_alarm_state(AlarmName=alarm.name, StateValue=alarm.final, StateReason="the fault run")
+        put_alarm(cloudwatch, alarm.name, alarm.final)
 
 
 @pytest.mark.slow
