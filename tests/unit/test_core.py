@@ -16,8 +16,8 @@ from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import CreateUnconfirmedError, JiraUnavailableError
 from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.models import Alert
-from jira_notifier.service import SEARCH_SETTLE_SECONDS
 from jira_notifier.state import CREATE_SEND_WINDOW, IssueStatus
+from jira_notifier.unconfirmed import SEARCH_SETTLE_SECONDS
 from tests.support.builders import alarm_message, alerts_in, sns_event
 from tests.support.fakes import Ports, in_memory
 
