@@ -19,11 +19,13 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier.aws import AWS_CALL_WORST_SECONDS
+from jira_notifier.coalescing import HeldBack
 from jira_notifier.config import ProviderConfig
 from jira_notifier.errors import JiraNotifierError
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert, AlertState
-from jira_notifier.service import START_BUDGET_SECONDS, HeldBack, Notifier, Outcome
+from jira_notifier.outcome import Outcome, Recorder
+from jira_notifier.service import START_BUDGET_SECONDS, Notifier
 from jira_notifier.source_truth import NO_STATE_SOURCES, Answer, SourceRef, SourceTruth, Truth, batches, source_ref
 
 if TYPE_CHECKING:
@@ -38,10 +40,6 @@ ALARM_GONE_BY_RECONCILE = (
     "Found by jira-notifier's reconcile: the alarm was deleted, so no OK notification will come; its issue is resolved."
 )
 OUT_OF_TIME = "not reached before the run's time ran out; the next run picks it up"
-
-
-class Recorder(Protocol):
-    def count(self, name: str, value: float = 1) -> None: ...
 
 
 class OpenLinks(Protocol):
