@@ -25,8 +25,9 @@ from jira_notifier.errors import (
     as_product_error,
     refused_outright,
 )
+from jira_notifier.escalation import raise_priority
 from jira_notifier.jira.catalog import JiraCatalog
-from jira_notifier.jira.payloads import create_body
+from jira_notifier.jira.payloads import create_body, create_priority
 from jira_notifier.lifecycle import (
     FIRED_BEFORE_ITS_CLEAR,
     MIN_WRITE_INTERVAL,
@@ -37,8 +38,10 @@ from jira_notifier.lifecycle import (
     within_reopen_window,
 )
 from jira_notifier.models import Alert, AlertState
+from jira_notifier.owner import owner_fields
 from jira_notifier.routing import choose_group
 from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, Lease, LeaseStore, WorkflowPhase, state_pk
+from jira_notifier.tags import NoResourceTags, ResourceTags
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
     from jira_notifier.jira.client import CreatedIssue, JiraIssue, JiraPort
@@ -104,6 +107,7 @@ class Notifier:
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
+    tags: ResourceTags = field(default_factory=NoResourceTags)  # resource tags for providers' tag fields
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -246,6 +250,11 @@ class Notifier:
             # Held-back changes whose holder never wrote them (it failed): this delivery writes them.
             return self._flush_pending(lease, alert, provider, client)
         note = _coalesced_note(state)
+        if decision.action in (Action.COMMENT, Action.SKIP) and not should_coalesce(state, now):
+            # Impact over time: an open issue's priority may be due a raise (its own edit, before the update).
+            if raise_priority(lease, alert, provider, client, now, fresh=supersedes_pending(decision)) == "raised":
+                self.recorder.count("PrioritiesRaised")
+            state = lease.state
         if decision.action is Action.SKIP and not (flushing and note):
             lease.save(state.remembered(alert, applied=False), release=True)
             self.recorder.count("AlertsDeduplicated" if decision.reason != "nothing-open" else "AlertsSkipped")
@@ -318,7 +327,8 @@ class Notifier:
         Raises:
             JiraNotifierError: the metadata or the mark could not be had; nothing may be sent.
         """
-        body = create_body(self.accounts.named(alert), provider, self.catalog.issue_type_id(client, provider))
+        named, fields = owner_fields(self.accounts.named(alert), provider, client, self.catalog, self.tags)
+        body = create_body(named, provider, self.catalog.issue_type_id(client, provider), fields)
         lease.begin_create(self.clock())
         return body
 
@@ -331,7 +341,9 @@ class Notifier:
             BusyError, StoreError: not recorded; the mark stays, so the next holder finds the issue.
         """
         self.recorder.count("IssuesCreated")
-        state = lease.state.created(alert, created.id, created.key, self.clock())
+        state = lease.state.created(
+            alert, created.id, created.key, self.clock(), priority=create_priority(alert, provider)
+        )
         return self._confirm(lease, state, alert, provider, "created", reason)
 
     @staticmethod

@@ -50,6 +50,7 @@ def get_notifier(function: str) -> Notifier:
     from jira_notifier.secrets import SecretStore
     from jira_notifier.service import Notifier
     from jira_notifier.state import StateStore
+    from jira_notifier.tags import NoResourceTags, TaggingApiTags, tagging_client_factory
 
     settings = get_settings()
     trace_sdk_calls()
@@ -85,6 +86,7 @@ def get_notifier(function: str) -> Notifier:
             if settings.read_account_names
             else NoAccountNames()
         ),
+        tags=TaggingApiTags(tagging_client_factory(session)) if settings.read_resource_tags else NoResourceTags(),
     )
 
 
