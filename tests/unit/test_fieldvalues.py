@@ -9,6 +9,7 @@ import pytest
 from jira_notifier.fieldvalues import Unfit, coerce, merged, tag_fields
 
 CUSTOM = "com.atlassian.jira.plugin.system.customfieldtypes"
+ACCOUNT = "5b10ac8d82e05b22cc7d4ef5"  # the shape of an Atlassian account id  # pragma: allowlist secret
 
 
 def meta(kind: str, *, items: str | None = None, custom: str | None = None, allowed: Any = None) -> dict[str, Any]:
@@ -45,7 +46,7 @@ COMPONENTS = [{"id": "10", "name": "Payments"}, {"id": "11", "name": "platform"}
         ("PROD", meta("option", allowed=OPTIONS), {"value": "prod"}),
         ("staging", meta("array", items="option", allowed=OPTIONS), [{"value": "staging"}]),
         ("cost centre", meta("array", items="string", custom="labels"), ["cost_centre"]),
-        ("5b10ac8d82e05b22cc7d4ef5", meta("user"), {"accountId": "5b10ac8d82e05b22cc7d4ef5"}),
+        (ACCOUNT, meta("user"), {"accountId": ACCOUNT}),
         ("payments", meta("array", items="component", allowed=COMPONENTS), [{"name": "Payments"}]),
         ("High", meta("priority", allowed=[{"id": "2", "name": "High"}]), {"name": "High"}),
         ("anything", meta("option"), {"value": "anything"}),  # no allowed values listed: Jira decides
@@ -103,7 +104,7 @@ def test_tags_become_fields_and_refusals_become_warnings() -> None:
     tags = {
         "team": "payments",
         "squad": "platform",
-        "owner": "5b10ac8d82e05b22cc7d4ef5",
+        "owner": ACCOUNT,
         "cost-centre": "CC-7",
         "env": "prod",
     }
@@ -112,7 +113,7 @@ def test_tags_become_fields_and_refusals_become_warnings() -> None:
 
     assert result.fields == {
         "components": [{"name": "Payments"}, {"name": "platform"}],
-        "customfield_10031": {"accountId": "5b10ac8d82e05b22cc7d4ef5"},
+        "customfield_10031": {"accountId": ACCOUNT},
     }
     assert result.warnings == (
         "Tag cost-centre='CC-7' was not set in customfield_10040: not a number.",
