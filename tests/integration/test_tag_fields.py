@@ -131,3 +131,44 @@ def test_without_tags_read_no_tagging_call_is_made(
 
     assert {service for service, _, _ in aws_calls} == {"dynamodb", "secretsmanager"}
     assert created_fields(jira)["components"] == [{"name": "platform"}]
+
+
+STRANGER = (
+    "70121:0000aaaa-1111-2222-3333-444455556666"  # an account id Jira has no user for  # pragma: allowlist secret
+)
+
+
+def test_a_value_jira_itself_refuses_is_left_out_on_a_second_try(
+    tagged_alarm: Any, jira: Any, lambda_context: Any, aws: Any
+) -> None:
+    # Given an owner tag that looks like an account id but is no user of the site
+    tagged_alarm(team="payments", owner=STRANGER)
+
+    # When the alarm fires: Jira refuses the first create for that field alone, the second goes without it
+    assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"created": 1}
+    creates = [json.loads(c.request.body)["fields"] for c in jira.mock.calls if c.request.url.endswith("/issue")]
+    assert [("customfield_10031" in fields) for fields in creates] == [True, False]
+    [issue] = jira.issues.values()
+    assert issue.fields["components"] == [{"name": "platform"}, {"name": "payments"}]
+    assert "Jira refused the tags' value for customfield_10031." in json.dumps(issue.fields["description"])
+    assert aws.dead_letters() == []
+
+
+def test_in_a_bulk_create_the_refused_element_alone_is_created_again(
+    tagged_alarm: Any, jira: Any, lambda_context: Any, aws: Any
+) -> None:
+    from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
+    from tests.integration.test_sqs_batch import alarm, batch
+    from tests.support.builders import alarm_message
+
+    tagged_alarm(owner=STRANGER)
+
+    # A batch of the tagged alarm and two others: one bulk request, then one create for the refused element
+    response = sqs_handler(batch(alarm_message("ALARM", 0), alarm(1), alarm(2)), lambda_context)
+
+    assert response == {"batchItemFailures": []}
+    assert len(jira.issues) == 3 and aws.dead_letters() == []
+    assert [r for r in jira.requests if r[0] == "POST"] == [
+        ("POST", "/rest/api/3/issue/bulk"),
+        ("POST", "/rest/api/3/issue"),
+    ]

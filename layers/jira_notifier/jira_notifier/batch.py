@@ -18,6 +18,7 @@ from jira_notifier.errors import DeadlineError, JiraNotifierError, as_product_er
 from jira_notifier.events import normalize_sqs_record
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
+from jira_notifier.owner import refused_tag_fields
 from jira_notifier.service import START_BUDGET_SECONDS, HeldBack, Notifier, Outcome
 
 if TYPE_CHECKING:
@@ -154,15 +155,20 @@ def _bulk_create(
             notifier.create_failed(claim.lease, error)
             _give_up(notifier, result, claim, error)
         return
-    for claim, answer in zip(ready, created, strict=True):
-        if answer.issue is None:
-            assert answer.error is not None
-            notifier.create_failed(claim.lease, answer.error)
-            _give_up(notifier, result, claim, answer.error)
-            continue
+    for claim, body, answer in zip(ready, bodies, created, strict=True):
         try:
-            outcome = notifier.record_created(claim.lease, claim.alert, claim.provider, answer.issue, claim.reason)
-        except Exception as raised:  # noqa: BLE001 - the mark stays: the redelivery finds the issue by its label
+            if answer.issue is not None:
+                outcome = notifier.record_created(claim.lease, claim.alert, claim.provider, answer.issue, claim.reason)
+            else:
+                assert answer.error is not None
+                refused = refused_tag_fields(answer.error, claim.provider, body)
+                if notifier.create_failed(claim.lease, answer.error) or not refused:
+                    raise answer.error
+                # Jira refused a value from tags and created nothing: this one alone, without it
+                outcome = notifier.create_without(
+                    claim.lease, claim.alert, claim.provider, claim.client, claim.reason, refused
+                )
+        except Exception as raised:  # noqa: BLE001 - a mark stays: the redelivery finds the issue by its label
             _give_up(notifier, result, claim, as_product_error(raised))
             continue
         claim.settled = True

@@ -38,7 +38,7 @@ from jira_notifier.lifecycle import (
     within_reopen_window,
 )
 from jira_notifier.models import Alert, AlertState
-from jira_notifier.owner import owner_fields
+from jira_notifier.owner import owner_fields, refused_tag_fields
 from jira_notifier.routing import choose_group
 from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, Lease, LeaseStore, WorkflowPhase, state_pk
 from jira_notifier.tags import NoResourceTags, ResourceTags
@@ -320,14 +320,21 @@ class Notifier:
     # One protocol for a single create and for each element of a bulk create (batch.py): ``prepare_create``, send,
     # then ``record_created`` for an issue Jira confirmed or ``create_failed`` for an error.
 
-    def prepare_create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> dict[str, Any]:
+    def prepare_create(
+        self,
+        lease: Lease,
+        alert: Alert,
+        provider: ProviderConfig,
+        client: JiraPort,
+        refused: frozenset[str] = frozenset(),
+    ) -> dict[str, Any]:
         """The create request's body, with the write-ahead mark standing for it (``Lease.begin_create``): send it
-        right after.
+        right after. ``refused``: tag-filled fields Jira refused on a first try, left out with a warning.
 
         Raises:
             JiraNotifierError: the metadata or the mark could not be had; nothing may be sent.
         """
-        named, fields = owner_fields(self.accounts.named(alert), provider, client, self.catalog, self.tags)
+        named, fields = owner_fields(self.accounts.named(alert), provider, client, self.catalog, self.tags, refused)
         body = create_body(named, provider, self.catalog.issue_type_id(client, provider), fields)
         lease.begin_create(self.clock())
         return body
@@ -355,21 +362,49 @@ class Notifier:
             return False
         return True
 
-    def _create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, reason: str) -> Outcome:
+    def _create(
+        self,
+        lease: Lease,
+        alert: Alert,
+        provider: ProviderConfig,
+        client: JiraPort,
+        reason: str,
+        refused: frozenset[str] = frozenset(),
+    ) -> Outcome:
         """Create the alert's issue. An answer that leaves the outcome in doubt (timeout, 5xx, a body cut off) is
         followed by one label search; when that cannot show the issue yet, the error goes back for a retry with the
-        mark in place."""
-        body = self.prepare_create(lease, alert, provider, client)
+        mark in place. A value from tags that Jira refused is left out, once: a tag never costs the issue."""
+        body = self.prepare_create(lease, alert, provider, client, refused)
         try:
             created = client.create_issue(body)
         except JiraNotifierError as error:
-            if self.create_failed(lease, error):
+            may_exist = self.create_failed(lease, error)
+            tagged = frozenset() if may_exist or refused else refused_tag_fields(error, provider, body)
+            if tagged:  # Jira created nothing: once more, without the values it refused
+                return self._create(lease, alert, provider, client, reason, tagged)
+            if may_exist:
                 with contextlib.suppress(JiraNotifierError):  # the search failing too changes nothing: retry
                     found = self._find_created(lease, alert, provider, client)
                     if found is not None:
                         return self._adopt(lease, alert, provider, client, found)
             raise
         return self.record_created(lease, alert, provider, created, reason)
+
+    def create_without(
+        self,
+        lease: Lease,
+        alert: Alert,
+        provider: ProviderConfig,
+        client: JiraPort,
+        reason: str,
+        refused: frozenset[str],
+    ) -> Outcome:
+        """Create the alert's issue without the tag-filled ``refused`` fields (a bulk element Jira refused for them).
+
+        Raises:
+            JiraNotifierError: as a single create.
+        """
+        return self._create(lease, alert, provider, client, reason, refused)
 
     def _recover(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> Outcome:
         """An earlier holder's create may have reached Jira: settle that before anything else.
