@@ -1,8 +1,10 @@
 """The stand-in Jira Cloud: one in-memory site that answers requests as Jira does, with faults on demand.
 
 It answers what ``jira-notifier provider test`` and the functions call (REST v3: myself, project, statuses,
-createmeta, mypermissions, resolutions, create, bulk create, comment, get issue, transitions, JQL search) and
-``/_edge/tenant_info``. It keeps issues in memory with a small workflow: To Do -> In Progress -> Done, with the
+createmeta (the create screen with each field's schema and allowed values), mypermissions, resolutions, create, bulk
+create, edit (``PUT /issue/{key}``), comment, get issue, transitions, JQL search) and ``/_edge/tenant_info``. Creates
+and edits are checked as Jira checks them: fields on the screen, options, components and priorities it has,
+numbers, users it knows. It keeps issues in memory with a small workflow: To Do -> In Progress -> Done, with the
 transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic credentials matching its e-mail
 and API token, as Jira checks them: anything else gets 401.
 
