@@ -14,6 +14,7 @@ from jira_notifier.errors import JiraRequestError
 from jira_notifier.impact import priority_to_raise
 from jira_notifier.models import Alert
 from jira_notifier.observability import logger
+from jira_notifier.outcome import Recorder
 from jira_notifier.state import Lease
 
 if TYPE_CHECKING:
@@ -21,11 +22,18 @@ if TYPE_CHECKING:
 
 
 def raise_priority(
-    lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, now: float, *, fresh: bool
+    lease: Lease,
+    alert: Alert,
+    provider: ProviderConfig,
+    client: JiraPort,
+    now: float,
+    *,
+    fresh: bool,
+    recorder: Recorder,
 ) -> str | None:
-    """Raise the lease's issue's priority if its alert calls for a higher one; the outcome for metrics: "raised",
-    "left-to-people", "refused", or None when nothing was due. What was done is written to the state at once, so a
-    retry never mistakes the product's own edit for a person's.
+    """Raise the lease's issue's priority if its alert calls for a higher one (counted as ``PrioritiesRaised``);
+    what happened: "raised", "left-to-people", "refused", or None when nothing was due. What was done is written to
+    the state at once, so a retry never mistakes the product's own edit for a person's.
 
     A refusal (no permission to edit, a priority the project does not have) is logged and leaves the issue as it
     is: the alert's own update goes on.
@@ -42,6 +50,7 @@ def raise_priority(
         current = client.get_issue(state.issue_key, ["priority"]).priority
         if current is not None and current.casefold() == wanted.casefold():  # an edit whose answer was lost
             lease.save(state.priority_raised(current))
+            recorder.count("PrioritiesRaised")
             return "raised"
         if current is None or state.priority_set is None or current.casefold() != state.priority_set.casefold():
             lease.save(state.priority_left_to_people())
@@ -51,4 +60,5 @@ def raise_priority(
         logger.warning("priority not raised", issue_key=state.issue_key, status=error.status, error=str(error))
         return "refused"
     lease.save(state.priority_raised(wanted))
+    recorder.count("PrioritiesRaised")
     return "raised"
