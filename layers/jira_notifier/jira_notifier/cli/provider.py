@@ -160,13 +160,10 @@ def parse_priority_map(pairs: Sequence[str]) -> dict[str, str]:
     Raises:
         ConfigError: a pair lacks ``=`` or a side is empty.
     """
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        severity, _, priority = pair.partition("=")
-        if not severity.strip() or not priority.strip():
-            raise ConfigError(f"--priority-map {pair!r} must be SEVERITY=PRIORITY, e.g. critical=Highest")
-        mapping[severity.strip().lower()] = priority.strip()
-    return mapping
+    return {
+        severity.lower(): priority
+        for severity, priority in _key_values(pairs, "--priority-map", "SEVERITY=PRIORITY, e.g. critical=Highest")
+    }
 
 
 def parse_tag_fields(pairs: Sequence[str]) -> dict[str, str]:
@@ -175,13 +172,16 @@ def parse_tag_fields(pairs: Sequence[str]) -> dict[str, str]:
     Raises:
         ConfigError: a pair lacks ``=`` or a side is empty.
     """
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        tag, _, field_id = pair.partition("=")
-        if not tag.strip() or not field_id.strip():
-            raise ConfigError(f"--tag-field {pair!r} must be TAG=FIELD_ID, e.g. team=components")
-        mapping[tag.strip()] = field_id.strip()
-    return mapping
+    return dict(_key_values(pairs, "--tag-field", "TAG=FIELD_ID, e.g. team=components"))
+
+
+def _key_values(pairs: Sequence[str], option: str, form: str) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` pairs, each side stripped. Raises: ConfigError naming ``option`` and its ``form``."""
+    split = [(key.strip(), value.strip()) for key, _, value in (pair.partition("=") for pair in pairs)]
+    for pair, (key, value) in zip(pairs, split, strict=True):
+        if not key or not value:
+            raise ConfigError(f"{option} {pair!r} must be {form}")
+    return split
 
 
 def parse_fields(pairs: Sequence[str]) -> dict[str, Any]:
