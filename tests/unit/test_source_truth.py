@@ -41,7 +41,7 @@ def test_an_alarm_key_names_the_alarm_its_account_and_region() -> None:
                 PRODUCT,
             ),
         ),
-        ("guardduty:5ab3f2c1d0e9", SourceRef("guardduty", "5ab3f2c1d0e9")),
+        ("guardduty:finding-42", SourceRef("guardduty", "finding-42")),
         (f"health:{HEALTH_ARN}:123456789012", SourceRef("health", HEALTH_ARN, "123456789012", "eu-west-1")),
         (f"health:{HEALTH_ARN}:123456789012:i-0abc", SourceRef("health", HEALTH_ARN, "123456789012", "eu-west-1")),
     ],
