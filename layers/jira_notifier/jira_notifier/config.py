@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jira_notifier.errors import ConfigError, SecretError
+from jira_notifier.storm import DEFAULT_WINDOW_SECONDS, check_group_by
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 GATEWAY_HOST = "api.atlassian.com"
@@ -216,6 +217,8 @@ class ProviderConfig:
     priority_map: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
     summary_template: str | None = None
+    group_by: tuple[str, ...] = ()  # storms as one issue (storm.py): alerts of a group share a parent issue
+    group_window: int = DEFAULT_WINDOW_SECONDS  # seconds; a group's alerts within one window share the parent
 
     @property
     def provider_id(self) -> str:
@@ -249,6 +252,10 @@ class ProviderConfig:
         reserved = sorted({"project", "issuetype", "summary", "description"} & set(self.fields))
         if reserved:
             raise ConfigError(f"{where}: fields {reserved} are set by jira-notifier itself; remove them")
+        try:
+            check_group_by(self.group_by, self.group_window)
+        except ConfigError as error:
+            raise ConfigError(f"{where}: {error}") from None
         return self
 
     def to_item(self) -> dict[str, Any]:
@@ -273,6 +280,8 @@ class ProviderConfig:
             "priorityMap": dict(self.priority_map) or None,
             "fields": json.dumps(dict(self.fields)) if self.fields else None,
             "summaryTemplate": self.summary_template,
+            "groupBy": list(self.group_by) or None,
+            "groupWindowSeconds": self.group_window if self.group_by else None,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
         return item
@@ -303,6 +312,8 @@ class ProviderConfig:
                 priority_map=dict(item.get("priorityMap") or {}),
                 fields=fields if isinstance(fields, dict) else {},
                 summary_template=item.get("summaryTemplate") or None,
+                group_by=tuple(item.get("groupBy") or ()),
+                group_window=_opt_int(item.get("groupWindowSeconds")) or DEFAULT_WINDOW_SECONDS,
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"stored provider {item.get('group')}/{item.get('name')} is incomplete: {exc}") from None

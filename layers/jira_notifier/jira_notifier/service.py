@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from jira_notifier import render
+from jira_notifier import render, storm_service
 from jira_notifier.accounts import AccountNamer, NoAccountNames
 from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
 from jira_notifier.errors import (
@@ -199,6 +199,8 @@ class Notifier:
         client = self.jira_for(secret, remaining)
         lease = self.acquire_lease(alert, provider, remaining)
         try:
+            if storm_service.is_member(provider, lease.state):
+                return storm_service.join(self, lease, alert, provider, client, remaining)
             return self._apply(lease, alert, provider, client)
         except JiraRequestError as error:
             lease.release()
@@ -228,6 +230,7 @@ class Notifier:
             alert.dedupe_key,
             deadline=self.clock() + left,
             wait_seconds=max(0.0, min(LOCK_WAIT_SECONDS, left - START_BUDGET_SECONDS)),
+            mark=not provider.group_by,  # a storm member creates nothing; a parent writes its mark before creating
         )
 
     def _apply(

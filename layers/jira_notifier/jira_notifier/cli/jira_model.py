@@ -1,7 +1,7 @@
 """The stand-in Jira Cloud: one in-memory site that answers requests as Jira does, with faults on demand.
 
 It answers what ``jira-notifier provider test`` and the functions call (REST v3: myself, project, statuses,
-createmeta, mypermissions, resolutions, create, bulk create, comment, get issue, transitions, JQL search) and
+createmeta, mypermissions, resolutions, create, bulk create, edit, comment, get issue, transitions, JQL search) and
 ``/_edge/tenant_info``. It keeps issues in memory with a small workflow: To Do -> In Progress -> Done, with the
 transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic credentials matching its e-mail
 and API token, as Jira checks them: anything else gets 401.
@@ -86,6 +86,7 @@ class Issue:
     resolved_at: datetime | None = None
     comments: list[Any] = field(default_factory=list)  # ADF bodies, oldest first
     transitions: list[str] = field(default_factory=list)  # names of the transitions made, in order
+    edits: list[dict[str, Any]] = field(default_factory=list)  # the fields of each edit, oldest first
 
     @property
     def summary(self) -> str:
@@ -189,6 +190,7 @@ class JiraStandIn:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
         self._writes: dict[str, deque[datetime]] = {}  # issue id -> times of its recent writes
+        self._write_log: dict[str, list[datetime]] = {}  # issue id -> times of every write it took, create included
         self._next = 1
         if example_issue:
             issue = self._new_issue({"issuetype": self.issue_types[0], "summary": "Example: an issue resolved earlier"})
@@ -219,6 +221,19 @@ class JiraStandIn:
 
     def by_key(self, key: str) -> Issue:
         return next(issue for issue in self.issues.values() if issue.key == key)
+
+    def busiest_writes(self, seconds: float) -> int:
+        """The most writes any one issue took within ``seconds`` (Jira's per-issue limits: 20 per 2 s, 100 per 30 s)."""
+        busiest = 0
+        with self._lock:
+            logs = [list(times) for times in self._write_log.values()]
+        for times in logs:
+            start = 0
+            for end, at in enumerate(times):
+                while (at - times[start]).total_seconds() >= seconds:
+                    start += 1
+                busiest = max(busiest, end - start + 1)
+        return busiest
 
     def counts(self) -> Counter[tuple[str, str]]:
         """Requests received by (method, path template), e.g. ``("POST", "/issue")``."""
@@ -273,12 +288,16 @@ class JiraStandIn:
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             return Answer(400, _errors("The request body is not valid JSON."))
-        if route.method == "POST" and "key" in params:
+        if route.method in ("POST", "PUT") and "key" in params:
             limited = self._write_limited(params["key"])
             if limited is not None:
                 return limited
         endpoint: Callable[[dict[str, str], dict[str, list[str]], Any], Answer] = getattr(self, route.endpoint)
-        return endpoint(params, query, body)
+        answer = endpoint(params, query, body)
+        written = self._find(params["key"]) if route.method in ("POST", "PUT") and "key" in params else None
+        if written is not None and answer.status < 300:
+            self._write_log.setdefault(written.id, []).append(self.now())
+        return answer
 
     def _write_limited(self, ref: str) -> Answer | None:
         """429 when this write to the issue would exceed ``write_limit`` (by the stand-in's clock); else counts it."""
@@ -389,6 +408,26 @@ class JiraStandIn:
         issue = self._find(params["key"])
         return _issue_missing() if issue is None else Answer(200, self._issue_json(issue))
 
+    @_route("PUT", "/issue/{key}")
+    def edit_issue(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        """``editIssue`` with ``fields``: each field on the edit screen (the create screen's) is set as sent."""
+        issue = self._find(params["key"])
+        if issue is None:
+            return _issue_missing()
+        fields = _mapping(_mapping(body).get("fields"))
+        editable = {fid for fid, *_ in self._screen()} - {"project", "issuetype", "reporter"}
+        errors = {
+            fid: f"Field '{fid}' cannot be set. It is not on the appropriate screen, or unknown."
+            for fid in sorted(set(fields) - editable)
+        }
+        if "summary" in fields and not str(fields["summary"] or "").strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        if errors:
+            return Answer(400, _field_errors(errors), note=f"edit refused: {_sentence(errors)}")
+        issue.fields.update(fields)
+        issue.edits.append(dict(fields))
+        return Answer(204, note=f"edited {issue.key}: {', '.join(sorted(fields))}")
+
     @_route("POST", "/issue/{key}/comment")
     def add_comment(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
         issue = self._find(params["key"])
@@ -482,6 +521,7 @@ class JiraStandIn:
         )
         issue = Issue(id=str(10000 + number), key=f"{self.project}-{number}", fields=kept, created=self.now())
         self.issues[issue.id] = issue
+        self._write_log[issue.id] = [issue.created]
         return issue
 
     def _created(self, issue: Issue) -> dict[str, str]:

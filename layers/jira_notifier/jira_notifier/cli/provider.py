@@ -85,6 +85,13 @@ def _register_add(actions: Any) -> None:
         "--field", action="append", default=[], metavar="FIELD_ID=JSON", help="e.g. customfield_10010='\"prod\"'"
     )
     add.add_argument("--summary-template", metavar="T", help="e.g. '[{severity}] {title}'")
+    add.add_argument(
+        "--group-by",
+        metavar="PARTS",
+        help="storms as one issue: alerts sharing these parts share a parent issue, e.g. account,namespace or "
+        "prefix:12 or prefix:- (alarm-name prefix of 12 characters, or up to the first '-')",
+    )
+    add.add_argument("--group-window", metavar="DURATION", help="with --group-by: the window of one parent (10m)")
     aws.add_stack_option(add)
     add.set_defaults(run=run_add)
 
@@ -99,6 +106,9 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         ConfigError: an option is malformed or a setting is unusable (named, with the fix).
     """
     cooldown = parse_duration(args.cooldown, what="--cooldown")
+    group_window = parse_duration(args.group_window, what="--group-window")
+    if group_window is not None and not args.group_by:
+        raise ConfigError("--group-window needs --group-by")
     provider = ProviderConfig(
         group=args.group.strip(),
         name=args.name.strip(),
@@ -115,7 +125,9 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         priority_map=parse_priority_map(args.priority_map),
         fields=parse_fields(args.field),
         summary_template=args.summary_template or None,
+        group_by=tuple(part.strip() for part in (args.group_by or "").split(",") if part.strip()),
         **({"cooldown": cooldown} if cooldown is not None else {}),
+        **({"group_window": group_window} if group_window is not None else {}),
     )
     return provider.validate()
 

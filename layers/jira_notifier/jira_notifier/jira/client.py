@@ -73,6 +73,7 @@ class JiraPort(Protocol):
         all_pages: bool = True,
     ) -> list[JiraIssue]: ...
     def add_comment(self, issue: str, body: Mapping[str, Any]) -> None: ...
+    def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None: ...
     def get_transitions(self, issue: str) -> list[dict[str, Any]]: ...
     def transition(
         self, issue: str, transition_id: str, *, comment: Mapping[str, Any] | None = None, resolution: str | None = None
@@ -185,6 +186,15 @@ class JiraClient:
         self._call(
             "POST", f"/rest/api/3/issue/{issue}/comment", json={"body": body}, idempotent=False, pace=f"issue:{issue}"
         )
+
+    def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None:
+        """Set these fields of the issue and no others (``PUT /issue/{id}``, one write; safe to send again).
+
+        Raises:
+            JiraRequestError: e.g. 404 (deleted), or a field Jira refuses.
+            JiraUnavailableError: retryable.
+        """
+        self._call("PUT", f"/rest/api/3/issue/{issue}", json={"fields": dict(fields)}, pace=f"issue:{issue}")
 
     def get_transitions(self, issue: str) -> list[dict[str, Any]]:
         """The transitions available to this user on the issue (empty without *Transition issues*).
