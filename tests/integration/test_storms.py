@@ -212,3 +212,25 @@ def test_the_stored_provider_keeps_its_grouping(aws: Any) -> None:
     grouped = ProviderConfig(**{**DEFAULT_PROVIDER, "group_by": ("account", "prefix:12"), "group_window": 900})
     assert ProviderConfig.from_item(copy.deepcopy(grouped.to_item())) == grouped
     assert "groupBy" not in ProviderConfig(**DEFAULT_PROVIDER).to_item()
+
+
+def test_the_stand_in_edits_the_fields_sent_and_counts_each_write(jira: Any) -> None:
+    from jira_notifier.config import JiraSecret
+    from jira_notifier.errors import JiraRequestError
+    from jira_notifier.jira.client import JiraClient
+    from tests.support.fake_jira import EMAIL, SITE, TOKEN
+
+    client = JiraClient.connect(JiraSecret("s", EMAIL, TOKEN, SITE))
+    body = {"fields": {"project": {"key": "OPS"}, "issuetype": {"id": "10001"}, "summary": "disk full"}}
+    key = client.create_issue(body).key
+    description = {"version": 1, "type": "doc", "content": [{"type": "paragraph", "content": []}]}
+
+    client.edit_issue(key, {"summary": "disk nearly full", "description": description})
+
+    issue = jira.by_key(key)
+    assert issue.summary == "disk nearly full" and issue.fields["description"] == description
+    assert issue.edits == [{"summary": "disk nearly full", "description": description}]
+    with pytest.raises(JiraRequestError) as refused:
+        client.edit_issue(key, {"customfield_10999": "x"})
+    assert refused.value.status == 400 and "customfield_10999" in str(refused.value)
+    assert jira.busiest_writes(30.0) == 2  # the create and the edit; the refused edit wrote nothing

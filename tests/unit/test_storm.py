@@ -129,6 +129,24 @@ def test_forty_members_are_all_listed_in_valid_adf() -> None:
     assert last[0]["content"][0]["content"][0]["marks"] == [{"type": "em"}]
 
 
+def listed_names(document: dict) -> list[str]:
+    [table] = [block for block in document["content"] if block["type"] == "table"]
+    cells = ("".join(n.get("text", "") for n in row["content"][0]["content"][0]["content"]) for row in table["content"])
+    return [name for cell in list(cells)[1:] for name in cell.split(", ")]
+
+
+def test_members_beyond_one_row_each_share_rows_by_state_and_minute() -> None:
+    group = members(100, name="svc-{n:04d}").with_member("k5", "svc-0005", CLEARED, T0 + 200)
+
+    document = storm_render.description(group, 600)
+
+    validate_adf(document)
+    assert sorted(listed_names(document)) == [f"svc-{n:04d}" for n in range(100)]
+    [table] = [block for block in document["content"] if block["type"] == "table"]
+    assert len(table["content"]) == 1 + 2 + 1  # the header, firing members of two minutes, the cleared one
+    assert table["content"][-1]["content"][1]["content"][0]["content"][0]["text"] == "✓ Cleared"
+
+
 def test_a_storm_beyond_what_fits_is_summarised_with_counts() -> None:
     group = members(MAX_MEMBERS, name="x" * NAME_LIMIT + "{n}")
     group = group.with_member("k7", "y", CLEARED, T0 + 5_000)
@@ -137,8 +155,7 @@ def test_a_storm_beyond_what_fits_is_summarised_with_counts() -> None:
 
     validate_adf(document)
     assert len(json.dumps(document)) <= ADF_BUDGET
-    [table] = [block for block in document["content"] if block["type"] == "table"]
-    listed = len(table["content"]) - 1
+    listed = len(listed_names(document))
     assert 40 <= listed < MAX_MEMBERS
     rest = json.dumps(document["content"][2])
     assert f"and {MAX_MEMBERS - listed} more not listed" in rest
