@@ -309,8 +309,8 @@ def _update_parent(
     key = state.issue_key
     assert key is not None
     step = parent_step(state.issue_status is IssueStatus.OPEN, group)
-    if not group.unwritten and step is ParentStep.NONE:
-        lease.save(state.with_group(group), release=True)
+    if not group.unwritten and step is ParentStep.NONE:  # repeats only: the parent stays as it is
+        lease.release()
         return
     _wait_for_write_interval(notifier, state, remaining)
     now = notifier.clock()
