@@ -4,9 +4,9 @@ once per batch, and it resolves and reopens with its members.
 For each parent the members of one invocation (one SNS delivery, or every member of an SQS batch) are applied
 together under the parent's lease: at most one create, or one description edit, plus a resolve or reopen
 transition when the membership calls for it. The parent is created under the same write-ahead protocol as any
-issue (``Notifier.prepare_create``, ``state.Lease``), and an earlier holder's unconfirmed create is settled by the
-same label search first. Each member's own item records its delivery and points at its parent, written only after
-the parent's work succeeded, so a retry repeats nothing but an idempotent edit.
+issue (``Effects.prepare_create``, ``state.Lease``), and an earlier holder's unconfirmed create is settled first by
+the same recovery (``unconfirmed.recover``). Each member's own item records its delivery and points at its parent,
+written only after the parent's work succeeded, so a retry repeats nothing but an idempotent edit.
 """
 
 from __future__ import annotations
@@ -15,17 +15,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from jira_notifier import storm_render
-from jira_notifier.errors import CreateUnconfirmedError, HeldBackError, JiraNotifierError, as_product_error
+from jira_notifier import storm_render, unconfirmed
+from jira_notifier.errors import HeldBackError, JiraNotifierError, as_product_error
 from jira_notifier.lifecycle import MIN_WRITE_INTERVAL, stale_reason, within_reopen_window
 from jira_notifier.models import Alert, AlertState
-from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, WorkflowPhase
+from jira_notifier.outcome import Outcome
+from jira_notifier.state import IssueState, IssueStatus, WorkflowPhase
 from jira_notifier.storm import PARENT_SOURCE, Group, ParentRef, ParentStep, alert_time, member_name, parent_step
 
 if TYPE_CHECKING:
     from jira_notifier.config import ProviderConfig
     from jira_notifier.jira.client import JiraPort
-    from jira_notifier.service import Notifier, Outcome
+    from jira_notifier.service import Notifier
     from jira_notifier.state import Lease
 
 
@@ -88,8 +89,6 @@ def join_all(
 ) -> list[Outcome | JiraNotifierError]:
     """Apply member alerts of one provider to their parents, each parent once; one result per joiner, in order.
     Every joiner's lease is saved or released before this returns."""
-    from jira_notifier.service import Outcome
-
     results: dict[int, Outcome | JiraNotifierError] = {}
     targets: dict[ParentRef, list[int]] = {}
     try:
@@ -158,13 +157,15 @@ def _apply_to_parent(
     Raises:
         JiraNotifierError: nothing was recorded; the joiners' leases are still held.
     """
-    from jira_notifier.service import Outcome
-
     parent = _parent_alert(ref, joiners[0].alert, provider)
     lease = notifier.acquire_lease(parent, provider, remaining)
     try:
-        if lease.earlier_mark is not None:
-            _settle_unconfirmed_create(notifier, lease, parent, provider, client)
+        if lease.earlier_mark is not None:  # an earlier holder's create of the parent may have reached Jira
+            recovered = unconfirmed.recover(
+                lease, parent, provider, client, clock=notifier.clock, recorder=notifier.recorder
+            )
+            if recovered is not None:  # the issue was adopted and recorded, the lease released with it
+                lease = notifier.acquire_lease(parent, provider, remaining)
         state, now = lease.state, notifier.clock()
         over = state.issue_status is IssueStatus.RESOLVED and not _reopens(provider, state, now)
         moving = {
@@ -249,41 +250,17 @@ def _parent_alert(ref: ParentRef, first: Alert, provider: ProviderConfig) -> Ale
     )
 
 
-def _settle_unconfirmed_create(
-    notifier: Notifier, lease: Lease, parent: Alert, provider: ProviderConfig, client: JiraPort
-) -> None:
-    """An earlier holder's create of this parent may have reached Jira: adopt the issue it made, or prove none
-    landed (the rule of ``Notifier._recover``), before anything else.
-
-    Raises:
-        CreateUnconfirmedError: too early to tell (retryable).
-        JiraNotifierError: the search failed.
-    """
-    from jira_notifier.service import SEARCH_SETTLE_SECONDS
-
-    mark = lease.earlier_mark
-    assert mark is not None
-    found = notifier._find_created(lease, parent, provider, client)
-    if found is not None:
-        adopted = lease.state.adopted(parent, found.id, found.key, done=found.done, created_at=lease.mark_at)
-        lease.confirm_create(adopted, release=False)
-        notifier.recorder.count("IssuesRecovered")
-        return
-    if notifier.clock() < mark + CREATE_SEND_WINDOW + client.timeout + SEARCH_SETTLE_SECONDS:
-        raise CreateUnconfirmedError("a create of this storm's parent issue may still appear in Jira's search")
-    lease.no_create_landed()
-
-
 def _create_parent(
     notifier: Notifier, lease: Lease, parent: Alert, provider: ProviderConfig, client: JiraPort, group: Group
 ) -> None:
     """Create the parent with the member table as its description, exactly once (write-ahead mark first)."""
-    body = notifier.prepare_create(lease, parent, provider, client)
+    effects = notifier.effects
+    body = effects.prepare_create(lease, parent, provider, client)
     body["fields"]["description"] = storm_render.description(group, provider.group_window)
     try:
         created = client.create_issue(body)
     except JiraNotifierError as error:
-        notifier.create_failed(lease, error)  # the mark stays when the issue may exist: the retry searches first
+        effects.create_failed(lease, error)  # the mark stays when the issue may exist: the retry searches first
         raise
     now = notifier.clock()
     lease.confirm_create(lease.state.created(parent, created.id, created.key, now).with_group(group.written()))
