@@ -221,6 +221,38 @@ def _settle(joiner: Joiner, state: IssueState) -> None:
     joiner.settled = True
 
 
+def _move_parent(
+    notifier: Notifier, client: JiraPort, provider: ProviderConfig, state: IssueState, step: ParentStep, now: float
+) -> IssueState:
+    """Resolve (every member cleared) or reopen (one fired again) the parent, with a comment saying why; without
+    a resolve transition the parent stays open, its table showing every member cleared.
+
+    Raises:
+        JiraNotifierError: the transition failed.
+    """
+    assert state.issue_key is not None
+    resolving = step is ParentStep.RESOLVE
+    name = provider.resolve_transition if resolving else provider.reopen_transition
+    if not name:
+        return state
+    notifier.catalog.move(
+        client,
+        provider,
+        state.issue_key,
+        state.workflow_phase if resolving else WorkflowPhase.RESOLVED,
+        purpose=step.value,
+        name=name,
+        comment=storm_render.note(
+            "Every alert of this storm has cleared."
+            if resolving
+            else "Reopened by jira-notifier: an alert of this storm fired again."
+        ),
+        resolution=provider.resolve_resolution if resolving else None,
+    )
+    notifier.recorder.count("IssuesResolved" if resolving else "IssuesReopened")
+    return replace(state.resolved(now) if resolving else state.reopened(), last_write_at=now)
+
+
 def _wait_for_write_interval(notifier: Notifier, state: IssueState, remaining: Callable[[], float] | None) -> None:
     from jira_notifier.service import START_BUDGET_SECONDS
 
@@ -296,29 +328,6 @@ def _update_parent(
         notifier.recorder.count("StormTablesWritten")
         state = replace(state, last_write_at=now)
     state = state.with_group(group.written())
-    if step is ParentStep.RESOLVE and provider.resolve_transition:
-        notifier.catalog.move(
-            client,
-            provider,
-            key,
-            state.workflow_phase,
-            purpose="resolve",
-            name=provider.resolve_transition,
-            comment=storm_render.note("Every alert of this storm has cleared."),
-            resolution=provider.resolve_resolution,
-        )
-        state = replace(state.resolved(now), last_write_at=now)
-        notifier.recorder.count("IssuesResolved")
-    elif step is ParentStep.REOPEN:
-        notifier.catalog.move(
-            client,
-            provider,
-            key,
-            WorkflowPhase.RESOLVED,
-            purpose="reopen",
-            name=provider.reopen_transition,
-            comment=storm_render.note("Reopened by jira-notifier: an alert of this storm fired again."),
-        )
-        state = replace(state.reopened(), last_write_at=now)
-        notifier.recorder.count("IssuesReopened")
+    if step is not ParentStep.NONE:
+        state = _move_parent(notifier, client, provider, state, step, now)
     lease.save(state, release=True)
