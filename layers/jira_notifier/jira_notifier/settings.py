@@ -20,6 +20,7 @@ class Settings:
     config_cache_seconds: int = 300
     jira_timeout_seconds: float = 10.0
     read_account_names: bool = False  # name accounts in new issues, from AWS Organizations
+    read_resource_tags: bool = False  # fill providers' tag fields from resource tags (tag:GetResources)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -41,6 +42,7 @@ class Settings:
             config_cache_seconds=_int(environ, "CONFIG_CACHE_SECONDS", 300),
             jira_timeout_seconds=float(_int(environ, "JIRA_TIMEOUT_SECONDS", 10)),
             read_account_names=environ.get("READ_ACCOUNT_NAMES", "").strip().lower() == "true",
+            read_resource_tags=environ.get("READ_RESOURCE_TAGS", "").strip().lower() == "true",
         )
 
 

@@ -86,6 +86,7 @@ class IssueState:
     status_unsure_since: float | None = None  # a transition's answer was lost: read the issue before deciding
     parent: str | None = None  # a storm member: the dedupe key of the parent issue it is listed in (storm.py)
     group: Group | None = None  # a storm parent: its members (storm.py)
+    priority_set: str | None = None  # the priority the product last gave the issue; None: not the product's to raise
 
     def seen(self, delivery_key: str) -> bool:
         return delivery_digest(delivery_key) in self.deliveries
@@ -135,8 +136,10 @@ class IssueState:
     def without_pending(self) -> IssueState:
         return self.with_pending(None, None)
 
-    def created(self, alert: Alert, issue_id: str, issue_key: str, now: float) -> IssueState:
-        """Jira confirmed the create for ``alert``: the issue is open and this delivery is done."""
+    def created(
+        self, alert: Alert, issue_id: str, issue_key: str, now: float, *, priority: str | None = None
+    ) -> IssueState:
+        """Jira confirmed the create for ``alert`` (sent with ``priority``): the issue is open, this delivery done."""
         fresh = replace(
             self,
             issue_id=issue_id,
@@ -152,6 +155,7 @@ class IssueState:
             coalesced={},
             coalesced_since=None,
             status_unsure_since=None,
+            priority_set=priority,
         )
         return fresh.without_pending().remembered(alert)
 
@@ -171,7 +175,17 @@ class IssueState:
             resolved_at=None,
             workflow_phase=WorkflowPhase.RESOLVED if done else WorkflowPhase.CREATED,
             status_unsure_since=None,
+            priority_set=None,  # what the create sent is not known here: impact leaves this issue's priority alone
         )
+
+    def priority_raised(self, priority: str) -> IssueState:
+        """The product set the issue's priority to ``priority``. Not counted as the issue's last write: an edit of
+        one field beside a comment stays far within Jira's per-issue limits, and must not hold the comment back."""
+        return replace(self, priority_set=priority)
+
+    def priority_left_to_people(self) -> IssueState:
+        """A person changed the priority the product set: from now on it is theirs, never raised again."""
+        return replace(self, priority_set=None)
 
     def resolved(self, now: float) -> IssueState:
         return replace(self, issue_status=IssueStatus.RESOLVED, resolved_at=now, workflow_phase=WorkflowPhase.RESOLVED)
@@ -220,6 +234,7 @@ _ATTRS: dict[str, str] = {  # dataclass field -> DynamoDB attribute
     "workflow_phase": "workflowPhase",
     "status_unsure_since": "statusUnsureSince",
     "parent": "parent",
+    "priority_set": "prioritySet",
 }
 _ENUMS: dict[str, type[StrEnum]] = {
     "issue_status": IssueStatus,
