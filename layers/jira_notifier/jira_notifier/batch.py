@@ -18,10 +18,10 @@ from jira_notifier.errors import DeadlineError, JiraNotifierError, as_product_er
 from jira_notifier.events import normalize_sqs_record
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
-from jira_notifier.service import START_BUDGET_SECONDS, HeldBack, Notifier, Outcome
+from jira_notifier.service import START_BUDGET_SECONDS, CreateRequest, HeldBack, Notifier, Outcome
 
 if TYPE_CHECKING:
-    from jira_notifier.jira.client import JiraPort
+    from jira_notifier.jira.client import CreatedIssue, JiraPort
     from jira_notifier.state import Lease
 
 BULK_LIMIT = 50
@@ -136,10 +136,10 @@ def _bulk_create(
     """Each claim through the same create protocol as a single create (``Notifier.prepare_create`` ...), in one
     request."""
     ready: list[_Claim] = []
-    bodies: list[dict[str, Any]] = []
+    requests: list[CreateRequest] = []
     for claim in claims:
         try:
-            bodies.append(notifier.prepare_create(claim.lease, claim.alert, claim.provider, claim.client))
+            requests.append(notifier.prepare_create(claim.lease, claim.alert, claim.provider, claim.client))
         except Exception as raised:  # noqa: BLE001 - this claim alone
             _give_up(notifier, result, claim, as_product_error(raised))
             continue
@@ -147,14 +147,15 @@ def _bulk_create(
     if not ready:
         return
     try:
-        created = ready[0].client.bulk_create(bodies)
+        created = ready[0].client.bulk_create([request.body for request in requests])
     except Exception as raised:  # noqa: BLE001 - some may exist: their marks stay and their retries search first
         error = as_product_error(raised)
         for claim in ready:
             notifier.create_failed(claim.lease, error)
             _give_up(notifier, result, claim, error)
         return
-    for claim, answer in zip(ready, created, strict=True):
+    recorded: list[tuple[_Claim, CreatedIssue, CreateRequest]] = []
+    for claim, answer, request in zip(ready, created, requests, strict=True):
         if answer.issue is None:
             assert answer.error is not None
             notifier.create_failed(claim.lease, answer.error)
@@ -167,8 +168,11 @@ def _bulk_create(
             continue
         claim.settled = True
         result.outcomes.append(outcome)
+        recorded.append((claim, answer.issue, request))
         if outcome.action == "coalesced":
             held.append((claim.record_id, HeldBack(claim.alert, claim.provider, outcome)))
+    for claim, issue, request in recorded:  # every create is recorded before any graph is sent
+        notifier.attach_graph(claim.client, issue, request)
 
 
 def _give_up(notifier: Notifier, result: BatchResult, claim: _Claim, error: JiraNotifierError) -> None:

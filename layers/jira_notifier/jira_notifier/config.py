@@ -216,6 +216,8 @@ class ProviderConfig:
     priority_map: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
     summary_template: str | None = None
+    graph: bool = True  # a new metric-alarm issue carries a PNG of the alarm's metrics
+    log_evidence: bool = True  # a new issue of a log-based alarm shows the matching log events
 
     @property
     def provider_id(self) -> str:
@@ -273,6 +275,8 @@ class ProviderConfig:
             "priorityMap": dict(self.priority_map) or None,
             "fields": json.dumps(dict(self.fields)) if self.fields else None,
             "summaryTemplate": self.summary_template,
+            "graph": False if not self.graph else None,  # stored only when turned off
+            "logEvidence": False if not self.log_evidence else None,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
         return item
@@ -303,6 +307,8 @@ class ProviderConfig:
                 priority_map=dict(item.get("priorityMap") or {}),
                 fields=fields if isinstance(fields, dict) else {},
                 summary_template=item.get("summaryTemplate") or None,
+                graph=item.get("graph") is not False,
+                log_evidence=item.get("logEvidence") is not False,
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"stored provider {item.get('group')}/{item.get('name')} is incomplete: {exc}") from None

@@ -41,6 +41,7 @@ from jira_notifier.routing import choose_group
 from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, Lease, LeaseStore, WorkflowPhase, state_pk
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
+    from jira_notifier.insight.model import GraphImage
     from jira_notifier.jira.client import CreatedIssue, JiraIssue, JiraPort
 
 LOCK_WAIT_SECONDS = 20.0
@@ -71,6 +72,23 @@ class Parker(Protocol):
 
 class Recorder(Protocol):
     def count(self, name: str, value: float = 1) -> None: ...
+
+
+class Insights(Protocol):
+    """What a new alarm issue shows beyond its event (``insight.enrich.AlarmInsights``)."""
+
+    def prepare(
+        self, alert: Alert, provider: ProviderConfig, remaining: Callable[[], float] | None
+    ) -> tuple[Alert, GraphImage | None]: ...
+    def attach(self, client: JiraPort, issue_key: str, image: GraphImage) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    """A create's body, and the graph its description names, attached right after the create."""
+
+    body: dict[str, Any]
+    graph: GraphImage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +122,7 @@ class Notifier:
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
+    insights: Insights | None = None  # graphs, log evidence and child alarms in new alarm issues
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -311,16 +330,26 @@ class Notifier:
     # One protocol for a single create and for each element of a bulk create (batch.py): ``prepare_create``, send,
     # then ``record_created`` for an issue Jira confirmed or ``create_failed`` for an error.
 
-    def prepare_create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> dict[str, Any]:
-        """The create request's body, with the write-ahead mark standing for it (``Lease.begin_create``): send it
-        right after.
+    def prepare_create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> CreateRequest:
+        """The create request, with the write-ahead mark standing for it (``Lease.begin_create``): send its body
+        right after, then ``attach_graph``.
 
         Raises:
             JiraNotifierError: the metadata or the mark could not be had; nothing may be sent.
         """
-        body = create_body(self.accounts.named(alert), provider, self.catalog.issue_type_id(client, provider))
+        issue_type_id = self.catalog.issue_type_id(client, provider)
+        alert = self.accounts.named(alert)
+        graph = None
+        if self.insights is not None:  # within the lease's time: what it leaves is for the create
+            alert, graph = self.insights.prepare(alert, provider, lambda: lease.deadline - self.clock())
+        body = create_body(alert, provider, issue_type_id)
         lease.begin_create(self.clock())
-        return body
+        return CreateRequest(body, graph)
+
+    def attach_graph(self, client: JiraPort, created: CreatedIssue, request: CreateRequest) -> None:
+        """The one extra request of a new metric-alarm issue; a failure is counted, never raised."""
+        if self.insights is not None and request.graph is not None:
+            self.insights.attach(client, created.key, request.graph)
 
     def record_created(
         self, lease: Lease, alert: Alert, provider: ProviderConfig, created: CreatedIssue, reason: str
@@ -347,9 +376,9 @@ class Notifier:
         """Create the alert's issue. An answer that leaves the outcome in doubt (timeout, 5xx, a body cut off) is
         followed by one label search; when that cannot show the issue yet, the error goes back for a retry with the
         mark in place."""
-        body = self.prepare_create(lease, alert, provider, client)
+        request = self.prepare_create(lease, alert, provider, client)
         try:
-            created = client.create_issue(body)
+            created = client.create_issue(request.body)
         except JiraNotifierError as error:
             if self.create_failed(lease, error):
                 with contextlib.suppress(JiraNotifierError):  # the search failing too changes nothing: retry
@@ -357,7 +386,9 @@ class Notifier:
                     if found is not None:
                         return self._adopt(lease, alert, provider, client, found)
             raise
-        return self.record_created(lease, alert, provider, created, reason)
+        outcome = self.record_created(lease, alert, provider, created, reason)
+        self.attach_graph(client, created, request)  # after the record: the issue is safe whatever happens here
+        return outcome
 
     def _recover(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> Outcome:
         """An earlier holder's create may have reached Jira: settle that before anything else.

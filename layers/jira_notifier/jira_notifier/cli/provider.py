@@ -85,6 +85,15 @@ def _register_add(actions: Any) -> None:
         "--field", action="append", default=[], metavar="FIELD_ID=JSON", help="e.g. customfield_10010='\"prod\"'"
     )
     add.add_argument("--summary-template", metavar="T", help="e.g. '[{severity}] {title}'")
+    add.add_argument(
+        "--no-graph", dest="graph", action="store_false", help="new metric-alarm issues get no PNG of the metric"
+    )
+    add.add_argument(
+        "--no-log-evidence",
+        dest="log_evidence",
+        action="store_false",
+        help="new issues of log-based alarms show no matching log events",
+    )
     aws.add_stack_option(add)
     add.set_defaults(run=run_add)
 
@@ -115,6 +124,8 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         priority_map=parse_priority_map(args.priority_map),
         fields=parse_fields(args.field),
         summary_template=args.summary_template or None,
+        graph=args.graph,
+        log_evidence=args.log_evidence,
         **({"cooldown": cooldown} if cooldown is not None else {}),
     )
     return provider.validate()
