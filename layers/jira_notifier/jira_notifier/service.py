@@ -328,7 +328,7 @@ class Notifier:
 
     # ---- creating an issue exactly once ------------------------------------------------------------------
     # One protocol for a single create and for each element of a bulk create (batch.py): ``prepare_create``, send,
-    # then ``record_created`` for an issue Jira confirmed or ``create_failed`` for an error.
+    # then ``record_created`` for an issue Jira confirmed (and ``attach_graph``) or ``create_failed`` for an error.
 
     def prepare_create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> CreateRequest:
         """The create request, with the write-ahead mark standing for it (``Lease.begin_create``): send its body

@@ -1,10 +1,11 @@
 """The stand-in Jira Cloud: one in-memory site that answers requests as Jira does, with faults on demand.
 
 It answers what ``jira-notifier provider test`` and the functions call (REST v3: myself, project, statuses,
-createmeta, mypermissions, resolutions, create, bulk create, comment, get issue, transitions, JQL search) and
-``/_edge/tenant_info``. It keeps issues in memory with a small workflow: To Do -> In Progress -> Done, with the
-transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic credentials matching its e-mail
-and API token, as Jira checks them: anything else gets 401.
+createmeta, mypermissions, resolutions, create, bulk create, comment, attachments, get issue, transitions, JQL
+search) and ``/_edge/tenant_info``. It keeps issues in memory with a small workflow: To Do -> In Progress -> Done,
+with the transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic credentials matching its
+e-mail and API token, as Jira checks them: anything else gets 401. Uploads need ``X-Atlassian-Token: no-check`` and
+parts named ``file``, and answer 413 over ``attachment_limit``.
 
 It can be told to fail as Jira does (:meth:`JiraStandIn.fail`): a status such as 429 with ``Retry-After`` and
 ``RateLimit-Reason``, or 5xx; an answer lost (a timeout) or cut off mid-body, before or after acting. With
