@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 
     from jira_notifier.insight.enrich import AlarmInsights
     from jira_notifier.jira.client import JiraClient
-    from jira_notifier.service import Notifier, Recorder
+    from jira_notifier.outcome import Recorder
+    from jira_notifier.service import Notifier
 
 
 _jira_session_factory: Callable[[], requests.Session] | None = None
