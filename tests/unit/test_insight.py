@@ -13,7 +13,8 @@ import pytest
 from jira_notifier import render
 from jira_notifier.config import ProviderConfig
 from jira_notifier.insight import blocks, widget
-from jira_notifier.insight.model import AlarmDefinition, ChildAlarm, Insight, LogEvidence, MetricQuery
+from jira_notifier.insight.definition import AlarmDefinition, MetricQuery
+from jira_notifier.insight.model import ChildAlarm, Insight, LogEvidence
 from jira_notifier.insight.redact import LINE_MAX, REDACTED, log_line, redact
 from tests.conftest import load_event
 from tests.support.builders import alerts_in

@@ -9,7 +9,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from jira_notifier.insight.model import AlarmDefinition, Insight
+    from jira_notifier.insight.definition import AlarmDefinition
+    from jira_notifier.insight.model import Insight
 
 DEDUPE_LABEL_PREFIX = "jn-"  # the Jira label carrying an alert's dedupe hash: finds its issues again
 

@@ -34,7 +34,7 @@ from jira_notifier.events.common import (
     text,
 )
 from jira_notifier.events.regions import code_for_name, partition_of
-from jira_notifier.insight.model import AlarmDefinition, MetricQuery
+from jira_notifier.insight.definition import AlarmDefinition, MetricQuery
 from jira_notifier.models import Alert, AlertState, Link, Severity
 
 _STATES = {"ALARM": AlertState.FIRING, "OK": AlertState.RESOLVED, "INSUFFICIENT_DATA": AlertState.UNKNOWN}

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from jira_notifier.insight.model import ChildAlarm, Insight, LogEvidence
 from jira_notifier.jira import adf
+
+if TYPE_CHECKING:  # the description is rendered at every create; the insight's types are only annotations here
+    from jira_notifier.insight.model import ChildAlarm, Insight, LogEvidence
 
 EVIDENCE_LINES = 20  # log events shown at most
 CHILD_ROWS = 100  # a composite rule names at most about this many alarms

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Protocol
 from jira_notifier.errors import JiraNotifierError
 from jira_notifier.insight import blocks, widget
 from jira_notifier.insight.adapters import INSIGHT_CALL_SECONDS, CloudWatchReader, LogsReader
-from jira_notifier.insight.model import AlarmDefinition, ChildAlarm, GraphImage, Insight, LogEvidence
+from jira_notifier.insight.definition import AlarmDefinition
+from jira_notifier.insight.model import ChildAlarm, GraphImage, Insight, LogEvidence
 from jira_notifier.insight.redact import log_line
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.observability import logger

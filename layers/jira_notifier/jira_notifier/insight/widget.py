@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jira_notifier.insight.model import AlarmDefinition, MetricQuery
+from jira_notifier.insight.definition import AlarmDefinition, MetricQuery
 
 GRAPH_WIDTH = 800
 GRAPH_HEIGHT = 400
