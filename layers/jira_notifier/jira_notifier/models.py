@@ -68,6 +68,8 @@ class Alert:
     extra_labels: tuple[str, ...] = field(default=())
     alarm: AlarmDefinition | None = None  # a CloudWatch alarm's definition, as its event carries it
     insight: Insight | None = None  # the graph's file name, log evidence, a composite's children (new issues)
+    resources: tuple[str, ...] = ()  # ARNs of what the alert is about: their tags may fill Jira fields (tags.py)
+    impact: float | None = None  # how bad, in the source's measure: an anomaly's total USD, a budget's threshold %
 
     @property
     def dedupe_hash(self) -> str:

@@ -23,6 +23,7 @@ class Settings:
     alarm_insights: bool = False  # graphs, log evidence and child alarms in new alarm issues
     stack_account: str | None = None  # the account and region whose metrics and logs the functions can read
     stack_region: str | None = None
+    read_resource_tags: bool = False  # fill providers' tag fields from resource tags (tag:GetResources)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -47,6 +48,7 @@ class Settings:
             alarm_insights=environ.get("ALARM_INSIGHTS", "").strip().lower() == "true",
             stack_account=environ.get("STACK_ACCOUNT_ID") or None,
             stack_region=environ.get("AWS_REGION") or None,
+            read_resource_tags=environ.get("READ_RESOURCE_TAGS", "").strip().lower() == "true",
         )
 
 

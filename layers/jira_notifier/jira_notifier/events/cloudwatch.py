@@ -300,6 +300,7 @@ def _alarm_alert(view: _AlarmView, delivery: Delivery, raw: Any) -> Alert:
         transition_at=epoch_ms(view.changed_at),
         ignore_reason=view.ignore_reason,
         alarm=view.definition,
+        resources=(view.arn,) if view.arn.startswith("arn:") else (),
     )
 
 
