@@ -50,6 +50,14 @@ METRIC_NAMES = [
     "JiraRateLimited",
     "JiraAuthFailures",
     "JiraTokenDaysLeft",
+    "JiraAnswered",
+    "JiraRefused",
+    "ReconcileCompleted",
+    "ReconcileLinksChecked",
+    "ReconcileResolved",
+    "HumanDecisionsRecorded",
+    "SyncBacksSent",
+    "SyncBackFailed",
 ]
 
 
@@ -245,6 +253,16 @@ def test_function_environment_names_its_resources_and_settings(resources: dict[s
         "DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"},
         "CONFIG_CACHE_SECONDS": {"Ref": "ConfigCacheSeconds"},
         "READ_ACCOUNT_NAMES": {"Fn::If": ["ReadsAccountNames", "true", "false"]},
+        "SYNC_BACK": {
+            "Fn::Join": [
+                ",",
+                [
+                    {"Fn::If": ["SyncsBackSecurityHub", "securityhub", ""]},
+                    {"Fn::If": ["SyncsBackCostAnomaly", "cost-anomaly", ""]},
+                    {"Fn::If": ["ArchivesGuardDutyFindings", "guardduty-archive", ""]},
+                ],
+            ]
+        },
         "POWERTOOLS_SERVICE_NAME": "jira-notifier",
         "POWERTOOLS_METRICS_NAMESPACE": "JiraNotifier",
         "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
@@ -648,7 +666,7 @@ def test_alarms_notify_the_operator_topic_only_when_one_is_given(resources: dict
     for alarm_id, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
         assert alarm["Properties"]["AlarmActions"] == conditional, alarm_id
         assert alarm["Properties"]["OKActions"] == conditional, alarm_id
-    assert len(of_type(resources, "AWS::CloudWatch::Alarm")) == 6
+    assert len(of_type(resources, "AWS::CloudWatch::Alarm")) == 8
 
 
 def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dict[str, Any]) -> None:
@@ -687,6 +705,11 @@ def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dic
         ("GuardDutyMinimumSeverity", "MEDIUM"),
         ("OrganizationId", ""),
         ("ReadAccountNames", "false"),
+        ("SyncBackSecurityHub", "false"),
+        ("SyncBackCostAnomaly", "false"),
+        ("ArchiveGuardDutyFindings", "false"),
+        ("ReconcileIntervalMinutes", "15"),
+        ("JiraRefusedMinutes", "30"),
     ],
     ids=lambda value: str(value),
 )

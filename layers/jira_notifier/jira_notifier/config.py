@@ -216,6 +216,8 @@ class ProviderConfig:
     priority_map: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
     summary_template: str | None = None
+    sync_back: bool = False  # tell Security Hub and Cost Anomaly Detection what became of the issue (syncback.py)
+    archive_wont_fix: bool = False  # archive a GuardDuty finding whose issue is resolved as won't-fix
 
     @property
     def provider_id(self) -> str:
@@ -273,6 +275,8 @@ class ProviderConfig:
             "priorityMap": dict(self.priority_map) or None,
             "fields": json.dumps(dict(self.fields)) if self.fields else None,
             "summaryTemplate": self.summary_template,
+            "syncBack": self.sync_back or None,
+            "archiveWontFix": self.archive_wont_fix or None,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
         return item
@@ -303,6 +307,8 @@ class ProviderConfig:
                 priority_map=dict(item.get("priorityMap") or {}),
                 fields=fields if isinstance(fields, dict) else {},
                 summary_template=item.get("summaryTemplate") or None,
+                sync_back=item.get("syncBack") is True,
+                archive_wont_fix=item.get("archiveWontFix") is True,
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"stored provider {item.get('group')}/{item.get('name')} is incomplete: {exc}") from None

@@ -39,6 +39,7 @@ from jira_notifier.lifecycle import (
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.routing import choose_group
 from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, Lease, LeaseStore, WorkflowPhase, state_pk
+from jira_notifier.syncback import NoSyncBack, SyncBackPort
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
     from jira_notifier.jira.client import CreatedIssue, JiraIssue, JiraPort
@@ -104,6 +105,7 @@ class Notifier:
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
+    sync_back: SyncBackPort = field(default_factory=NoSyncBack)  # tells AWS what became of the issue
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -423,6 +425,7 @@ class Notifier:
             state = state.with_pending(before.alert_state, before.transition_at)
             action, reason = "coalesced", FIRED_BEFORE_ITS_CLEAR
         lease.confirm_create(state)
+        self.sync_back.issue_created(provider, alert, state)
         return Outcome(provider.provider_id, action, reason, state.issue_key)
 
     def _comment(
@@ -474,6 +477,7 @@ class Notifier:
             )
         now = self.clock()
         lease.save(state.resolved(now).written(alert, now, commented=True), release=True)
+        self.sync_back.issue_resolved(provider, alert, lease.state)
         self.recorder.count("IssuesResolved")
         return Outcome(provider.provider_id, "resolved", "cleared", state.issue_key)
 

@@ -20,6 +20,7 @@ class Settings:
     config_cache_seconds: int = 300
     jira_timeout_seconds: float = 10.0
     read_account_names: bool = False  # name accounts in new issues, from AWS Organizations
+    sync_back: str = ""  # the stack's sync-back capabilities, comma-separated (syncback.parse_capabilities)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -41,6 +42,7 @@ class Settings:
             config_cache_seconds=_int(environ, "CONFIG_CACHE_SECONDS", 300),
             jira_timeout_seconds=float(_int(environ, "JIRA_TIMEOUT_SECONDS", 10)),
             read_account_names=environ.get("READ_ACCOUNT_NAMES", "").strip().lower() == "true",
+            sync_back=environ.get("SYNC_BACK", ""),
         )
 
 
