@@ -122,13 +122,12 @@ def request_for(
     provider: ProviderConfig,
     issue: IssueRef,
     detector: Detector | None = None,
-    resolution: str | None = None,
 ) -> SyncRequest | None:
     """The AWS call that tells the alert's source about ``decision``, or None when there is none to make (the
     provider did not opt in, the source has no such call, or the key cannot name the finding)."""
     source, _, native = dedupe_key.partition(":")
     if source == "securityhub" and provider.sync_back:
-        return _security_hub(native, decision, issue, resolution)
+        return _security_hub(native, decision, issue, provider.wont_fix_resolution)
     if source == "cost-anomaly" and provider.sync_back and decision is not Decision.NOTIFIED and native:
         return SyncRequest(
             Capability.COST_ANOMALY,
@@ -151,7 +150,7 @@ def request_for(
 _WORKFLOW = {Decision.NOTIFIED: "NOTIFIED", Decision.DONE: "RESOLVED", Decision.WONT_FIX: "SUPPRESSED"}
 
 
-def _security_hub(native: str, decision: Decision, issue: IssueRef, resolution: str | None) -> SyncRequest | None:
+def _security_hub(native: str, decision: Decision, issue: IssueRef, wont_fix: str | None) -> SyncRequest | None:
     # The key is "<ProductArn>:<Id>" (events/findings.py); a product ARN has exactly six ":"-separated parts and
     # names the finding's region, where the call must go.
     parts = native.split(":", 6)
@@ -166,16 +165,17 @@ def _security_hub(native: str, decision: Decision, issue: IssueRef, resolution: 
         {
             "FindingIdentifiers": [{"Id": finding_id, "ProductArn": product_arn}],
             "Workflow": {"Status": _WORKFLOW[decision]},
-            "Note": {"Text": note(decision, issue, resolution), "UpdatedBy": UPDATED_BY},
+            "Note": {"Text": note(decision, issue, wont_fix), "UpdatedBy": UPDATED_BY},
         },
     )
 
 
-def note(decision: Decision, issue: IssueRef, resolution: str | None = None) -> str:
+def note(decision: Decision, issue: IssueRef, wont_fix: str | None = None) -> str:
+    """The finding's note: what became of it, and the issue's key and link."""
     what = {
         Decision.NOTIFIED: "Tracked in",
         Decision.DONE: "Resolved in",
-        Decision.WONT_FIX: f"Resolved as {resolution or WONT_FIX_WORDS} in",
+        Decision.WONT_FIX: f"Resolved as {wont_fix or WONT_FIX_WORDS} in",
     }[decision]
     return f"{what} Jira issue {issue.key}: {issue.url}"[:NOTE_LIMIT]
 
@@ -186,14 +186,14 @@ def detector_of(alert: Alert) -> Detector | None:
     return Detector(found.group(2), found.group(1)) if found else None
 
 
-def finding_already_closed(alert: Alert, dedupe_key: str) -> bool:
-    """Whether the event that cleared a Security Hub finding already has it RESOLVED or SUPPRESSED (by a person or
-    an automation rule): that choice stands, and no RESOLVED is sent over it."""
+def suppressed_in_security_hub(alert: Alert, dedupe_key: str) -> bool:
+    """Whether the event that cleared a Security Hub finding says it is SUPPRESSED (a person's or an automation
+    rule's choice): that stands, and no RESOLVED is sent over it. RESOLVED is sent again, for the note."""
     raw = mapping(alert.raw)
     findings = items(mapping(raw.get("detail")).get("findings")) or [raw]
     for finding in map(mapping, findings):
         if dedupe_key == f"securityhub:{text(finding.get('ProductArn'))}:{text(finding.get('Id'))}":
-            return text(mapping(finding.get("Workflow")).get("Status")).upper() in {"RESOLVED", "SUPPRESSED"}
+            return text(mapping(finding.get("Workflow")).get("Status")).upper() == "SUPPRESSED"
     return False
 
 
@@ -318,9 +318,8 @@ class AwsSyncBack:
         self._guarded(provider, state, lambda: self._created(provider, alert, state))
 
     def issue_resolved(self, provider: ProviderConfig, alert: Alert, state: IssueState) -> None:
-        """The product resolved the issue because the alert cleared: done (unless a person already closed the
-        finding in Security Hub)."""
-        if not capabilities_needed(provider) or finding_already_closed(alert, state.dedupe_key):
+        """The product resolved the issue because the alert cleared: done (unless the finding was suppressed)."""
+        if not capabilities_needed(provider) or suppressed_in_security_hub(alert, state.dedupe_key):
             return
         self.sync_resolution(provider, state, provider.resolve_resolution)
 
@@ -329,7 +328,7 @@ class AwsSyncBack:
         if not capabilities_needed(provider):
             return
         decision = decision_for(resolution, provider)
-        self._guarded(provider, state, lambda: self._send_for(provider, state, decision, resolution=resolution))
+        self._guarded(provider, state, lambda: self._send_for(provider, state, decision))
 
     # ---- retry ------------------------------------------------------------------------------------------------
 
@@ -369,14 +368,12 @@ class AwsSyncBack:
             self.ledger.keep_detector(state.pk, detector)
         self._send_for(provider, state, Decision.NOTIFIED)
 
-    def _send_for(
-        self, provider: ProviderConfig, state: IssueState, decision: Decision, *, resolution: str | None = None
-    ) -> None:
+    def _send_for(self, provider: ProviderConfig, state: IssueState, decision: Decision) -> None:
         if not state.issue_key:
             return
         issue = IssueRef(state.issue_key, f"{self.site_of(provider.secret)}/browse/{state.issue_key}")
         detector = self.ledger.detector(state.pk) if state.dedupe_key.startswith("guardduty:") else None
-        request = request_for(state.dedupe_key, decision, provider, issue, detector, resolution)
+        request = request_for(state.dedupe_key, decision, provider, issue, detector)
         if request is None:
             return
         if request.capability not in self.allowed:

@@ -95,19 +95,17 @@ def get_notifier(function: str) -> Notifier:
 
 
 def sync_back(settings: Settings, session: Session, dynamodb: DynamoDBClient, secrets: SecretStore) -> SyncBackPort:
-    """Back to AWS when the stack allows any of it; its clients are created on the first call that needs one."""
+    """Back to AWS for the providers that ask, as far as the stack allows (a provider asking for more gets a logged
+    reason and ``SyncBackFailed``); its clients are created on the first call that needs one."""
     from jira_notifier.observability import MetricsRecorder, logger
-    from jira_notifier.syncback import AwsSyncBack, NoSyncBack, StateItemLedger, parse_capabilities
+    from jira_notifier.syncback import AwsSyncBack, StateItemLedger, parse_capabilities
 
-    allowed = parse_capabilities(settings.sync_back)
-    if not allowed:
-        return NoSyncBack()
     return AwsSyncBack(
         lambda service, region: sync_back_client(session, service, region),
         StateItemLedger(dynamodb, settings.state_table),
         MetricsRecorder(),
         logger,
-        allowed,
+        parse_capabilities(settings.sync_back),
         site_of=lambda secret: secrets.get(secret).server_url,
     )
 
