@@ -104,19 +104,37 @@ def back(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[BackToAws]:
 
 
 @pytest.fixture
-def eventbridge(aws: Any, jira: Any, lambda_context: Any) -> Any:
-    """The EventBridge handler on a simulated clock: each delivery a minute after the last (no real sleeping)."""
-    clock = Clock()
+def clock() -> Clock:
+    return Clock()
+
+
+def on_clock(clock: Clock) -> Any:
+    """The EventBridge function's notifier, its state store and its sync-back on the simulated clock."""
+    notifier = wiring.get_notifier("eventbridge")
+    notifier.clock, notifier.sleep = (lambda: clock.now), clock.sleep
+    notifier.store.clock, notifier.store.sleep = (lambda: clock.now), clock.sleep  # type: ignore[attr-defined]
+    notifier.sync_back.clock = lambda: clock.now  # type: ignore[attr-defined]
+    return notifier
+
+
+@pytest.fixture
+def eventbridge(aws: Any, jira: Any, lambda_context: Any, clock: Clock) -> Any:
+    """The EventBridge handler on a simulated clock: each delivery a minute (or ``after`` seconds) after the last."""
     handler = load_handler("eventbridge")
 
-    def deliver(event: dict[str, Any]) -> Any:
-        clock.now += 60
-        notifier = wiring.get_notifier("eventbridge")
-        notifier.clock, notifier.sleep = (lambda: clock.now), clock.sleep
-        notifier.store.clock, notifier.store.sleep = (lambda: clock.now), clock.sleep  # type: ignore[attr-defined]
+    def deliver(event: dict[str, Any], after: float = 60.0) -> Any:
+        clock.now += after
+        on_clock(clock)
         return handler(event, lambda_context)
 
     return deliver
+
+
+def reconcile_run(clock: Clock) -> Any:
+    """What the scheduled reconcile run does for sync-back, one interval after the last step."""
+    clock.now += 15 * 60
+    notifier = on_clock(clock)
+    return retry_due_sync_backs(notifier.sync_back, notifier.providers)
 
 
 def due_items(aws: Any) -> list[dict[str, Any]]:
@@ -178,7 +196,7 @@ def test_a_finding_suppressed_in_security_hub_is_not_set_back_to_resolved(back: 
 
 
 def test_a_failed_sync_back_costs_neither_the_issue_nor_its_resolve_and_is_retried_by_reconcile(
-    aws: Any, back: BackToAws, eventbridge: Any, jira: Any, capsys: pytest.CaptureFixture[str]
+    aws: Any, back: BackToAws, eventbridge: Any, jira: Any, clock: Clock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     securityhub = back.stub("securityhub", "eu-west-1")
     securityhub.add_client_error("batch_update_findings", "ThrottlingException", "Rate exceeded", 429)
@@ -198,12 +216,32 @@ def test_a_failed_sync_back_costs_neither_the_issue_nor_its_resolve_and_is_retri
     assert due["reason"].startswith("BatchUpdateFindings refused: InternalException")
     # The next reconcile run sends it again, and it is forgotten once through
     securityhub.add_response("batch_update_findings", UPDATED, workflow("RESOLVED", "Resolved in"))
-    notifier = wiring.get_notifier("eventbridge")
-    report = retry_due_sync_backs(notifier.sync_back, notifier.providers)
+    report = reconcile_run(clock)
 
     assert (report.sent, report.failed) == (1, 0)
     assert due_items(aws) == []
     back.assert_all_called()
+
+
+def test_after_a_failure_that_may_pass_the_same_api_rests_and_later_issues_are_remembered_untried(
+    aws: Any, back: BackToAws, eventbridge: Any
+) -> None:
+    back.stub("securityhub", "eu-west-1").add_client_error(
+        "batch_update_findings", "ThrottlingException", "Rate exceeded", 429
+    )
+    first = load_event("eventbridge_securityhub_finding.json")
+    second = copy.deepcopy(first)
+    second["id"] = "b1d2c3e4-0000-4000-8000-000000000002"
+    second["detail"]["findings"][0]["Id"] = FINDING.replace("4a6c8e0b", "5b7d9f1c")
+
+    assert eventbridge(first) == {"created": 1}
+    assert eventbridge(second, after=5) == {"created": 1}  # within the rest: no call
+
+    back.assert_all_called()
+    assert sorted(due["reason"].split(":")[0] for due in due_items(aws)) == [
+        "BatchUpdateFindings not tried",
+        "BatchUpdateFindings refused",
+    ]
 
 
 def test_a_refused_sync_back_is_logged_with_its_reason_and_not_remembered(
@@ -289,7 +327,7 @@ def test_a_guardduty_finding_resolved_as_wont_fix_is_archived_with_its_detector(
 
 
 def test_retry_drops_what_the_provider_no_longer_asks_for_and_gives_up_after_the_limit(
-    aws: Any, back: BackToAws, eventbridge: Any
+    aws: Any, back: BackToAws, eventbridge: Any, clock: Clock
 ) -> None:
     securityhub = back.stub("securityhub", "eu-west-1")
     securityhub.add_client_error("batch_update_findings", "ThrottlingException", "Rate exceeded", 429)
@@ -301,7 +339,7 @@ def test_retry_drops_what_the_provider_no_longer_asks_for_and_gives_up_after_the
     ledger.remember(due.pk, due.provider, due.request, "throttled", MAX_DUE_ATTEMPTS)
     securityhub.add_client_error("batch_update_findings", "ThrottlingException", "Rate exceeded", 429)
 
-    report = retry_due_sync_backs(notifier.sync_back, notifier.providers)
+    report = reconcile_run(clock)
 
     assert (report.given_up, due_items(aws)) == (1, [])
     # A provider turned off meanwhile: what it left due is dropped without a call
@@ -311,9 +349,8 @@ def test_retry_drops_what_the_provider_no_longer_asks_for_and_gives_up_after_the
     from aws_lambda_powertools.utilities import parameters
 
     parameters.clear_caches()
-    notifier = wiring.get_notifier("eventbridge")
 
-    report = retry_due_sync_backs(notifier.sync_back, notifier.providers)
+    report = reconcile_run(clock)
 
     assert (report.dropped, due_items(aws)) == (1, [])
     back.assert_all_called()

@@ -41,6 +41,9 @@ WONT_FIX_WORDS = "won't fix"
 NOTE_LIMIT = 512  # Security Hub's Note.Text maximum
 COST_EXPLORER_REGION = "us-east-1"  # Cost Explorer has one endpoint
 MAX_DUE_ATTEMPTS = 10  # reconcile runs that retry a remembered sync-back before it is given up (and logged)
+# After a call failed in a way that may pass, the same service and region are not called again for this long: a
+# throttled or unavailable API must not stall a batch of issues (their sync-backs are remembered instead).
+REST_SECONDS = 30.0
 _PERMANENT_HINT = "not retried: the same request would be refused again"
 _GUARDDUTY_FINDING_ARN = re.compile(r"^arn:[\w-]+:guardduty:([\w-]+):\d{12}:detector/([^/]+)/finding/([^/]+)$")
 
@@ -302,6 +305,7 @@ class AwsSyncBack:
     ) -> None:
         self._client_for = client_for
         self._clients: dict[tuple[str, str], Any] = {}
+        self._resting_until: dict[tuple[str, str], float] = {}
         self.ledger = ledger
         self.recorder = recorder
         self.log = log
@@ -372,7 +376,8 @@ class AwsSyncBack:
         if not state.issue_key:
             return
         issue = IssueRef(state.issue_key, f"{self.site_of(provider.secret)}/browse/{state.issue_key}")
-        detector = self.ledger.detector(state.pk) if state.dedupe_key.startswith("guardduty:") else None
+        archiving = provider.archive_wont_fix and decision is Decision.WONT_FIX
+        detector = self.ledger.detector(state.pk) if archiving and state.dedupe_key.startswith("guardduty:") else None
         request = request_for(state.dedupe_key, decision, provider, issue, detector)
         if request is None:
             return
@@ -394,11 +399,25 @@ class AwsSyncBack:
         self.recorder.count("SyncBacksSent")
 
     def send(self, request: SyncRequest) -> None:
-        """Make the call.
+        """Make the call, unless its service and region failed moments ago (``REST_SECONDS``).
 
         Raises:
-            SyncBackError: refused (retryable when the same request may pass later).
+            SyncBackError: refused or not tried (retryable when the same request may pass later).
         """
+        endpoint = (request.service, request.region)
+        if self.clock() < self._resting_until.get(endpoint, 0.0):
+            raise SyncBackError(
+                f"{request.operation} not tried: {request.service} in {request.region} failed moments ago",
+                retryable=True,
+            )
+        try:
+            self._call(request)
+        except SyncBackError as error:
+            if error.retryable:
+                self._resting_until[endpoint] = self.clock() + REST_SECONDS
+            raise
+
+    def _call(self, request: SyncRequest) -> None:
         from botocore import xform_name
         from botocore.exceptions import BotoCoreError, ClientError
 
