@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from jira_notifier.config import ProviderConfig
     from jira_notifier.models import Alert
+    from jira_notifier.outcome import Recorder
     from jira_notifier.service import ProviderSource
     from jira_notifier.state import IssueState
 
@@ -213,10 +214,6 @@ def parse_capabilities(value: str) -> frozenset[Capability]:
 
 
 # ---- the adapter ---------------------------------------------------------------------------------------------
-
-
-class Recorder(Protocol):
-    def count(self, name: str, value: float = 1) -> None: ...
 
 
 class Log(Protocol):
