@@ -23,6 +23,7 @@ from jira_notifier.errors import (
     ScopedTokenOnSiteError,
     as_product_error,
 )
+from jira_notifier.escalation import raise_priority
 from jira_notifier.jira.catalog import JiraCatalog
 from jira_notifier.lifecycle import Action, Decision, decide, should_coalesce, supersedes_pending
 from jira_notifier.models import Alert, AlertState
@@ -30,6 +31,7 @@ from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.routing import choose_group
 from jira_notifier.state import Lease, LeaseStore, state_pk
 from jira_notifier.syncback import NoSyncBack, SyncBackPort
+from jira_notifier.tags import NoResourceTags, ResourceTags
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
     from jira_notifier.jira.client import JiraPort
@@ -70,6 +72,7 @@ class Notifier:
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
     sync_back: SyncBackPort = field(default_factory=NoSyncBack)  # tells AWS what became of the issue
+    tags: ResourceTags = field(default_factory=NoResourceTags)  # resource tags for providers' tag fields
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -204,6 +207,7 @@ class Notifier:
             recorder=self.recorder,
             catalog=self.catalog,
             accounts=self.accounts,
+            tags=self.tags,
             sync_back=self.sync_back,
         )
 
@@ -246,6 +250,11 @@ class Notifier:
         flushing: bool,
     ) -> Outcome | None:
         """Dispatch the decision to its effect, or hold the change back when the issue was written too recently."""
+        if decision.action in (Action.COMMENT, Action.SKIP) and not should_coalesce(lease.state, now):
+            # Impact over time: an open issue's priority may be due a raise (its own edit, before the update).
+            raise_priority(
+                lease, alert, provider, client, now, fresh=supersedes_pending(decision), recorder=self.recorder
+            )
         state = lease.state
         note = coalesced_note(state)
         if decision.action is Action.SKIP and not (flushing and note):

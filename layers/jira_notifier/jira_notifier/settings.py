@@ -21,6 +21,7 @@ class Settings:
     jira_timeout_seconds: float = 10.0
     read_account_names: bool = False  # name accounts in new issues, from AWS Organizations
     sync_back: str = ""  # the stack's sync-back capabilities, comma-separated (syncback.parse_capabilities)
+    read_resource_tags: bool = False  # fill providers' tag fields from resource tags (tag:GetResources)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             jira_timeout_seconds=float(_int(environ, "JIRA_TIMEOUT_SECONDS", 10)),
             read_account_names=environ.get("READ_ACCOUNT_NAMES", "").strip().lower() == "true",
             sync_back=environ.get("SYNC_BACK", ""),
+            read_resource_tags=environ.get("READ_RESOURCE_TAGS", "").strip().lower() == "true",
         )
 
 

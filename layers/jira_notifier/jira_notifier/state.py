@@ -83,6 +83,7 @@ class IssueState:
     deliveries: tuple[str, ...] = ()  # digests of the last delivery keys applied
     workflow_phase: WorkflowPhase = WorkflowPhase.CREATED
     status_unsure_since: float | None = None  # a transition's answer was lost: read the issue before deciding
+    priority_set: str | None = None  # the priority the product last gave the issue; None: not the product's to raise
 
     def seen(self, delivery_key: str) -> bool:
         return delivery_digest(delivery_key) in self.deliveries
@@ -124,8 +125,10 @@ class IssueState:
     def without_pending(self) -> IssueState:
         return self.with_pending(None, None)
 
-    def created(self, alert: Alert, issue_id: str, issue_key: str, now: float) -> IssueState:
-        """Jira confirmed the create for ``alert``: the issue is open and this delivery is done."""
+    def created(
+        self, alert: Alert, issue_id: str, issue_key: str, now: float, *, priority: str | None = None
+    ) -> IssueState:
+        """Jira confirmed the create for ``alert`` (sent with ``priority``): the issue is open, this delivery done."""
         fresh = replace(
             self,
             issue_id=issue_id,
@@ -141,6 +144,7 @@ class IssueState:
             coalesced={},
             coalesced_since=None,
             status_unsure_since=None,
+            priority_set=priority,
         )
         return fresh.without_pending().remembered(alert)
 
@@ -160,7 +164,17 @@ class IssueState:
             resolved_at=None,
             workflow_phase=WorkflowPhase.RESOLVED if done else WorkflowPhase.CREATED,
             status_unsure_since=None,
+            priority_set=None,  # what the create sent is not known here: impact leaves this issue's priority alone
         )
+
+    def priority_raised(self, priority: str) -> IssueState:
+        """The product set the issue's priority to ``priority``. Not counted as the issue's last write: an edit of
+        one field beside a comment stays far within Jira's per-issue limits, and must not hold the comment back."""
+        return replace(self, priority_set=priority)
+
+    def priority_left_to_people(self) -> IssueState:
+        """A person changed the priority the product set: from now on it is theirs, never raised again."""
+        return replace(self, priority_set=None)
 
     def resolved(self, now: float) -> IssueState:
         return replace(self, issue_status=IssueStatus.RESOLVED, resolved_at=now, workflow_phase=WorkflowPhase.RESOLVED)
@@ -208,6 +222,7 @@ _ATTRS: dict[str, str] = {  # dataclass field -> DynamoDB attribute
     "pending_transition_at": "pendingTransitionAt",
     "workflow_phase": "workflowPhase",
     "status_unsure_since": "statusUnsureSince",
+    "priority_set": "prioritySet",
 }
 _ENUMS: dict[str, type[StrEnum]] = {
     "issue_status": IssueStatus,
