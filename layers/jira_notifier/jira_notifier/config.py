@@ -250,6 +250,8 @@ class ProviderConfig:
     summary_template: str | None = None
     sync_back: bool = False  # tell Security Hub and Cost Anomaly Detection what became of the issue (syncback.py)
     archive_wont_fix: bool = False  # archive a GuardDuty finding whose issue is resolved as won't-fix
+    graph: bool = True  # a new metric-alarm issue carries a PNG of the alarm's metrics
+    log_evidence: bool = True  # a new issue of a log-based alarm shows the matching log events
     group_by: tuple[str, ...] = ()  # storms as one issue (storm.py): alerts of a group share a parent issue
     group_window: int = DEFAULT_WINDOW_SECONDS  # seconds; a group's alerts within one window share the parent
     tag_fields: Mapping[str, str] = field(default_factory=dict)  # resource tag key -> Jira field id
@@ -324,6 +326,8 @@ class ProviderConfig:
             "summaryTemplate": self.summary_template,
             "syncBack": self.sync_back or None,
             "archiveWontFix": self.archive_wont_fix or None,
+            "graph": False if not self.graph else None,  # stored only when turned off
+            "logEvidence": False if not self.log_evidence else None,
             "groupBy": list(self.group_by) or None,
             "groupWindowSeconds": self.group_window if self.group_by else None,
             "tagFields": dict(self.tag_fields) or None,
@@ -362,6 +366,8 @@ class ProviderConfig:
                 summary_template=item.get("summaryTemplate") or None,
                 sync_back=item.get("syncBack") is True,
                 archive_wont_fix=item.get("archiveWontFix") is True,
+                graph=item.get("graph") is not False,
+                log_evidence=item.get("logEvidence") is not False,
                 group_by=tuple(item.get("groupBy") or ()),
                 group_window=_opt_int(item.get("groupWindowSeconds")) or DEFAULT_WINDOW_SECONDS,
                 tag_fields=dict(item.get("tagFields") or {}),

@@ -14,7 +14,7 @@ from jira_notifier import storm_service, unconfirmed
 from jira_notifier.accounts import AccountNamer, NoAccountNames
 from jira_notifier.coalescing import HeldBack, coalesced_note, flush_due, take_pending, write_held_back
 from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
-from jira_notifier.effects import Effects
+from jira_notifier.effects import Effects, Insights
 from jira_notifier.errors import (
     DeadlineError,
     JiraNotifierError,
@@ -72,6 +72,7 @@ class Notifier:
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
     sync_back: SyncBackPort = field(default_factory=NoSyncBack)  # tells AWS what became of the issue
+    insights: Insights | None = None  # graphs, log evidence and child alarms in new alarm issues
     tags: ResourceTags = field(default_factory=NoResourceTags)  # resource tags for providers' tag fields
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -212,6 +213,7 @@ class Notifier:
             accounts=self.accounts,
             tags=self.tags,
             sync_back=self.sync_back,
+            insights=self.insights,
         )
 
     def _apply(

@@ -14,11 +14,14 @@ from jira_notifier.config import GATEWAY_HOST, JiraSecret
 from jira_notifier.settings import Settings
 
 if TYPE_CHECKING:
+    import boto3
     import requests
     from boto3.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from jira_notifier.insight.enrich import AlarmInsights
     from jira_notifier.jira.client import JiraClient
+    from jira_notifier.outcome import Recorder
     from jira_notifier.secrets import SecretStore
     from jira_notifier.service import Notifier
     from jira_notifier.syncback import SyncBackPort
@@ -57,6 +60,7 @@ def get_notifier(function: str) -> Notifier:
     from jira_notifier.tags import NoResourceTags, TaggingApiTags, tagging_client_factory
 
     settings = get_settings()
+    recorder = MetricsRecorder()
     trace_sdk_calls()
     session = boto3.session.Session()
     config = client_config()
@@ -85,7 +89,7 @@ def get_notifier(function: str) -> Notifier:
         store=StateStore(dynamodb, settings.state_table),
         jira_for=jira_client_factory(settings.jira_timeout_seconds, _jira_session_factory),
         parker=parker,
-        recorder=MetricsRecorder(),
+        recorder=recorder,
         gateway_allowed=any(fnmatchcase(GATEWAY_HOST, pattern) for pattern in settings.allowed_hosts),
         accounts=(
             OrganizationAccountNames(
@@ -95,6 +99,7 @@ def get_notifier(function: str) -> Notifier:
             else OperatorAccountNames(providers.account_name)
         ),
         sync_back=sync_back(settings, session, dynamodb, secrets),
+        insights=alarm_insights(settings, session, recorder) if settings.alarm_insights else None,
         tags=TaggingApiTags(tagging_client_factory(session)) if settings.read_resource_tags else NoResourceTags(),
     )
 
@@ -120,6 +125,23 @@ def sync_back_client(session: Session, service: str, region: str) -> Any:
     from jira_notifier.aws import client_config
 
     return session.client(service, region_name=region, config=client_config())  # type: ignore[call-overload]
+
+
+def alarm_insights(settings: Settings, session: boto3.session.Session, recorder: Recorder) -> AlarmInsights:
+    """Graphs, log evidence and child alarms for new alarm issues; their clients are made on first use, so an
+    invocation that creates no alarm issue pays nothing for them."""
+    from jira_notifier.insight.adapters import CloudWatchReader, LogsReader, insight_client_config
+    from jira_notifier.insight.enrich import AlarmInsights
+    from jira_notifier.service import START_BUDGET_SECONDS
+
+    return AlarmInsights(
+        cloudwatch=CloudWatchReader(lambda: session.client("cloudwatch", config=insight_client_config())),
+        logs=LogsReader(lambda: session.client("logs", config=insight_client_config())),
+        recorder=recorder,
+        account=settings.stack_account,
+        region=settings.stack_region,
+        reserve_seconds=START_BUDGET_SECONDS,
+    )
 
 
 def jira_client_factory(
