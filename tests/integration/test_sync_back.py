@@ -31,8 +31,8 @@ FINDING = (
 PRODUCT = "arn:aws:securityhub:eu-west-1::product/aws/securityhub"
 FINDING_KEY = f"securityhub:{PRODUCT}:{FINDING}"
 ANOMALY = "3f9c2b71-8e4d-4a6b-9c1e-5d7f2a8b6e40"
-DETECTOR = "6ab6e6ee780ed494f3b7ca56acdc74df"
-GUARDDUTY_FINDING = "0ec6b8f1a2d3e4c5b6a7980f1e2d3c4b"
+DETECTOR = "6ab6e6ee780ed494f3b7ca56acdc74df"  # pragma: allowlist secret
+GUARDDUTY_FINDING = "0ec6b8f1a2d3e4c5b6a7980f1e2d3c4b"  # pragma: allowlist secret
 UPDATED = {"ProcessedFindings": [{"Id": FINDING, "ProductArn": PRODUCT}], "UnprocessedFindings": []}
 ALL_CAPABILITIES = "securityhub,cost-anomaly,guardduty-archive"
 
