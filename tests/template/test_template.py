@@ -60,6 +60,14 @@ METRIC_NAMES = [
     "JiraRateLimited",
     "JiraAuthFailures",
     "JiraTokenDaysLeft",
+    "JiraAnswered",
+    "JiraRefused",
+    "ReconcileCompleted",
+    "ReconcileLinksChecked",
+    "ReconcileResolved",
+    "HumanDecisionsRecorded",
+    "SyncBacksSent",
+    "SyncBackFailed",
 ]
 
 
@@ -256,6 +264,16 @@ def test_function_environment_names_its_resources_and_settings(resources: dict[s
         "DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"},
         "CONFIG_CACHE_SECONDS": {"Ref": "ConfigCacheSeconds"},
         "READ_ACCOUNT_NAMES": {"Fn::If": ["ReadsAccountNames", "true", "false"]},
+        "SYNC_BACK": {
+            "Fn::Join": [
+                ",",
+                [
+                    {"Fn::If": ["SyncsBackSecurityHub", "securityhub", ""]},
+                    {"Fn::If": ["SyncsBackCostAnomaly", "cost-anomaly", ""]},
+                    {"Fn::If": ["ArchivesGuardDutyFindings", "guardduty-archive", ""]},
+                ],
+            ]
+        },
         "ALARM_INSIGHTS": {"Fn::If": ["ReadsAlarmInsights", "true", "false"]},
         "STACK_ACCOUNT_ID": {"Ref": "AWS::AccountId"},
         "READ_RESOURCE_TAGS": {"Fn::If": ["ReadsResourceTags", "true", "false"]},
@@ -674,7 +692,7 @@ def test_alarms_notify_the_operator_topic_only_when_one_is_given(resources: dict
     for alarm_id, alarm in of_type(resources, "AWS::CloudWatch::Alarm").items():
         assert alarm["Properties"]["AlarmActions"] == conditional, alarm_id
         assert alarm["Properties"]["OKActions"] == conditional, alarm_id
-    assert len(of_type(resources, "AWS::CloudWatch::Alarm")) == 6
+    assert len(of_type(resources, "AWS::CloudWatch::Alarm")) == 8
 
 
 def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dict[str, Any]) -> None:
@@ -713,6 +731,11 @@ def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dic
         ("GuardDutyMinimumSeverity", "MEDIUM"),
         ("OrganizationId", ""),
         ("ReadAccountNames", "false"),
+        ("SyncBackSecurityHub", "false"),
+        ("SyncBackCostAnomaly", "false"),
+        ("ArchiveGuardDutyFindings", "false"),
+        ("ReconcileIntervalMinutes", "15"),
+        ("JiraRefusedMinutes", "30"),
         ("ReadResourceTags", "false"),
     ],
     ids=lambda value: str(value),
@@ -848,7 +871,8 @@ def test_the_run_is_scheduled_at_the_interval_parameter_default_15_minutes(
     template: dict[str, Any], resources: dict[str, Any]
 ) -> None:
     parameter = template["Parameters"]["ReconcileIntervalMinutes"]
-    assert parameter["Default"] == 15 and parameter["MinValue"] >= 5  # "rate(1 minutes)" would be invalid
+    assert int(parameter["Default"]) == 15
+    assert min(map(int, parameter["AllowedValues"])) >= 5  # "rate(1 minutes)" would be invalid
 
     [schedule] = of_type(resources, "AWS::Scheduler::Schedule").values()
     props = schedule["Properties"]
@@ -863,7 +887,7 @@ def test_the_function_runs_one_at_a_time_within_the_interval(template: dict[str,
 
     assert function["CodeUri"] == "functions/reconcile/"
     assert function["ReservedConcurrentExecutions"] == 1
-    assert function["Timeout"] < template["Parameters"]["ReconcileIntervalMinutes"]["MinValue"] * 60
+    assert function["Timeout"] < min(map(int, template["Parameters"]["ReconcileIntervalMinutes"]["AllowedValues"])) * 60
     assert function["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
 
 

@@ -248,6 +248,8 @@ class ProviderConfig:
     priority_map: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
     summary_template: str | None = None
+    sync_back: bool = False  # tell Security Hub and Cost Anomaly Detection what became of the issue (syncback.py)
+    archive_wont_fix: bool = False  # archive a GuardDuty finding whose issue is resolved as won't-fix
     graph: bool = True  # a new metric-alarm issue carries a PNG of the alarm's metrics
     log_evidence: bool = True  # a new issue of a log-based alarm shows the matching log events
     group_by: tuple[str, ...] = ()  # storms as one issue (storm.py): alerts of a group share a parent issue
@@ -322,6 +324,8 @@ class ProviderConfig:
             "priorityMap": dict(self.priority_map) or None,
             "fields": json.dumps(dict(self.fields)) if self.fields else None,
             "summaryTemplate": self.summary_template,
+            "syncBack": self.sync_back or None,
+            "archiveWontFix": self.archive_wont_fix or None,
             "graph": False if not self.graph else None,  # stored only when turned off
             "logEvidence": False if not self.log_evidence else None,
             "groupBy": list(self.group_by) or None,
@@ -360,6 +364,8 @@ class ProviderConfig:
                 priority_map=dict(item.get("priorityMap") or {}),
                 fields=fields if isinstance(fields, dict) else {},
                 summary_template=item.get("summaryTemplate") or None,
+                sync_back=item.get("syncBack") is True,
+                archive_wont_fix=item.get("archiveWontFix") is True,
                 graph=item.get("graph") is not False,
                 log_evidence=item.get("logEvidence") is not False,
                 group_by=tuple(item.get("groupBy") or ()),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier import render
@@ -23,6 +23,7 @@ from jira_notifier.models import Alert
 from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.owner import owner_fields, refused_tag_fields
 from jira_notifier.state import IssueStatus, Lease, WorkflowPhase
+from jira_notifier.syncback import NoSyncBack, SyncBackPort
 from jira_notifier.tags import ResourceTags
 from jira_notifier.unconfirmed import adopt, confirm_created, find_created
 
@@ -55,6 +56,7 @@ class Effects:
     catalog: JiraCatalog
     accounts: AccountNamer  # names the accounts in a new issue's body
     tags: ResourceTags  # the resources' tags, for the fields a provider fills from them
+    sync_back: SyncBackPort = field(default_factory=NoSyncBack)  # tells AWS what became of the issue
     insights: Insights | None = None  # graphs, log evidence and child alarms in new alarm issues
 
     # ---- creating an issue exactly once ------------------------------------------------------------------
@@ -102,7 +104,9 @@ class Effects:
         state = lease.state.created(
             alert, created.id, created.key, self.clock(), priority=create_priority(alert, provider)
         )
-        return confirm_created(lease, state, alert, provider, "created", reason)
+        outcome = confirm_created(lease, state, alert, provider, "created", reason)
+        self.sync_back.issue_created(provider, alert, lease.state)
+        return outcome
 
     @staticmethod
     def create_failed(lease: Lease, error: JiraNotifierError) -> bool:
@@ -195,6 +199,7 @@ class Effects:
             )
         now = self.clock()
         lease.save(state.resolved(now).written(alert, now, commented=True), release=True)
+        self.sync_back.issue_resolved(provider, alert, lease.state)
         self.recorder.count("IssuesResolved")
         return Outcome(provider.provider_id, "resolved", "cleared", state.issue_key)
 

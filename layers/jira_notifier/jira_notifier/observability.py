@@ -89,8 +89,12 @@ class MetricsRecorder:
 
 
 def record_jira_call(call: CallRecord) -> None:
-    """Latency of every Jira call, 429s by reason, and authentication failures."""
+    """Latency of every Jira call, 429s by reason, authentication failures, and for the heartbeat alarm whether
+    Jira refused the call (401/403) or answered it otherwise (a call with no answer is neither)."""
     metrics.add_metric(name="JiraLatency", unit=MetricUnit.Milliseconds, value=round(call.elapsed_ms, 1))
+    if call.status is not None:
+        refused = call.status in (401, 403)
+        metrics.add_metric(name="JiraRefused" if refused else "JiraAnswered", unit=MetricUnit.Count, value=1)
     if call.status == 429:
         metrics.add_metric(name="JiraRateLimited", unit=MetricUnit.Count, value=1)
         logger.warning("jira rate limited", endpoint=call.endpoint, rate_limit_reason=call.rate_limit_reason)

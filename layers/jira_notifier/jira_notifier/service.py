@@ -30,6 +30,7 @@ from jira_notifier.models import Alert, AlertState
 from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.routing import choose_group
 from jira_notifier.state import Lease, LeaseStore, state_pk
+from jira_notifier.syncback import NoSyncBack, SyncBackPort
 from jira_notifier.tags import NoResourceTags, ResourceTags
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
@@ -70,6 +71,7 @@ class Notifier:
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
+    sync_back: SyncBackPort = field(default_factory=NoSyncBack)  # tells AWS what became of the issue
     insights: Insights | None = None  # graphs, log evidence and child alarms in new alarm issues
     tags: ResourceTags = field(default_factory=NoResourceTags)  # resource tags for providers' tag fields
     clock: Callable[[], float] = time.time
@@ -227,8 +229,9 @@ class Notifier:
             recorder=self.recorder,
             catalog=self.catalog,
             accounts=self.accounts,
-            insights=self.insights,
             tags=self.tags,
+            sync_back=self.sync_back,
+            insights=self.insights,
         )
 
     def _apply(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.config import GATEWAY_HOST, JiraSecret
 from jira_notifier.settings import Settings
@@ -16,11 +16,15 @@ from jira_notifier.settings import Settings
 if TYPE_CHECKING:
     import boto3
     import requests
+    from boto3.session import Session
+    from mypy_boto3_dynamodb import DynamoDBClient
 
     from jira_notifier.insight.enrich import AlarmInsights
     from jira_notifier.jira.client import JiraClient
     from jira_notifier.outcome import Recorder
+    from jira_notifier.secrets import SecretStore
     from jira_notifier.service import Notifier
+    from jira_notifier.syncback import SyncBackPort
 
 
 _jira_session_factory: Callable[[], requests.Session] | None = None
@@ -61,6 +65,12 @@ def get_notifier(function: str) -> Notifier:
     session = boto3.session.Session()
     config = client_config()
     dynamodb = session.client("dynamodb", config=config)
+    secrets = SecretStore(
+        SecretsProvider(boto_config=config, boto3_session=session),
+        settings.allowed_hosts,
+        settings.config_cache_seconds,
+        on_read=report_token_expiry,
+    )
     parker = (
         DeadLetterQueue(session.client("sqs", config=config), settings.dead_letter_queue_url, function)
         if settings.dead_letter_queue_url
@@ -75,12 +85,7 @@ def get_notifier(function: str) -> Notifier:
     return Notifier(
         default_group=settings.default_notification_group,
         providers=providers,
-        secrets=SecretStore(
-            SecretsProvider(boto_config=config, boto3_session=session),
-            settings.allowed_hosts,
-            settings.config_cache_seconds,
-            on_read=report_token_expiry,
-        ),
+        secrets=secrets,
         store=StateStore(dynamodb, settings.state_table),
         jira_for=jira_client_factory(settings.jira_timeout_seconds, _jira_session_factory),
         parker=parker,
@@ -93,9 +98,33 @@ def get_notifier(function: str) -> Notifier:
             if settings.read_account_names
             else OperatorAccountNames(providers.account_name)
         ),
+        sync_back=sync_back(settings, session, dynamodb, secrets),
         insights=alarm_insights(settings, session, recorder) if settings.alarm_insights else None,
         tags=TaggingApiTags(tagging_client_factory(session)) if settings.read_resource_tags else NoResourceTags(),
     )
+
+
+def sync_back(settings: Settings, session: Session, dynamodb: DynamoDBClient, secrets: SecretStore) -> SyncBackPort:
+    """Back to AWS for the providers that ask, as far as the stack allows (a provider asking for more gets a logged
+    reason and ``SyncBackFailed``); its clients are created on the first call that needs one."""
+    from jira_notifier.observability import MetricsRecorder, logger
+    from jira_notifier.syncback import AwsSyncBack, StateItemLedger, parse_capabilities
+
+    return AwsSyncBack(
+        lambda service, region: sync_back_client(session, service, region),
+        StateItemLedger(dynamodb, settings.state_table),
+        MetricsRecorder(),
+        logger,
+        parse_capabilities(settings.sync_back),
+        site_of=lambda secret: secrets.get(secret).server_url,
+    )
+
+
+def sync_back_client(session: Session, service: str, region: str) -> Any:
+    """One AWS client for sync-back calls, bounded like every other (``aws.py``)."""
+    from jira_notifier.aws import client_config
+
+    return session.client(service, region_name=region, config=client_config())  # type: ignore[call-overload]
 
 
 def alarm_insights(settings: Settings, session: boto3.session.Session, recorder: Recorder) -> AlarmInsights:

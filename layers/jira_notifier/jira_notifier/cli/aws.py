@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from jira_notifier.errors import ConfigError
 from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS
+from jira_notifier.syncback import STACK_PARAMETERS, Capability
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -36,6 +37,7 @@ class Resources:
     secret_prefix: str = DEFAULT_SECRET_PREFIX
     default_notification_group: str | None = None
     allowed_hosts: tuple[str, ...] = DEFAULT_ALLOWED_HOSTS
+    sync_back: frozenset[Capability] | None = None  # what the stack allows back in AWS; None = not known
 
     def require_providers_table(self) -> str:
         return self._require(self.providers_table, "providers table", "ProvidersTableName", "PROVIDERS_TABLE")
@@ -95,6 +97,7 @@ def resources(stack: str | None, environ: Mapping[str, str], aws: Session | None
         secret_prefix=parameters.get("SecretNamePrefix") or DEFAULT_SECRET_PREFIX,
         default_notification_group=parameters.get("DefaultNotificationGroup") or None,
         allowed_hosts=hosts or DEFAULT_ALLOWED_HOSTS,
+        sync_back=frozenset(c for c, name in STACK_PARAMETERS.items() if parameters.get(name) == "true"),
         **{field: outputs.get(output) for output, field in _STACK_OUTPUTS.items()},
     )
 

@@ -18,6 +18,7 @@ from jira_notifier.cli.secret import outside_prefix
 from jira_notifier.config import JiraSecret, ProviderConfig, parse_duration, parse_secret, parse_steps
 from jira_notifier.errors import ConfigError
 from jira_notifier.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
+from jira_notifier.syncback import STACK_PARAMETERS, Capability, capabilities_needed
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -86,6 +87,20 @@ def _register_add(actions: Any) -> None:
         "--field", action="append", default=[], metavar="FIELD_ID=JSON", help="e.g. customfield_10010='\"prod\"'"
     )
     add.add_argument("--summary-template", metavar="T", help="e.g. '[{severity}] {title}'")
+    add.add_argument(
+        "--sync-back",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="tell Security Hub (workflow NOTIFIED, RESOLVED, SUPPRESSED, with a note) and Cost Anomaly Detection "
+        "(feedback) what became of the issue; needs the stack's SyncBackSecurityHub / SyncBackCostAnomaly",
+    )
+    add.add_argument(
+        "--archive-wont-fix",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="archive a GuardDuty finding whose issue is resolved as the won't-fix resolution; needs the stack's "
+        "ArchiveGuardDutyFindings",
+    )
     add.add_argument(
         "--no-graph", dest="graph", action="store_false", help="new metric-alarm issues get no PNG of the metric"
     )
@@ -163,6 +178,8 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         priority_map=parse_priority_map(args.priority_map),
         fields=parse_fields(args.field),
         summary_template=args.summary_template or None,
+        sync_back=args.sync_back,
+        archive_wont_fix=args.archive_wont_fix,
         graph=args.graph,
         log_evidence=args.log_evidence,
         tag_fields=parse_tag_fields(args.tag_field),
@@ -238,6 +255,8 @@ def run_add(args: argparse.Namespace) -> int:
     prefix_warning = outside_prefix(provider.secret, found.secret_prefix)
     if prefix_warning:
         warn(prefix_warning)
+    for sync_back_warning in check_sync_back(provider, found):
+        warn(sync_back_warning)
     with aws.aws_errors(f"write provider {provider.provider_id} to table {table_name}"):
         answer = session.client("dynamodb").put_item(
             TableName=table_name, Item=aws.string_item(provider_item(provider)), ReturnValues="ALL_OLD"
@@ -249,6 +268,43 @@ def run_add(args: argparse.Namespace) -> int:
     )
     print(f"next: jira-notifier provider test {provider.group} {provider.name}")
     return 0
+
+
+def check_sync_back(provider: ProviderConfig, found: aws.Resources) -> list[str]:
+    """Whether the stack allows what the provider's sync-back asks for: the warnings to print.
+
+    Raises:
+        ConfigError: the stack allows none of it (the provider would never reach AWS).
+    """
+    needed = capabilities_needed(provider)
+    if not needed:
+        return []
+    if found.sync_back is None:
+        return [
+            "could not check that the stack allows sync-back (pass --stack NAME); without its parameters "
+            + " / ".join(f"{STACK_PARAMETERS[c]}=true" for c in sorted(needed))
+            + " each attempt is counted as SyncBackFailed and logged"
+        ]
+    missing = sorted(needed - found.sync_back)
+    if not missing:
+        return []
+    message = (
+        f"provider {provider.provider_id}: {found.origin} was deployed with "
+        + ", ".join(f"{STACK_PARAMETERS[c]}=false" for c in missing)
+        + "; redeploy with "
+        + ", ".join(f"{STACK_PARAMETERS[c]}=true" for c in missing)
+    )
+    useless = [  # a flag none of whose capabilities the stack allows
+        flag
+        for flag, capabilities in (
+            ("--sync-back", {Capability.SECURITY_HUB, Capability.COST_ANOMALY}),
+            ("--archive-wont-fix", {Capability.GUARDDUTY_ARCHIVE}),
+        )
+        if capabilities <= needed and not capabilities & found.sync_back
+    ]
+    if useless:
+        raise ConfigError(f"{message}, or leave out {' and '.join(useless)}")
+    return [f"{message} (until then those sources get no sync-back)"]
 
 
 def _require_secret(secretsmanager: SecretsManagerClient, name: str) -> None:
