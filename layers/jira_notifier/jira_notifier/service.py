@@ -28,17 +28,30 @@ from jira_notifier.errors import (
 from jira_notifier.jira.catalog import JiraCatalog
 from jira_notifier.jira.payloads import create_body
 from jira_notifier.lifecycle import (
+    DELETED_BY_PERSON,
     FIRED_BEFORE_ITS_CLEAR,
     MIN_WRITE_INTERVAL,
+    PERSON_NOTICES,
     Action,
     decide,
+    person_note,
+    records_alert_state,
     should_coalesce,
     supersedes_pending,
     within_reopen_window,
 )
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.routing import choose_group
-from jira_notifier.state import CREATE_SEND_WINDOW, IssueState, IssueStatus, Lease, LeaseStore, WorkflowPhase, state_pk
+from jira_notifier.state import (
+    CREATE_SEND_WINDOW,
+    IssueState,
+    IssueStatus,
+    Lease,
+    LeaseStore,
+    PersonDecision,
+    WorkflowPhase,
+    state_pk,
+)
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
     from jira_notifier.jira.client import CreatedIssue, JiraIssue, JiraPort
@@ -247,7 +260,7 @@ class Notifier:
             return self._flush_pending(lease, alert, provider, client)
         note = _coalesced_note(state)
         if decision.action is Action.SKIP and not (flushing and note):
-            lease.save(state.remembered(alert, applied=False), release=True)
+            lease.save(state.remembered(alert, applied=records_alert_state(decision, alert)), release=True)
             self.recorder.count("AlertsDeduplicated" if decision.reason != "nothing-open" else "AlertsSkipped")
             return Outcome(provider.provider_id, "skipped", decision.reason, state.issue_key)
         if decision.action is Action.SKIP:  # flushing held-back changes that end where the issue already is
@@ -260,7 +273,11 @@ class Notifier:
         if decision.action is Action.CREATE:
             return self._create(lease, alert, provider, client, decision.reason)
         if decision.action is Action.COMMENT:
-            return self._comment(lease, alert, provider, client, decision.reason, note)
+            if decision.reason in PERSON_NOTICES:  # said once: later firings of this episode are skipped
+                lease.note_person_notice(now)
+            return self._comment(
+                lease, alert, provider, client, decision.reason, _join(note, person_note(decision, state))
+            )
         if decision.action is Action.RESOLVE:
             return self._resolve(lease, alert, provider, client, note)
         return self._refire(lease, alert, provider, client, note)
@@ -443,8 +460,12 @@ class Notifier:
         except JiraRequestError as error:
             if error.status != 404:
                 raise
-            # The issue was deleted or moved out of reach: start over with a new one.
-            return self._create(lease, alert, provider, client, "issue-gone")
+            # Deleted (or moved out of reach) by a person: their decision, recorded; the alert's next firing after
+            # a clear opens a new issue, this firing does not (lifecycle.decide).
+            gone = state.decided_by_person(PersonDecision.DELETED, self.clock()).remembered(alert)
+            lease.save(gone, release=True)
+            self.recorder.count("HumanDecisionsRecorded")
+            return Outcome(provider.provider_id, "skipped", DELETED_BY_PERSON, state.issue_key)
         now = self.clock()
         lease.save(
             replace(state, issue_status=status or state.issue_status).written(alert, now, commented=True),
