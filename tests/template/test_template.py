@@ -167,11 +167,15 @@ def test_sam_validate_lint_passes() -> None:
 # What `make scan` lets checkov skip, reviewed: each skip in the template says why (see its comment there).
 LOG_GROUPS = {function_id.removesuffix("Function") + "LogGroup" for function_id in FUNCTION_DIRS}
 CHECKOV_SKIPS = {
-    "CKV_AWS_116": set(FUNCTION_DIRS),  # dead-letter queue: on-failure destinations and a redrive policy instead
-    "CKV_AWS_117": set(FUNCTION_DIRS),  # VPC: nothing private to reach
+    # dead-letter queue: on-failure destinations, a redrive policy, or the webhook sender's retries instead
+    "CKV_AWS_116": {*FUNCTION_DIRS, "JiraWebhookFunction"},
+    "CKV_AWS_117": {*FUNCTION_DIRS, "JiraWebhookFunction"},  # VPC: nothing private to reach
     "CKV_AWS_119": {"ProvidersTable", "StateTable"},  # customer managed key: the AWS managed one encrypts them
     "CKV_AWS_27": {"DeadLetterQueue", "BufferQueue", "BufferDeadLetterQueue"},  # SSE-SQS, which checkov misses
-    "CKV_AWS_158": LOG_GROUPS,  # customer managed key: CloudWatch Logs encrypts them
+    "CKV_AWS_158": {*LOG_GROUPS, "JiraWebhookLogGroup"},  # customer managed key: CloudWatch Logs encrypts them
+    "CKV_AWS_258": {"JiraWebhookFunction"},  # a public URL: Jira cannot sign for IAM; the body's HMAC is checked
+    "CKV_AWS_149": {"JiraWebhookSecret"},  # customer managed key: the AWS managed one encrypts it
+    "CKV2_AWS_57": {"JiraWebhookSecret"},  # rotation: the value is pasted into Jira, so it is rotated by hand
 }
 
 
@@ -687,6 +691,7 @@ def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dic
         ("GuardDutyMinimumSeverity", "MEDIUM"),
         ("OrganizationId", ""),
         ("ReadAccountNames", "false"),
+        ("JiraWebhook", "Disabled"),
     ],
     ids=lambda value: str(value),
 )
@@ -709,6 +714,8 @@ def test_outputs_name_every_table_queue_topic_and_function(template: dict[str, A
         "DeadLetterQueueArn",
         "BufferQueueUrl",
         "BufferQueueArn",
+        "JiraWebhookUrl",
+        "JiraWebhookSecretArn",
         *function_outputs,
     }
 
@@ -798,3 +805,67 @@ def test_account_names_are_read_only_when_asked_for_and_only_in_the_organization
     assert grants(statements) == expected_grants(function_id) | ({ACCOUNT_NAMES_GRANT} if granted else set())
     assert all("Condition" not in s for s in statements)
     assert environment["Variables"]["READ_ACCOUNT_NAMES"] == variable
+
+
+# ---------------------------------------------------------------- Jira webhook (opt-in)
+
+WEBHOOK = {"JiraWebhook": "Enabled"}
+WEBHOOK_RESOURCES = {
+    "JiraWebhookFunction",
+    "JiraWebhookFunctionUrl",
+    "JiraWebhookSecret",
+    "JiraWebhookRole",
+    "JiraWebhookLogGroup",
+}
+
+
+@pytest.mark.parametrize(("parameters", "deployed"), [({}, False), (WEBHOOK, True)], ids=["default", "enabled"])
+def test_the_webhook_receiver_is_deployed_only_when_asked_for(
+    translated: dict[str, Any], parameters: dict[str, str], deployed: bool
+) -> None:
+    stack = Stack(translated, parameters)
+    resources = translated["Resources"]
+    webhook = {name for name, resource in resources.items() if name.startswith("JiraWebhook")}
+
+    assert webhook >= WEBHOOK_RESOURCES
+    assert all(stack.deployed(resources[name]) is deployed for name in webhook)
+    assert all(
+        stack.deployed(output) is deployed for name, output in translated["Outputs"].items() if "Webhook" in name
+    )
+
+
+def test_the_webhook_url_is_public_and_its_function_checks_each_signature_with_its_own_secret(
+    translated: dict[str, Any],
+) -> None:
+    resources = Stack(translated, WEBHOOK).resolve(translated["Resources"])
+    url = resources["JiraWebhookFunctionUrl"]["Properties"]
+    function = resources["JiraWebhookFunction"]["Properties"]
+    invoke = [
+        r["Properties"]
+        for r in of_type(resources, "AWS::Lambda::Permission").values()
+        if target(r["Properties"]["FunctionName"]) == "JiraWebhookFunction"
+    ]
+
+    assert url["AuthType"] == "NONE" and target(url["TargetFunctionArn"]) == "JiraWebhookFunction"
+    assert {(p["Action"], p["Principal"]) for p in invoke} == {
+        ("lambda:InvokeFunctionUrl", "*"),
+        ("lambda:InvokeFunction", "*"),
+    }
+    assert function["Environment"]["Variables"]["WEBHOOK_SECRET_NAME"] == {"Ref": "JiraWebhookSecret"}
+    assert function["ReservedConcurrentExecutions"] == 5  # a public URL never takes the alert path's concurrency
+    assert resources["JiraWebhookSecret"]["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+def test_the_webhook_role_grants_exactly_what_the_receiver_needs(translated: dict[str, Any]) -> None:
+    statements = role_statements(Stack(translated, WEBHOOK), "JiraWebhookFunction")
+
+    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
+    assert grants(statements) == {
+        ("logs:CreateLogStream", "JiraWebhookLogGroup"),
+        ("logs:PutLogEvents", "JiraWebhookLogGroup"),
+        ("dynamodb:Scan", "ProvidersTable"),
+        *{(f"dynamodb:{verb}", "StateTable") for verb in ("BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")},
+        ("secretsmanager:GetSecretValue", "JiraWebhookSecret"),
+        ("secretsmanager:GetSecretValue", SECRETS_ARN),
+        *{(action, "*") for action in XRAY_ACTIONS},
+    }

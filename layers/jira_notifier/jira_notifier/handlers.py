@@ -1,4 +1,4 @@
-"""The four Lambda handlers, with their Powertools decorators.
+"""The Lambda handlers, with their Powertools decorators.
 
 Each function's ``functions/<name>/handler.py`` is one import of its handler from here, so ``jira-notifier invoke``
 and ``dlq replay`` run exactly what Lambda runs, from an installed package, with no checkout at hand.
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from jira_notifier.entry import handle_event, handle_sqs_event, remaining_from
 from jira_notifier.events import read_alarm_action, read_eventbridge, read_sns
 from jira_notifier.observability import logger, metrics, tracer
-from jira_notifier.wiring import get_notifier
+from jira_notifier.wiring import get_notifier, get_webhook_receiver
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -49,5 +49,15 @@ def sqs(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
     return handle_sqs_event(event, get_notifier("sqs"), remaining_from(context))
 
 
-# The CLI's function names (``--function``, the dead-letter records' ``function``) to their handlers.
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def jira_webhook(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Jira admin webhooks through the function URL: what people did to the issues the product owns."""
+    answer = get_webhook_receiver().handle(event, remaining_from(context))
+    logger.info("webhook request answered", status=answer.status, result=answer.result)
+    return answer.response()
+
+
+# The alert handlers by the CLI's function names (``--function``, the dead-letter records' ``function``).
 HANDLERS = {"sns": sns, "eventbridge": eventbridge, "alarm-action": alarm_action, "sqs": sqs}

@@ -20,6 +20,7 @@ class Settings:
     config_cache_seconds: int = 300
     jira_timeout_seconds: float = 10.0
     read_account_names: bool = False  # name accounts in new issues, from AWS Organizations
+    webhook_secret_name: str | None = None  # the Jira webhook receiver's shared secret (Secrets Manager)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -41,6 +42,7 @@ class Settings:
             config_cache_seconds=_int(environ, "CONFIG_CACHE_SECONDS", 300),
             jira_timeout_seconds=float(_int(environ, "JIRA_TIMEOUT_SECONDS", 10)),
             read_account_names=environ.get("READ_ACCOUNT_NAMES", "").strip().lower() == "true",
+            webhook_secret_name=environ.get("WEBHOOK_SECRET_NAME") or None,
         )
 
 

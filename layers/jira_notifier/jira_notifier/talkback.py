@@ -200,7 +200,7 @@ def read_back(
             issue_id,
             issue,
             seen_at=seen_at,
-            read=lambda ref: _read(client, ref),
+            read=lambda ref: read_issue(client, ref),
             clock=clock,
             deadline=deadline,
             dry_run=dry_run,
@@ -216,7 +216,7 @@ def read_back(
         following = _by_issue_id(owned.open_states(provider.provider_id))
         live = client.search_jql(f'labels = "{TOOL_LABEL}" AND statusCategory != Done', ["id"], max_results=ID_PAGE)
         for issue_id in sorted(set(following) - {issue.id for issue in (*changed, *live)}):
-            apply(following, issue_id, _read(client, issue_id), clock())  # read just now: no need to read again
+            apply(following, issue_id, read_issue(client, issue_id), clock())  # read just now: no need to read again
         report.swept, swept_at = True, started
     if not dry_run:
         owned.save_cursor(provider.provider_id, Cursor(read_at=started, swept_at=swept_at))
@@ -235,7 +235,7 @@ def _by_issue_id(states: Iterable[IssueState]) -> dict[str, IssueState]:
     return {state.issue_id: state for state in states if state.issue_id}
 
 
-def _read(client: JiraPort, issue_id: str) -> JiraIssue | None:
+def read_issue(client: JiraPort, issue_id: str) -> JiraIssue | None:
     """The issue by its id (a moved issue answers under its new key); None when Jira says it does not exist.
 
     Raises:
