@@ -179,7 +179,7 @@ def read_back(
     report = ReadBackReport(provider.provider_id)
     cursor = owned.cursor(provider.provider_id)
     since = cursor.read_at - OVERLAP_SECONDS if cursor else started - FIRST_LOOKBACK_SECONDS
-    minutes = max(1, math.ceil((started - since) / 60))
+    minutes = max(1, math.ceil(round(started - since) / 60))  # whole seconds: the stored cursor is rounded
     # Relative dates: JQL reads absolute ones in the API user's time zone, "-Nm" means the same everywhere.
     changed = client.search_jql(
         f'labels = "{TOOL_LABEL}" AND updated >= "-{minutes}m" ORDER BY updated ASC',
@@ -212,7 +212,7 @@ def read_back(
     for issue in changed:
         apply(following, issue.id, issue, issue.updated_at)
     swept_at = cursor.swept_at if cursor else None
-    if swept_at is None or started - swept_at >= SWEEP_INTERVAL_SECONDS:
+    if swept_at is None or round(started - swept_at) >= SWEEP_INTERVAL_SECONDS:
         following = _by_issue_id(owned.open_states(provider.provider_id))
         live = client.search_jql(f'labels = "{TOOL_LABEL}" AND statusCategory != Done', ["id"], max_results=ID_PAGE)
         for issue_id in sorted(set(following) - {issue.id for issue in (*changed, *live)}):
