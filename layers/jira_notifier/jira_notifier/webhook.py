@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from jira_notifier.jira.client import JiraIssue
     from jira_notifier.jira.webhook import IssueEvent
     from jira_notifier.service import Recorder
-    from jira_notifier.state import LeaseStore
+    from jira_notifier.state import IssueState, LeaseStore
     from jira_notifier.talkback_store import OwnedIssueStore
 
 MAX_BODY_BYTES = 1024 * 1024  # an issue payload with its fields is tens of kilobytes; this is far beyond a real one
@@ -100,47 +100,59 @@ class WebhookReceiver:
         issue_event = read_issue_event(payload)
         if issue_event is None:
             return Answer(200, "ignored")
-        if not self.owned.claim_delivery(delivery):
-            return Answer(200, "duplicate")
         try:
-            recorded = self._apply(issue_event, remaining)
+            owner = self._owner(issue_event.issue)
+            if owner is None:
+                return Answer(200, "ignored")
+            if not self.owned.claim_delivery(delivery):
+                return Answer(200, "duplicate")
+            recorded = self._apply(issue_event, *owner, remaining)
         except JiraNotifierError as error:
             self.owned.forget_delivery(delivery)  # Jira's retry of this delivery is applied then
             logger.warning("webhook delivery not applied; the sender may retry", reason=error.reason, error=str(error))
             return Answer(503 if error.retryable else 500, "retry-later" if error.retryable else "failed")
         if recorded is None:
-            return Answer(200, "ignored")
-        if not recorded.changes:
             return Answer(200, "unchanged")
         self.recorder.count("HumanDecisionsRecorded", len(recorded.changes))
         logger.info("human decision recorded", issue_key=recorded.issue_key, changes=list(recorded.changes))
         return Answer(200, "recorded")
 
-    def _apply(self, issue_event: IssueEvent, remaining: Callable[[], float] | None) -> Recorded | None:
-        """Apply the event to the state that follows its issue, in whichever provider that is.
+    def _owner(self, issue: JiraIssue) -> tuple[ProviderConfig, IssueState] | None:
+        """The provider and the state that follow this issue, if any (read only).
 
         Raises:
-            JiraNotifierError: reading the providers, the state, or the issue failed.
+            JiraNotifierError: the providers or the state could not be read.
         """
-        issue = issue_event.issue
-        deadline = self.clock() + (remaining() if remaining else DEFAULT_REMAINING_SECONDS)
         for provider in self.providers():
             found = find_state(self.owned, provider, issue)
-            if found is None:
-                continue
-            recorded = apply_jira_view(
-                self.leases,
-                provider,
-                found,
-                issue.id,
-                None if issue_event.deleted else issue,
-                seen_at=issue_event.at,
-                read=self._reader(provider, remaining),
-                clock=self.clock,
-                deadline=deadline,
-            )
-            return recorded or Recorded(provider.provider_id, found.issue_key or "", ())
+            if found is not None:
+                return provider, found
         return None
+
+    def _apply(
+        self,
+        issue_event: IssueEvent,
+        provider: ProviderConfig,
+        found: IssueState,
+        remaining: Callable[[], float] | None,
+    ) -> Recorded | None:
+        """Record what the event says of the issue ``found`` follows.
+
+        Raises:
+            JiraNotifierError: the lease, the write, or the confirming read failed.
+        """
+        issue = issue_event.issue
+        return apply_jira_view(
+            self.leases,
+            provider,
+            found,
+            issue.id,
+            None if issue_event.deleted else issue,
+            seen_at=issue_event.at,
+            read=self._reader(provider, remaining),
+            clock=self.clock,
+            deadline=self.clock() + (remaining() if remaining else DEFAULT_REMAINING_SECONDS),
+        )
 
     def _reader(
         self, provider: ProviderConfig, remaining: Callable[[], float] | None

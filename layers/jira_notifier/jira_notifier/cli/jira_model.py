@@ -76,6 +76,7 @@ NOT_AUTHENTICATED = {"message": "Client must be authenticated to access this res
 RESOLUTION_NOT_ON_SCREEN = "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."
 PER_ISSUE_ON_WRITE = "jira-per-issue-on-write"
 SEARCH_PAGE_LIMIT = 100  # issues per search page at most: Jira "may return fewer" than maxResults
+ID_PAGE_LIMIT = 5000  # ids-only searches return up to this many per page
 
 Lost = Literal["timeout", "cut"]
 
@@ -470,11 +471,12 @@ class JiraStandIn:
             return Answer(400, _errors("The search parameters belong in the request body."))
         body = _mapping(body)
         jql = str(body.get("jql") or "")
-        limit = min(int(body.get("maxResults") or 50), SEARCH_PAGE_LIMIT)
+        ids_only = body.get("fields") == ["id"]
+        limit = min(int(body.get("maxResults") or 50), ID_PAGE_LIMIT if ids_only else SEARCH_PAGE_LIMIT)
         indexed_before = self.now() - timedelta(seconds=self.search_lag)
         reconciled = {str(issue_id) for issue_id in body.get("reconcileIssues") or []}
         found = [
-            {"id": issue.id} if body.get("fields") == ["id"] else self._issue_json(issue)
+            {"id": issue.id} if ids_only else self._issue_json(issue)
             for issue in self._ordered(jql)
             if self._matches(jql, issue) and (issue.created <= indexed_before or issue.id in reconciled)
         ]
