@@ -83,7 +83,7 @@ def test_a_person_decision_keeps_what_they_chose_and_when_it_was_read() -> None:
         "won't do",
         NOW,
     )
-    assert after.resolved_at is None  # the product did not resolve it: its reopen window never starts
+    assert after.resolved_at is None  # the product's own resolve time only; Jira keeps the person's
 
 
 @pytest.mark.parametrize(

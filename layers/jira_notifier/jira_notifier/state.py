@@ -198,7 +198,7 @@ class IssueState:
             self,
             issue_status=status,
             workflow_phase=phase.get(status, self.workflow_phase),
-            resolved_at=None,  # the product did not resolve it: its reopen window does not start
+            resolved_at=None,  # the product's own resolve time; a person's is Jira's resolutiondate
             status_unsure_since=None,
             person_decision=decision,
             person_resolution=resolution if status is IssueStatus.RESOLVED else None,
