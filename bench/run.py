@@ -2,6 +2,7 @@
 Jira request, CPU, cold start and memory. Against moto (in-process) and a stand-in Jira on loopback HTTP.
 
     make bench        # or: .venv/bin/python bench/run.py [--delay-ms 100] [--alerts 150] [--storm 1000] [--repeats 5]
+                      #                                  [--links 1000]
 
 Prints a table with each figure beside its target and writes bench/results.json. Not part of the test suite.
 """
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
             "alerts": args.alerts,
             "storm": args.storm,
             "import_repeats": args.repeats,
+            "links": args.links,
         },
     }
     # Fresh processes first, while this one is still small.
@@ -73,6 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         results["lifecycle"] = scenarios.lifecycle_costs(bench)
         results["overhead"] = scenarios.handler_overhead(bench, args.alerts)
         results["cpu_breakdown"] = scenarios.cpu_breakdown(bench, PROFILED_ALERTS)
+    with (
+        _phase(phases, f"read-back over {args.links} open issues (warm container)"),
+        bench_environment(delay) as bench,
+    ):
+        results["readback"] = scenarios.readback_costs(bench, args.links)
     results["phase_seconds"] = phases
     results["targets"] = targets(results)
     results["run_seconds"] = round(time.perf_counter() - started, 1)
@@ -89,6 +96,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--alerts", type=int, default=150, help="alerts timed through the SNS handler")
     parser.add_argument("--storm", type=int, default=1000, help="alerts in the storm (multiple of 50)")
     parser.add_argument("--repeats", type=int, default=5, help="fresh interpreters per import timing")
+    parser.add_argument("--links", type=int, default=1000, help="open issues the read-back runs over")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--child", choices=("storm", "first-call"), help=argparse.SUPPRESS)
     parser.add_argument("--function", default="sns", choices=sorted(HANDLERS), help=argparse.SUPPRESS)
@@ -211,6 +219,11 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         ("moto included", storm["peak_rss_mb"]),
     ):
         rows.append((f"peak RSS through the storm, {label} (MB)", peak, "< 128", peak < 128))
+    readback = r["readback"]
+    budget = readback["links"] // 100 + 10
+    for run in ("unchanged", "resolved_by_people", "sweep"):
+        requests = readback[run]["jira_requests"]
+        rows.append((f"read-back Jira requests, {run.replace('_', ' ')}", requests, f"<= {budget}", requests <= budget))
     return [{"figure": f, "value": v, "target": t, "met": met} for f, v, t, met in rows]
 
 
