@@ -173,9 +173,8 @@ CHECKOV_SKIPS = {
     "CKV_AWS_119": {"ProvidersTable", "StateTable"},  # customer managed key: the AWS managed one encrypts them
     "CKV_AWS_27": {"DeadLetterQueue", "BufferQueue", "BufferDeadLetterQueue"},  # SSE-SQS, which checkov misses
     "CKV_AWS_158": {*LOG_GROUPS, "JiraWebhookLogGroup"},  # customer managed key: CloudWatch Logs encrypts them
-    "CKV_AWS_258": {"JiraWebhookFunction"},  # a public URL: Jira cannot sign for IAM; the body's HMAC is checked
+    "CKV_AWS_173": {"JiraWebhookFunction"},  # its environment names a secret, holds none
     "CKV_AWS_149": {"JiraWebhookSecret"},  # customer managed key: the AWS managed one encrypts it
-    "CKV2_AWS_57": {"JiraWebhookSecret"},  # rotation: the value is pasted into Jira, so it is rotated by hand
 }
 
 
