@@ -13,11 +13,12 @@ import pytest
 
 from jira_notifier.batch import process_batch
 from jira_notifier.config import JiraSecret, ProviderConfig
-from jira_notifier.errors import CreateUnconfirmedError, JiraUnavailableError
+from jira_notifier.errors import CreateUnconfirmedError, HeldBackError, JiraUnavailableError
 from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.models import Alert
-from jira_notifier.service import SEARCH_SETTLE_SECONDS
+from jira_notifier.service import START_BUDGET_SECONDS
 from jira_notifier.state import CREATE_SEND_WINDOW, IssueStatus
+from jira_notifier.unconfirmed import SEARCH_SETTLE_SECONDS
 from tests.support.builders import alarm_message, alerts_in, sns_event
 from tests.support.fakes import Ports, in_memory
 
@@ -158,3 +159,31 @@ def test_a_refused_park_is_a_retry_and_costs_no_other_provider() -> None:
     with pytest.raises(JiraUnavailableError, match="queue refused"):
         ports.notifier.process(alert, event=event)
     assert len(ports.jira.issues) == 1  # the healthy provider's issue
+
+
+def test_a_lost_create_answer_the_search_already_shows_is_adopted_at_once(ports: Ports) -> None:
+    ports.jira.fail("create", JiraUnavailableError("timed out", ambiguous=True), acted=True)
+    assert deliver(ports, "ALARM", 0) == ["recovered"]
+    assert len(ports.jira.issues) == 1 and ports.jira.calls == {"createmeta": 1, "create": 1, "search": 1}
+    assert the_state(ports).pending_create_at is None and ports.counts["IssuesRecovered"] == 1
+
+
+def test_a_held_back_change_its_holder_failed_to_write_is_written_by_the_next_delivery(ports: Ports) -> None:
+    deliver(ports, "ALARM", 0)
+    ports.jira.fail("transition", JiraUnavailableError("Jira answered 503", status=503))
+    with pytest.raises(JiraUnavailableError):
+        deliver(ports, "OK", 1, after=MIN_WRITE_INTERVAL / 2)
+    assert the_state(ports).pending_state is not None
+    assert deliver(ports, "OK", 1, after=MIN_WRITE_INTERVAL) == ["resolved"]  # the repeat writes what was held
+    [issue] = ports.jira.issues.values()
+    assert issue.done and the_state(ports).pending_state is None
+
+
+def test_a_held_back_change_with_no_time_left_to_wait_stays_stored_for_the_retry(ports: Ports) -> None:
+    deliver(ports, "ALARM", 0)
+    ports.clock.sleep(MIN_WRITE_INTERVAL / 2)
+    alert, event = alarm("OK", 1)
+    with pytest.raises(HeldBackError):
+        ports.notifier.process(alert, event=event, remaining=lambda: START_BUDGET_SECONDS + 1)
+    assert the_state(ports).pending_state is not None and ports.jira.calls["transition"] == 0
+    assert deliver(ports, "OK", 1, after=MIN_WRITE_INTERVAL) == ["resolved"]

@@ -13,12 +13,14 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from jira_notifier.coalescing import HeldBack
 from jira_notifier.config import ProviderConfig
 from jira_notifier.errors import DeadlineError, JiraNotifierError, as_product_error
 from jira_notifier.events import normalize_sqs_record
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
-from jira_notifier.service import START_BUDGET_SECONDS, HeldBack, Notifier, Outcome
+from jira_notifier.outcome import Outcome
+from jira_notifier.service import START_BUDGET_SECONDS, Notifier
 
 if TYPE_CHECKING:
     from jira_notifier.jira.client import JiraPort
@@ -133,13 +135,14 @@ def _claim_or_defer(
 def _bulk_create(
     notifier: Notifier, claims: list[_Claim], result: BatchResult, held: list[tuple[str, HeldBack]]
 ) -> None:
-    """Each claim through the same create protocol as a single create (``Notifier.prepare_create`` ...), in one
+    """Each claim through the same create protocol as a single create (``Effects.prepare_create`` ...), in one
     request."""
+    effects = notifier.effects
     ready: list[_Claim] = []
     bodies: list[dict[str, Any]] = []
     for claim in claims:
         try:
-            bodies.append(notifier.prepare_create(claim.lease, claim.alert, claim.provider, claim.client))
+            bodies.append(effects.prepare_create(claim.lease, claim.alert, claim.provider, claim.client))
         except Exception as raised:  # noqa: BLE001 - this claim alone
             _give_up(notifier, result, claim, as_product_error(raised))
             continue
@@ -151,17 +154,17 @@ def _bulk_create(
     except Exception as raised:  # noqa: BLE001 - some may exist: their marks stay and their retries search first
         error = as_product_error(raised)
         for claim in ready:
-            notifier.create_failed(claim.lease, error)
+            effects.create_failed(claim.lease, error)
             _give_up(notifier, result, claim, error)
         return
     for claim, answer in zip(ready, created, strict=True):
         if answer.issue is None:
             assert answer.error is not None
-            notifier.create_failed(claim.lease, answer.error)
+            effects.create_failed(claim.lease, answer.error)
             _give_up(notifier, result, claim, answer.error)
             continue
         try:
-            outcome = notifier.record_created(claim.lease, claim.alert, claim.provider, answer.issue, claim.reason)
+            outcome = effects.record_created(claim.lease, claim.alert, claim.provider, answer.issue, claim.reason)
         except Exception as raised:  # noqa: BLE001 - the mark stays: the redelivery finds the issue by its label
             _give_up(notifier, result, claim, as_product_error(raised))
             continue

@@ -9,7 +9,8 @@ from jira_notifier.errors import EventParseError, JiraNotifierError
 from jira_notifier.events.common import items, mapping
 from jira_notifier.models import Alert
 from jira_notifier.observability import logger
-from jira_notifier.service import Notifier, Outcome, summarize
+from jira_notifier.outcome import Outcome, summarize
+from jira_notifier.service import Notifier
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse

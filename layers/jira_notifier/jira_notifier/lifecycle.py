@@ -1,6 +1,6 @@
 """What to do with one alert in one provider, given what is known of its issue. Pure: no I/O.
 
-The rules are product.md's "Lifecycle of one alert in one provider"; ``service.py`` carries them out.
+The rules are product.md's "Lifecycle of one alert in one provider"; ``service.py`` dispatches them to ``effects.py``.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ update, so concurrent invocations for one alert are serialized and exactly one o
 Exactly once rests on one write-ahead rule, kept by ``Lease``: the item says "a create for this alert started at
 T" (``pendingCreateAt``) durably *before* any create request leaves, and only a confirmed answer (the issue is
 recorded) or a search that proves the outcome clears it. Whoever finds the mark later looks for the issue
-before creating anything (``service.Notifier._recover``). The lease write itself sets the mark when the item has
+before creating anything (``unconfirmed.recover``). The lease write itself sets the mark when the item has
 none, so the rule costs no extra write: a holder that does not create clears it again with the write that
 releases the lease.
 

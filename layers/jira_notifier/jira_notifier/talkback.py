@@ -30,7 +30,7 @@ from jira_notifier.talkback_store import Cursor
 if TYPE_CHECKING:
     from jira_notifier.config import ProviderConfig
     from jira_notifier.jira.client import JiraIssue, JiraPort
-    from jira_notifier.service import Recorder
+    from jira_notifier.outcome import Recorder
     from jira_notifier.talkback_store import OwnedIssueStore
 
 READ_FIELDS = ("status", "resolution", "resolutiondate", "labels", "updated", "project")

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from jira_notifier.config import ProviderConfig
     from jira_notifier.jira.client import JiraIssue
     from jira_notifier.jira.webhook import IssueEvent
-    from jira_notifier.service import Recorder
+    from jira_notifier.outcome import Recorder
     from jira_notifier.state import IssueState, LeaseStore
     from jira_notifier.talkback_store import OwnedIssueStore
 

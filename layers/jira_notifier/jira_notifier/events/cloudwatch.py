@@ -214,7 +214,9 @@ def _camel_view(arn: str, data: Mapping[str, Any], envelope: Mapping[str, Any]) 
             ("Actions suppressor", config.get("actionsSuppressor")),
         )
     else:
-        queries = [_camel_query(entry) for entry in items(config.get("metrics")) if isinstance(entry, Mapping)]
+        queries = [
+            _metric_query(entry, camel=True) for entry in items(config.get("metrics")) if isinstance(entry, Mapping)
+        ]
         datapoints = ", ".join(filter(None, map(text, items(reason_data.get("recentDatapoints")))))
         details = _query_facts(queries) + facts(
             ("Threshold", reason_data.get("threshold")),
@@ -288,7 +290,11 @@ def _console_links(name: str, region: str | None) -> tuple[Link, ...]:
 
 def _sns_trigger_facts(trigger: Mapping[str, Any]) -> Facts:
     period = trigger.get("Period")
-    queries = [_pascal_query(entry, period) for entry in items(trigger.get("Metrics")) if isinstance(entry, Mapping)]
+    queries = [
+        _metric_query(entry, camel=False, alarm_period=period)
+        for entry in items(trigger.get("Metrics"))
+        if isinstance(entry, Mapping)
+    ]
     if not queries and first_text(trigger.get("MetricName"), trigger.get("Namespace")):
         queries = [
             _MetricQuery(
@@ -320,35 +326,25 @@ def _sns_statistic(trigger: Mapping[str, Any]) -> str:
     return first_text(trigger.get("Statistic"), trigger.get("ExtendedStatistic"))
 
 
-def _pascal_query(entry: Mapping[str, Any], alarm_period: object) -> _MetricQuery:
-    stat = mapping(entry.get("MetricStat"))
-    metric = mapping(stat.get("Metric"))
-    return _MetricQuery(
-        id=text(entry.get("Id")),
-        expression=text(entry.get("Expression")),
-        label=text(entry.get("Label")),
-        returned=_returns_data(entry.get("ReturnData")),
-        namespace=text(metric.get("Namespace")),
-        name=text(metric.get("MetricName")),
-        stat=text(stat.get("Stat")),
-        period=first_text(stat.get("Period"), entry.get("Period"), alarm_period),
-        dimensions=_dimensions(metric.get("Dimensions")),
-    )
+def _metric_query(entry: Mapping[str, Any], *, camel: bool, alarm_period: object = None) -> _MetricQuery:
+    """One entry of an SNS alarm message's ``Metrics`` (PascalCase) or an EventBridge alarm event's ``metrics``
+    (camelCase, where the metric's name is ``name``)."""
 
+    def get(source: Mapping[str, Any], key: str) -> Any:
+        return source.get(key[0].lower() + key[1:] if camel else key)
 
-def _camel_query(entry: Mapping[str, Any]) -> _MetricQuery:
-    stat = mapping(entry.get("metricStat"))
-    metric = mapping(stat.get("metric"))
+    stat = mapping(get(entry, "MetricStat"))
+    metric = mapping(get(stat, "Metric"))
     return _MetricQuery(
-        id=text(entry.get("id")),
-        expression=text(entry.get("expression")),
-        label=text(entry.get("label")),
-        returned=_returns_data(entry.get("returnData")),
-        namespace=text(metric.get("namespace")),
-        name=text(metric.get("name")),
-        stat=text(stat.get("stat")),
-        period=first_text(stat.get("period"), entry.get("period")),
-        dimensions=_dimensions(metric.get("dimensions")),
+        id=text(get(entry, "Id")),
+        expression=text(get(entry, "Expression")),
+        label=text(get(entry, "Label")),
+        returned=_returns_data(get(entry, "ReturnData")),
+        namespace=text(get(metric, "Namespace")),
+        name=text(metric.get("name") if camel else metric.get("MetricName")),
+        stat=text(get(stat, "Stat")),
+        period=first_text(get(stat, "Period"), get(entry, "Period"), alarm_period),
+        dimensions=_dimensions(get(metric, "Dimensions")),
     )
 
 

@@ -27,12 +27,10 @@ from jira_notifier.events.common import (
     parse_time,
     text,
 )
-from jira_notifier.events.generic import read_or_generic, unknown_message
+from jira_notifier.events.generic import Reader, read_known, read_or_generic, unknown_message
 from jira_notifier.models import Alert, Link
 
 GROUP_ATTRIBUTE = "notificationGroup"
-
-PayloadReader = Callable[[Mapping[str, Any], Delivery], list[Alert]]
 
 
 def read_sns(event: object) -> list[Alert]:
@@ -268,18 +266,10 @@ def _read_decoded(payload: Any, delivery: Delivery) -> list[Alert]:
     body = mapping(payload)
     if eventbridge.is_event(body):
         return eventbridge.read_event(body, outer=delivery)
-    found = _payload_reader(body)
-    if found is None:
-        return [unknown_message(payload, delivery)]
-    kind, read = found
-    return read_or_generic(
-        kind,
-        lambda: read(body, delivery),
-        lambda why: unknown_message(payload, delivery, why=why),
-    )
+    return read_known(_payload_reader(body), body, delivery, lambda why: unknown_message(payload, delivery, why=why))
 
 
-def _payload_reader(body: Mapping[str, Any]) -> tuple[str, PayloadReader] | None:
+def _payload_reader(body: Mapping[str, Any]) -> tuple[str, Reader] | None:
     if cloudwatch.looks_like_sns_alarm(body):
         return "a CloudWatch alarm notification", cloudwatch.from_sns_message
     if "anomalyId" in body:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from jira_notifier.events import cloudwatch, cost_anomaly, findings, health, notification
 from jira_notifier.events.common import Delivery, digest, parse_time, text
-from jira_notifier.events.generic import read_or_generic, unknown_eventbridge_event
+from jira_notifier.events.generic import Reader, read_known, unknown_eventbridge_event
 from jira_notifier.models import Alert
-
-Reader = Callable[[Mapping[str, Any], Delivery], list[Alert]]
 
 _READERS: dict[tuple[str, str], tuple[str, Reader]] = {
     ("aws.cloudwatch", "CloudWatch Alarm State Change"): ("a CloudWatch alarm", cloudwatch.from_eventbridge),
@@ -37,14 +35,7 @@ def read_event(event: Mapping[str, Any], outer: Delivery | None = None) -> list[
     delivery = _delivery(event, outer)
     source, detail_type = text(event.get("source")), text(event.get("detail-type"))
     found = _reader_for(source, detail_type)
-    if found is None:
-        return [unknown_eventbridge_event(event, delivery)]
-    kind, read = found
-    return read_or_generic(
-        kind,
-        lambda: read(event, delivery),
-        lambda why: unknown_eventbridge_event(event, delivery, why=why),
-    )
+    return read_known(found, event, delivery, lambda why: unknown_eventbridge_event(event, delivery, why=why))
 
 
 def _reader_for(source: str, detail_type: str) -> tuple[str, Reader] | None:

@@ -9,6 +9,9 @@ from typing import Any
 from jira_notifier.events.common import Delivery, epoch_ms, facts, items, one_line, show_time, text
 from jira_notifier.models import Alert, AlertState, Severity
 
+# Reads one known payload shape into alerts.
+Reader = Callable[[Mapping[str, Any], Delivery], list[Alert]]
+
 _TEXT_TITLE_MAX = 120
 # "{..." or "[{", "[1", '["' ...: JSON that failed to parse; "[INFO] disk full" is just text
 _JSON_START = re.compile(r'\s*(\{|\[\s*[\[{"\d\-\]])')
@@ -103,3 +106,13 @@ def read_or_generic(kind: str, read: Callable[[], list[Alert]], fallback: Callab
     except Exception as exc:  # an unforeseen input must still become a readable alert, never a crash
         return [fallback(f"It looked like {kind} but could not be read ({type(exc).__name__}).")]
     return alerts or [fallback("")]
+
+
+def read_known(
+    found: tuple[str, Reader] | None, body: Mapping[str, Any], delivery: Delivery, fallback: Callable[[str], Alert]
+) -> list[Alert]:
+    """Read ``body`` with the reader found for its shape (``(kind, reader)``); with none found, fall back."""
+    if found is None:
+        return [fallback("")]
+    kind, read = found
+    return read_or_generic(kind, lambda: read(body, delivery), fallback)
