@@ -40,6 +40,7 @@ SWEEP_INTERVAL_SECONDS = 3600  # deletions show in no search: the open issues ar
 SEARCH_PAGE = 100
 ID_PAGE = 5000  # ids-only searches may return this many per page
 LEASE_WAIT_SECONDS = 5.0
+UNBOUNDED_RUN_LEASE_SECONDS = 60.0  # a run without a deadline (the CLI) holds each alert's lease this long at most
 MOVED = "moved"
 
 
@@ -175,7 +176,6 @@ def read_back(
         run covers the same span again.
     """
     started = clock()
-    deadline = started + (remaining() if remaining else 60.0)
     report = ReadBackReport(provider.provider_id)
     cursor = owned.cursor(provider.provider_id)
     since = cursor.read_at - OVERLAP_SECONDS if cursor else started - FIRST_LOOKBACK_SECONDS
@@ -202,7 +202,7 @@ def read_back(
             seen_at=seen_at,
             read=lambda ref: read_issue(client, ref),
             clock=clock,
-            deadline=deadline,
+            deadline=clock() + (remaining() if remaining else UNBOUNDED_RUN_LEASE_SECONDS),
             dry_run=dry_run,
         )
         if done is not None:
