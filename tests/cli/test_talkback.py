@@ -16,7 +16,8 @@ from tests.support import fake_jira
 from tests.support.fake_jira import FakeJira
 
 WEBHOOK_URL = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/"
-WEBHOOK_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:JiraWebhookSecret-AbCdEf"  # a name, not a value
+# pragma: allowlist nextline secret
+WEBHOOK_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:JiraWebhookSecret-AbCdEf"  # a name
 
 
 @pytest.fixture
@@ -101,7 +102,7 @@ def test_webhook_setup_takes_the_url_and_secret_name_without_a_stack(cli: Any) -
 
     assert json.loads(result.out) == {
         "url": WEBHOOK_URL,
-        "secret": "team/jira-webhook",
+        "secret": "team/jira-webhook",  # pragma: allowlist secret
         "jql": 'labels = "jira-notifier"',
         "events": ["Issue: updated", "Issue: deleted"],
     }

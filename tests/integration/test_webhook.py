@@ -3,7 +3,6 @@ people did; forged, replayed, truncated, oversized, non-JSON and wrong-content-t
 
 from __future__ import annotations
 
-import base64
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -17,9 +16,9 @@ from jira_notifier import wiring
 from jira_notifier.state import IssueState, IssueStatus, PersonDecision, state_from_item
 from jira_notifier.webhook import MAX_BODY_BYTES, sign
 from tests.integration.test_lifecycle import NONE, Run, run  # noqa: F401 - run is a fixture
-from tests.support.builders import alarm_event
+from tests.support.builders import alarm_event, function_url_event
 
-SECRET_NAME = "jira-notifier-stack-JiraWebhookSecret"  # outside the Jira token prefix, as the stack names it
+SECRET_NAME = "jira-notifier-stack-JiraWebhookSecret"  # a name  # pragma: allowlist secret
 SHARED = b"kJ3v9Qm2Xw7Lr5Tz8Np4Hs6Dc1Fg0Yb2Ue7Ai9Ko3"  # a test double  # pragma: allowlist secret
 
 
@@ -68,29 +67,6 @@ class Webhook:
     def state(self) -> IssueState:
         [state] = [state_from_item(i["pk"]["S"], i) for i in self.aws.state_items() if i.get("issueKey")]
         return state
-
-
-def function_url_event(body: bytes, headers: dict[str, str], *, as_base64: bool, method: str) -> dict[str, Any]:
-    """A Lambda function URL event (payload format 2.0)."""
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/",
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "anonymous",
-            "apiId": "abcdefghijklmnopqrstuvwxyz012345",
-            "domainName": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws",
-            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
-            "requestId": "req-1",
-            "routeKey": "$default",
-            "stage": "$default",
-            "timeEpoch": 1_800_000_000_000,
-        },
-        "body": base64.b64encode(body).decode() if as_base64 else body.decode("utf-8", "surrogateescape"),
-        "isBase64Encoded": as_base64,
-    }
 
 
 @pytest.fixture
