@@ -322,6 +322,18 @@ def test_a_field_sent_but_not_on_the_create_screen_fails(cli, cloud, site, setti
     assert fix in result.out
 
 
+def test_a_tag_field_not_on_the_create_screen_is_a_warning(cli, cloud, site):
+    cloud.put_provider(provider(tag_fields={"team": "components", "owner": "customfield_10031"}))
+
+    result = cli("provider", "test", "ops", "jira")
+
+    assert result.code == 0
+    assert "field customfield_10031 (from tag owner) is not on the create screen: its tags are always left out" in (
+        result.out
+    )
+    assert "field components (from tag" not in result.out
+
+
 def test_a_missing_permission_fails(cli, site):
     site.permissions("TRANSITION_ISSUES")
 

@@ -49,6 +49,41 @@ def test_add_stores_every_option_in_the_providers_table(cli, cloud):
     }
 
 
+def test_add_stores_tag_fields_and_impact_steps(cli, cloud):
+    cloud.put_secret()
+
+    result = cli(
+        *ADD, "--tag-field", "team=components", "--tag-field", "owner=customfield_10031",
+        "--impact-steps", "1000:Highest,100:High", "--budget-steps", "100:Highest",
+        "--escalate-after", "4h:High", "--escalate-after", "1d:Highest",
+    )  # fmt: skip
+
+    assert result.code == 0, result.err
+    stored = json.loads(cloud.items()[0]["value"])
+    assert stored["tagFields"] == {"team": "components", "owner": "customfield_10031"}
+    assert stored["impactSteps"] == [[100.0, "High"], [1000.0, "Highest"]]
+    assert stored["budgetSteps"] == [[100.0, "Highest"]]
+    assert stored["escalateAfter"] == [[14400.0, "High"], [86400.0, "Highest"]]
+
+
+@pytest.mark.parametrize(
+    ("options", "complaint"),
+    [
+        (("--tag-field", "team"), "--tag-field 'team' must be TAG=FIELD_ID"),
+        (("--tag-field", "team=summary"), "tag fields may not fill ['summary']"),
+        (("--impact-steps", "lots:High"), "--impact-steps 'lots:High' must be AMOUNT:PRIORITY"),
+        (("--escalate-after", "soon:High"), "--escalate-after 'soon:High' must be DURATION:PRIORITY"),
+    ],
+)
+def test_add_refuses_malformed_tag_fields_and_steps(cli, cloud, options, complaint):
+    cloud.put_secret()
+
+    result = cli(*ADD, *options)
+
+    assert result.code == 1 and complaint in result.err
+    assert cloud.items() == []
+
+
 def test_add_again_updates_the_provider(cli, cloud):
     cloud.put_secret()
     cli(*ADD)

@@ -105,3 +105,22 @@ def test_without_names_read_no_organizations_call_is_made(
     assert {service for service, _ in aws_calls} == {"dynamodb", "secretsmanager"}
     [issue] = jira.issues.values()
     assert f" · account {member_account} · " in header(issue)
+
+
+@pytest.mark.parametrize("organizations", [False, True], ids=["names-not-read", "organizations-cannot-tell"])
+def test_the_operators_name_is_used_when_organizations_cannot_tell(
+    monkeypatch: pytest.MonkeyPatch, aws: Any, jira: Any, lambda_context: Any, organizations: bool
+) -> None:
+    # Given the operator named an account ('jira-notifier account name'), and Organizations not read or not in use
+    from jira_notifier.providers import account_name_item
+
+    monkeypatch.setenv("READ_ACCOUNT_NAMES", "true" if organizations else "false")
+    item = account_name_item("444455556666", "Payments Prod")
+    aws.session.client("dynamodb").put_item(
+        TableName="jira-notifier-providers", Item={k: {"S": v} for k, v in item.items()}
+    )
+
+    # When an alarm of that account fires, its issue names the account so
+    assert lambda_handler(alarm_from("444455556666"), lambda_context) == {"created": 1}
+    [issue] = jira.issues.values()
+    assert " · account 444455556666 (Payments Prod) · " in header(issue)

@@ -394,6 +394,24 @@ def test_the_stand_ins_per_issue_write_limit_is_waited_out_for_that_issue_only(j
     assert [len(issue.comments) for issue in jira.issues.values()] == [3, 1]
 
 
+def test_a_priority_edit_is_a_write_on_the_issue_within_its_limit(jira_http, fake_time) -> None:
+    # Given the stand-in allowing two writes per issue in 10 s, and an issue just created with a comment
+    jira = FakeJira(jira_http)
+    jira.now = lambda: datetime.fromtimestamp(fake_time.now, UTC)
+    jira.write_limit = (2, 10.0)
+    client = client_for(fake_time, remaining=fake_time.invocation(60))
+    key = client.create_issue(task("disk full")).key
+    client.add_comment(key, COMMENT_BODY)
+
+    # When its priority is edited twice at once: the second waits out the limit, then lands
+    client.edit_issue(key, {"priority": {"name": "High"}})
+    client.edit_issue(key, {"priority": {"name": "Highest"}})
+
+    assert fake_time.slept == [10.0]
+    assert jira.by_key(key).fields["priority"] == {"name": "Highest"}
+    assert client.get_issue(key, ["priority"]).priority == "Highest"
+
+
 def task(summary: str) -> dict[str, Any]:
     return {"fields": {"project": {"key": "OPS"}, "issuetype": {"id": "10001"}, "summary": summary}}
 

@@ -88,6 +88,7 @@ class MemoryIssue:
     done: bool = False
     resolution: str | None = None
     comments: int = 0
+    priority: str | None = None
 
 
 @dataclass
@@ -119,12 +120,17 @@ class MemoryJira:
 
     def _new(self, body: Mapping[str, Any]) -> CreatedIssue:
         number = next(self._ids)
-        issue = MemoryIssue(str(number), f"OPS-{number - 10000}", tuple(body["fields"]["labels"]), self.clock.time())
+        fields = body["fields"]
+        issue = MemoryIssue(str(number), f"OPS-{number - 10000}", tuple(fields["labels"]), self.clock.time())
+        issue.priority = (fields.get("priority") or {}).get("name")
         self.issues[issue.key] = issue
         return CreatedIssue(issue.id, issue.key)
 
     def create_meta_issue_types(self, project: str) -> list[dict[str, Any]]:
         return self._answer("createmeta", lambda: [{"id": "10001", "name": "Task", "subtask": False}])
+
+    def create_meta_fields(self, project: str, issue_type_id: str) -> list[dict[str, Any]]:
+        return self._answer("createmeta-fields", list)
 
     def create_issue(self, body: Mapping[str, Any]) -> CreatedIssue:
         return self._answer("create", lambda: self._new(body))
@@ -134,7 +140,15 @@ class MemoryJira:
 
     def _typed(self, issue: MemoryIssue) -> JiraIssue:
         category = "done" if issue.done else "new"
-        return JiraIssue(issue.id, issue.key, category, issue.resolution, None, issue.created_at, issue.labels)
+        return JiraIssue(
+            id=issue.id,
+            key=issue.key,
+            status_category=category,
+            resolution=issue.resolution,
+            created_at=issue.created_at,
+            labels=issue.labels,
+            priority=issue.priority,
+        )
 
     def get_issue(self, issue: str, fields: Iterable[str]) -> JiraIssue:
         return self._answer("get", lambda: self._typed(self.issues[issue]))
@@ -164,6 +178,12 @@ class MemoryJira:
             self.issues[issue].comments += 1
 
         self._answer("comment", comment)
+
+    def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None:
+        def edit() -> None:
+            self.issues[issue].priority = fields["priority"]["name"]
+
+        self._answer("edit", edit)
 
     def get_transitions(self, issue: str) -> list[dict[str, Any]]:
         done = {"statusCategory": {"key": "done"}}

@@ -248,6 +248,7 @@ def test_function_environment_names_its_resources_and_settings(resources: dict[s
         "DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"},
         "CONFIG_CACHE_SECONDS": {"Ref": "ConfigCacheSeconds"},
         "READ_ACCOUNT_NAMES": {"Fn::If": ["ReadsAccountNames", "true", "false"]},
+        "READ_RESOURCE_TAGS": {"Fn::If": ["ReadsResourceTags", "true", "false"]},
         "POWERTOOLS_SERVICE_NAME": "jira-notifier",
         "POWERTOOLS_METRICS_NAMESPACE": "JiraNotifier",
         "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"},
@@ -691,6 +692,7 @@ def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dic
         ("OrganizationId", ""),
         ("ReadAccountNames", "false"),
         ("JiraWebhook", "Disabled"),
+        ("ReadResourceTags", "false"),
     ],
     ids=lambda value: str(value),
 )
@@ -804,6 +806,20 @@ def test_account_names_are_read_only_when_asked_for_and_only_in_the_organization
     assert grants(statements) == expected_grants(function_id) | ({ACCOUNT_NAMES_GRANT} if granted else set())
     assert all("Condition" not in s for s in statements)
     assert environment["Variables"]["READ_ACCOUNT_NAMES"] == variable
+
+
+@pytest.mark.parametrize(("value", "granted"), [("false", False), ("true", True)], ids=["default", "tags"])
+@pytest.mark.parametrize("function_id", FUNCTION_DIRS, ids=list(FUNCTION_DIRS))
+def test_resource_tags_are_read_only_when_asked_for(
+    translated: dict[str, Any], function_id: str, value: str, granted: bool
+) -> None:
+    stack = Stack(translated, {"ReadResourceTags": value})
+    statements = role_statements(stack, function_id)
+    environment = stack.resolve(stack.template["Resources"][function_id])["Properties"]["Environment"]
+
+    # tag:GetResources takes no resource-level permission: "*", and only with the parameter set
+    assert grants(statements) == expected_grants(function_id) | ({("tag:GetResources", "*")} if granted else set())
+    assert environment["Variables"]["READ_RESOURCE_TAGS"] == value
 
 
 # ---------------------------------------------------------------- Jira webhook (opt-in)

@@ -151,7 +151,7 @@ SAMPLES = [
     (
         "sns_budget.json",
         "budget",
-        "budget:123456789012:monthly-platform:ACTUAL:987.2:2026-11",
+        "budget:123456789012:monthly-platform:ACTUAL:2026-11",
         AlertState.FIRING,
         Severity.HIGH,
         "Budget monthly-platform: ACTUAL above $987.20 (2026-11)",
@@ -758,35 +758,44 @@ Alert Threshold: > {threshold}
 
 
 @pytest.mark.parametrize(
-    ("date", "alert_type", "threshold", "key", "severity"),
+    ("date", "alert_type", "threshold", "key", "severity", "percent"),
     [
-        (
-            "November 18, 2026",
-            "ACTUAL",
-            "$1,000.00",
-            "budget:123456789012:team: ops:ACTUAL:1000:2026-11",
-            Severity.HIGH,
-        ),
-        ("March 3, 2024", "Actual", "$987.20", "budget:123456789012:team: ops:ACTUAL:987.2:2024-03", Severity.HIGH),
+        ("November 18, 2026", "ACTUAL", "$1,000.00", "budget:123456789012:team: ops:ACTUAL:2026-11", Severity.HIGH, 50),
+        ("March 3, 2024", "Actual", "$987.20", "budget:123456789012:team: ops:ACTUAL:2024-03", Severity.HIGH, 49.4),
         (
             "2026-01-31",
             "FORECASTED",
             "$1,800.5",
-            "budget:123456789012:team: ops:FORECASTED:1800.5:2026-01",
+            "budget:123456789012:team: ops:FORECASTED:2026-01",
             Severity.MEDIUM,
+            90,
         ),
-        ("", "FORECASTED", "80%", "budget:123456789012:team: ops:FORECASTED:80%:2026-11", Severity.MEDIUM),
+        ("", "FORECASTED", "80%", "budget:123456789012:team: ops:FORECASTED:2026-11", Severity.MEDIUM, 80),
     ],
     ids=["actual", "older-capitalization", "forecast-iso-date", "no-date-uses-delivery-month"],
 )
-def test_budget_key_is_built_from_the_text(date, alert_type, threshold, key, severity):
+def test_budget_key_is_built_from_the_text(date, alert_type, threshold, key, severity, percent):
     # Given a budget whose name itself holds ": "
     text = BUDGET.format(date=date, name="team: ops", alert_type=alert_type, threshold=threshold)
 
     alert = only(alerts_in(sns_event(text)))
 
-    assert (alert.dedupe_key, alert.severity) == (key, severity)
+    # Then its key names budget, type and period (not the threshold: a higher one is news on the same issue), and
+    # its impact is the threshold as a percentage of the budgeted $2,000
+    assert (alert.dedupe_key, alert.severity, alert.impact) == (key, severity, percent)
     assert fact(alert, f"{alert_type.upper()} Amount") == "$1,900.00"
+
+
+def test_a_higher_threshold_of_the_same_budget_and_period_has_the_same_key():
+    texts = [
+        BUDGET.format(date="November 18, 2026", name="ops", alert_type="ACTUAL", threshold=t)
+        for t in ("$1,600", "$2,000")
+    ]
+
+    first, second = (only(alerts_in(sns_event(text))) for text in texts)
+
+    assert first.dedupe_key == second.dedupe_key
+    assert (first.impact, second.impact) == (80, 100)
 
 
 def test_a_budget_is_recognised_by_its_lines_never_by_the_subject():

@@ -15,15 +15,17 @@ from typing import TYPE_CHECKING, Any
 
 from jira_notifier.coalescing import HeldBack
 from jira_notifier.config import ProviderConfig
-from jira_notifier.errors import DeadlineError, JiraNotifierError, as_product_error
+from jira_notifier.errors import CreateUnconfirmedError, DeadlineError, JiraNotifierError, as_product_error
 from jira_notifier.events import normalize_sqs_record
 from jira_notifier.lifecycle import Action, decide
 from jira_notifier.models import Alert
 from jira_notifier.outcome import Outcome
+from jira_notifier.owner import refused_tag_fields
 from jira_notifier.service import START_BUDGET_SECONDS, Notifier
 
 if TYPE_CHECKING:
-    from jira_notifier.jira.client import JiraPort
+    from jira_notifier.effects import Effects
+    from jira_notifier.jira.client import BulkResult, JiraPort
     from jira_notifier.state import Lease
 
 BULK_LIMIT = 50
@@ -157,21 +159,35 @@ def _bulk_create(
             effects.create_failed(claim.lease, error)
             _give_up(notifier, result, claim, error)
         return
-    for claim, answer in zip(ready, created, strict=True):
-        if answer.issue is None:
-            assert answer.error is not None
-            effects.create_failed(claim.lease, answer.error)
-            _give_up(notifier, result, claim, answer.error)
-            continue
+    for claim, body, answer in zip(ready, bodies, created, strict=True):
         try:
-            outcome = effects.record_created(claim.lease, claim.alert, claim.provider, answer.issue, claim.reason)
-        except Exception as raised:  # noqa: BLE001 - the mark stays: the redelivery finds the issue by its label
+            outcome = _settle(effects, claim, body, answer)
+        except Exception as raised:  # noqa: BLE001 - a mark stays: the redelivery finds the issue by its label
             _give_up(notifier, result, claim, as_product_error(raised))
             continue
         claim.settled = True
         result.outcomes.append(outcome)
         if outcome.action == "coalesced":
             held.append((claim.record_id, HeldBack(claim.alert, claim.provider, outcome)))
+
+
+def _settle(effects: Effects, claim: _Claim, body: Mapping[str, Any], answer: BulkResult) -> Outcome:
+    """The outcome of one element of a bulk create: its issue recorded, or, when Jira refused a value from tags
+    and created nothing, this alert alone created again without it.
+
+    Raises:
+        JiraNotifierError: the element failed (its error), or was not recorded.
+    """
+    if answer.issue is not None:
+        return effects.record_created(claim.lease, claim.alert, claim.provider, answer.issue, claim.reason)
+    assert answer.error is not None
+    refused = refused_tag_fields(answer.error, claim.provider, body)
+    if effects.create_failed(claim.lease, answer.error) or not refused:
+        raise answer.error
+    outcome = effects.create(claim.lease, claim.alert, claim.provider, claim.client, claim.reason, refused)
+    if outcome is None:  # the create's issue was found after the alert moved on: its redelivery applies it
+        raise CreateUnconfirmedError("the alert's issue was found; the alert is applied on its redelivery")
+    return outcome
 
 
 def _give_up(notifier: Notifier, result: BatchResult, claim: _Claim, error: JiraNotifierError) -> None:

@@ -196,6 +196,37 @@ def parse_duration(value: str | int | None, *, what: str) -> int | None:
     return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
 
 
+Step = tuple[float, str]  # (at least this much, the priority it calls for)
+
+
+def parse_steps(values: Iterable[str], *, what: str, durations: bool = False) -> tuple[Step, ...]:
+    """``["100:High,1000:Highest"]`` (or ``["4h:High", "1d:Highest"]`` with ``durations``) as steps, lowest first.
+
+    Raises:
+        ConfigError: a step is not ``AMOUNT:PRIORITY``.
+    """
+    steps: dict[float, str] = {}
+    for part in (p.strip() for value in values for p in value.split(",")):
+        if not part:
+            continue
+        amount, _, priority = part.rpartition(":")
+        try:
+            at = parse_duration(amount, what=what) if durations else float(amount)
+        except (ValueError, ConfigError):
+            at = None
+        if at is None or at < 0 or not priority.strip():
+            example = "4h:High" if durations else "100:High"
+            raise ConfigError(
+                f"{what} {part!r} must be {'DURATION' if durations else 'AMOUNT'}:PRIORITY, e.g. {example}"
+            )
+        steps[float(at)] = priority.strip()
+    return tuple(sorted(steps.items()))
+
+
+def _stored_steps(value: Any) -> tuple[Step, ...]:
+    return tuple((float(at), str(priority)) for at, priority in value or ())
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderConfig:
     """A "Jira" provider in a notification group."""
@@ -216,6 +247,10 @@ class ProviderConfig:
     priority_map: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
     summary_template: str | None = None
+    tag_fields: Mapping[str, str] = field(default_factory=dict)  # resource tag key -> Jira field id
+    impact_steps: tuple[Step, ...] = ()  # a cost anomaly's total impact (USD) -> priority
+    budget_steps: tuple[Step, ...] = ()  # a budget alert's threshold (% of the budget) -> priority
+    escalate_after: tuple[Step, ...] = ()  # seconds an open issue's alert has been firing -> priority
 
     @property
     def provider_id(self) -> str:
@@ -249,6 +284,11 @@ class ProviderConfig:
         reserved = sorted({"project", "issuetype", "summary", "description"} & set(self.fields))
         if reserved:
             raise ConfigError(f"{where}: fields {reserved} are set by jira-notifier itself; remove them")
+        taken = sorted(
+            set(self.tag_fields.values()) & {"project", "issuetype", "summary", "description", "labels", "priority"}
+        )
+        if taken:
+            raise ConfigError(f"{where}: tag fields may not fill {taken}; they are set by jira-notifier itself")
         return self
 
     def to_item(self) -> dict[str, Any]:
@@ -273,6 +313,10 @@ class ProviderConfig:
             "priorityMap": dict(self.priority_map) or None,
             "fields": json.dumps(dict(self.fields)) if self.fields else None,
             "summaryTemplate": self.summary_template,
+            "tagFields": dict(self.tag_fields) or None,
+            "impactSteps": [list(step) for step in self.impact_steps] or None,
+            "budgetSteps": [list(step) for step in self.budget_steps] or None,
+            "escalateAfter": [list(step) for step in self.escalate_after] or None,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
         return item
@@ -303,6 +347,10 @@ class ProviderConfig:
                 priority_map=dict(item.get("priorityMap") or {}),
                 fields=fields if isinstance(fields, dict) else {},
                 summary_template=item.get("summaryTemplate") or None,
+                tag_fields=dict(item.get("tagFields") or {}),
+                impact_steps=_stored_steps(item.get("impactSteps")),
+                budget_steps=_stored_steps(item.get("budgetSteps")),
+                escalate_after=_stored_steps(item.get("escalateAfter")),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"stored provider {item.get('group')}/{item.get('name')} is incomplete: {exc}") from None

@@ -17,11 +17,13 @@ from jira_notifier.accounts import AccountNamer
 from jira_notifier.config import ProviderConfig
 from jira_notifier.errors import JiraNotifierError, JiraRequestError, refused_outright
 from jira_notifier.jira.catalog import JiraCatalog
-from jira_notifier.jira.payloads import create_body
+from jira_notifier.jira.payloads import create_body, create_priority
 from jira_notifier.lifecycle import DELETED_BY_PERSON, within_reopen_window
 from jira_notifier.models import Alert
 from jira_notifier.outcome import Outcome, Recorder
+from jira_notifier.owner import owner_fields, refused_tag_fields
 from jira_notifier.state import IssueStatus, Lease, PersonDecision, WorkflowPhase
+from jira_notifier.tags import ResourceTags
 from jira_notifier.unconfirmed import adopt, confirm_created, find_created
 
 if TYPE_CHECKING:
@@ -34,19 +36,28 @@ class Effects:
     recorder: Recorder
     catalog: JiraCatalog
     accounts: AccountNamer  # names the accounts in a new issue's body
+    tags: ResourceTags  # the resources' tags, for the fields a provider fills from them
 
     # ---- creating an issue exactly once ------------------------------------------------------------------
     # One protocol for a single create and for each element of a bulk create (batch.py): ``prepare_create``, send,
     # then ``record_created`` for an issue Jira confirmed or ``create_failed`` for an error.
 
-    def prepare_create(self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort) -> dict[str, Any]:
+    def prepare_create(
+        self,
+        lease: Lease,
+        alert: Alert,
+        provider: ProviderConfig,
+        client: JiraPort,
+        refused: frozenset[str] = frozenset(),
+    ) -> dict[str, Any]:
         """The create request's body, with the write-ahead mark standing for it (``Lease.begin_create``): send it
-        right after.
+        right after. ``refused``: tag-filled fields Jira refused on a first try, left out with a warning.
 
         Raises:
             JiraNotifierError: the metadata or the mark could not be had; nothing may be sent.
         """
-        body = create_body(self.accounts.named(alert), provider, self.catalog.issue_type_id(client, provider))
+        named, fields = owner_fields(self.accounts.named(alert), provider, client, self.catalog, self.tags, refused)
+        body = create_body(named, provider, self.catalog.issue_type_id(client, provider), fields)
         lease.begin_create(self.clock())
         return body
 
@@ -59,7 +70,9 @@ class Effects:
             BusyError, StoreError: not recorded; the mark stays, so the next holder finds the issue.
         """
         self.recorder.count("IssuesCreated")
-        state = lease.state.created(alert, created.id, created.key, self.clock())
+        state = lease.state.created(
+            alert, created.id, created.key, self.clock(), priority=create_priority(alert, provider)
+        )
         return confirm_created(lease, state, alert, provider, "created", reason)
 
     @staticmethod
@@ -72,16 +85,27 @@ class Effects:
         return True
 
     def create(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, reason: str
+        self,
+        lease: Lease,
+        alert: Alert,
+        provider: ProviderConfig,
+        client: JiraPort,
+        reason: str,
+        refused: frozenset[str] = frozenset(),
     ) -> Outcome | None:
         """Create the alert's issue. An answer that leaves the outcome in doubt (timeout, 5xx, a body cut off) is
         followed by one label search; when that cannot show the issue yet, the error goes back for a retry with the
-        mark in place."""
-        body = self.prepare_create(lease, alert, provider, client)
+        mark in place. A value from tags that Jira refused is left out, once: a tag never costs the issue
+        (``refused``: the fields already left out)."""
+        body = self.prepare_create(lease, alert, provider, client, refused)
         try:
             created = client.create_issue(body)
         except JiraNotifierError as error:
-            if self.create_failed(lease, error):
+            may_exist = self.create_failed(lease, error)
+            tagged = frozenset() if may_exist or refused else refused_tag_fields(error, provider, body)
+            if tagged:  # Jira created nothing: once more, without the values it refused
+                return self.create(lease, alert, provider, client, reason, tagged)
+            if may_exist:
                 with contextlib.suppress(JiraNotifierError):  # the search failing too changes nothing: retry
                     found = find_created(lease, alert, provider, client, self.clock())
                     if found is not None:

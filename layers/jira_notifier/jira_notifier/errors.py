@@ -41,10 +41,13 @@ class JiraRequestError(JiraNotifierError):
 
     reason = "jira-rejected"
 
-    def __init__(self, message: str, *, status: int | None = None, body: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int | None = None, body: str = "", fields: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body[:500]
+        self.fields = fields  # the fields Jira named in its answer (``errors``), e.g. a value it refused
 
 
 class JiraAuthError(JiraRequestError):

@@ -62,6 +62,8 @@ class Alert:
     transition_at: int | None = None  # epoch ms of the state change, when the source gives one
     ignore_reason: str | None = None  # set for events that must never open an issue (see docs)
     extra_labels: tuple[str, ...] = field(default=())
+    resources: tuple[str, ...] = ()  # ARNs of what the alert is about: their tags may fill Jira fields (tags.py)
+    impact: float | None = None  # how bad, in the source's measure: an anomaly's total USD, a budget's threshold %
 
     @property
     def dedupe_hash(self) -> str:

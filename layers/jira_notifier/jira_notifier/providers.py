@@ -3,6 +3,7 @@
 One table, keys ``pk``/``sk``, the settings as JSON in ``value`` (readable in the console):
 - provider: ``pk = GROUP#<group>``, ``sk = PROVIDER#<name>``
 - route:    ``pk = ROUTE#<topic ARN or EventBridge source>``, ``sk = ROUTE``, value = the group name (JSON string)
+- account name: ``pk = ACCOUNT#<account id>``, ``sk = NAME``, value = the name the operator gave it (JSON string)
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ GROUP_PREFIX = "GROUP#"
 PROVIDER_PREFIX = "PROVIDER#"
 ROUTE_PREFIX = "ROUTE#"
 ROUTE_SORT = "ROUTE"
+ACCOUNT_PREFIX = "ACCOUNT#"
+ACCOUNT_NAME_SORT = "NAME"
 
 
 def provider_key(group: str, name: str) -> dict[str, str]:
@@ -31,6 +34,14 @@ def provider_key(group: str, name: str) -> dict[str, str]:
 
 def route_key(route: str) -> dict[str, str]:
     return {"pk": ROUTE_PREFIX + route, "sk": ROUTE_SORT}
+
+
+def account_name_key(account: str) -> dict[str, str]:
+    return {"pk": ACCOUNT_PREFIX + account, "sk": ACCOUNT_NAME_SORT}
+
+
+def account_name_item(account: str, name: str) -> dict[str, Any]:
+    return {**account_name_key(account), "type": "account-name", "value": json.dumps(name)}
 
 
 def provider_item(provider: ProviderConfig) -> dict[str, Any]:
@@ -66,6 +77,16 @@ class ProviderRepo:
         """
         value = self._query(ROUTE_PREFIX + route).get(ROUTE_SORT)
         return json.loads(value) if isinstance(value, str) else None
+
+    def account_name(self, account: str) -> str | None:
+        """The name the operator gave the account (``jira-notifier account name``), if any.
+
+        Raises:
+            StoreError: DynamoDB unavailable.
+        """
+        value = self._query(ACCOUNT_PREFIX + account).get(ACCOUNT_NAME_SORT)
+        name = json.loads(value) if isinstance(value, str) else None
+        return (name.strip() or None) if isinstance(name, str) else None
 
     def _query(self, pk: str) -> dict[str, Any]:
         try:

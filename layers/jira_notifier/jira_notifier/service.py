@@ -23,6 +23,7 @@ from jira_notifier.errors import (
     ScopedTokenOnSiteError,
     as_product_error,
 )
+from jira_notifier.escalation import raise_priority
 from jira_notifier.jira.catalog import JiraCatalog
 from jira_notifier.lifecycle import (
     PERSON_NOTICES,
@@ -38,6 +39,7 @@ from jira_notifier.models import Alert, AlertState
 from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.routing import choose_group
 from jira_notifier.state import Lease, LeaseStore, state_pk
+from jira_notifier.tags import NoResourceTags, ResourceTags
 
 if TYPE_CHECKING:  # the HTTP client (and requests) load on the first call, not at import
     from jira_notifier.jira.client import JiraPort
@@ -77,6 +79,7 @@ class Notifier:
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
+    tags: ResourceTags = field(default_factory=NoResourceTags)  # resource tags for providers' tag fields
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
 
@@ -206,7 +209,9 @@ class Notifier:
     @property
     def effects(self) -> Effects:
         """The lifecycle effects on this notifier's collaborators (built per use: tests swap the clock)."""
-        return Effects(clock=self.clock, recorder=self.recorder, catalog=self.catalog, accounts=self.accounts)
+        return Effects(
+            clock=self.clock, recorder=self.recorder, catalog=self.catalog, accounts=self.accounts, tags=self.tags
+        )
 
     def _apply(
         self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, *, flushing: bool = False
@@ -247,6 +252,11 @@ class Notifier:
         flushing: bool,
     ) -> Outcome | None:
         """Dispatch the decision to its effect, or hold the change back when the issue was written too recently."""
+        if decision.action in (Action.COMMENT, Action.SKIP) and not should_coalesce(lease.state, now):
+            # Impact over time: an open issue's priority may be due a raise (its own edit, before the update).
+            raise_priority(
+                lease, alert, provider, client, now, fresh=supersedes_pending(decision), recorder=self.recorder
+            )
         state = lease.state
         note = coalesced_note(state)
         if decision.action is Action.SKIP and not (flushing and note):

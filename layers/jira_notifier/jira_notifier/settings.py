@@ -21,6 +21,7 @@ class Settings:
     jira_timeout_seconds: float = 10.0
     read_account_names: bool = False  # name accounts in new issues, from AWS Organizations
     webhook_secret_name: str | None = None  # the Jira webhook receiver's shared secret (Secrets Manager)
+    read_resource_tags: bool = False  # fill providers' tag fields from resource tags (tag:GetResources)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -43,6 +44,7 @@ class Settings:
             jira_timeout_seconds=float(_int(environ, "JIRA_TIMEOUT_SECONDS", 10)),
             read_account_names=environ.get("READ_ACCOUNT_NAMES", "").strip().lower() == "true",
             webhook_secret_name=environ.get("WEBHOOK_SECRET_NAME") or None,
+            read_resource_tags=environ.get("READ_RESOURCE_TAGS", "").strip().lower() == "true",
         )
 
 

@@ -97,6 +97,7 @@ class IssueState:
     person_decided_at: float | None = None  # when it was read back
     person_notice_at: float | None = None  # when the product last commented that it holds back for that decision
     issue_project: str | None = None  # the project key the issue is in, once it was seen to move
+    priority_set: str | None = None  # the priority the product last gave the issue; None: not the product's to raise
 
     def seen(self, delivery_key: str) -> bool:
         return delivery_digest(delivery_key) in self.deliveries
@@ -138,8 +139,10 @@ class IssueState:
     def without_pending(self) -> IssueState:
         return self.with_pending(None, None)
 
-    def created(self, alert: Alert, issue_id: str, issue_key: str, now: float) -> IssueState:
-        """Jira confirmed the create for ``alert``: the issue is open and this delivery is done."""
+    def created(
+        self, alert: Alert, issue_id: str, issue_key: str, now: float, *, priority: str | None = None
+    ) -> IssueState:
+        """Jira confirmed the create for ``alert`` (sent with ``priority``): the issue is open, this delivery done."""
         fresh = replace(
             self,
             issue_id=issue_id,
@@ -155,6 +158,7 @@ class IssueState:
             coalesced={},
             coalesced_since=None,
             status_unsure_since=None,
+            priority_set=priority,
         )
         return fresh.without_pending().without_person_decision().remembered(alert)
 
@@ -174,7 +178,17 @@ class IssueState:
             resolved_at=None,
             workflow_phase=WorkflowPhase.RESOLVED if done else WorkflowPhase.CREATED,
             status_unsure_since=None,
+            priority_set=None,  # what the create sent is not known here: impact leaves this issue's priority alone
         ).without_person_decision()
+
+    def priority_raised(self, priority: str) -> IssueState:
+        """The product set the issue's priority to ``priority``. Not counted as the issue's last write: an edit of
+        one field beside a comment stays far within Jira's per-issue limits, and must not hold the comment back."""
+        return replace(self, priority_set=priority)
+
+    def priority_left_to_people(self) -> IssueState:
+        """A person changed the priority the product set: from now on it is theirs, never raised again."""
+        return replace(self, priority_set=None)
 
     def resolved(self, now: float) -> IssueState:
         return replace(self, issue_status=IssueStatus.RESOLVED, resolved_at=now, workflow_phase=WorkflowPhase.RESOLVED)
@@ -264,6 +278,7 @@ _ATTRS: dict[str, str] = {  # dataclass field -> DynamoDB attribute
     "person_decided_at": "personDecidedAt",
     "person_notice_at": "personNoticeAt",
     "issue_project": "issueProject",
+    "priority_set": "prioritySet",
 }
 _ENUMS: dict[str, type[StrEnum]] = {
     "issue_status": IssueStatus,

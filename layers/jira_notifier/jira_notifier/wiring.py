@@ -43,7 +43,7 @@ def get_notifier(function: str) -> Notifier:
     import boto3
     from aws_lambda_powertools.utilities.parameters import DynamoDBProvider, SecretsProvider
 
-    from jira_notifier.accounts import NoAccountNames, OrganizationAccountNames, organizations_client
+    from jira_notifier.accounts import OperatorAccountNames, OrganizationAccountNames, organizations_client
     from jira_notifier.aws import client_config
     from jira_notifier.deadletters import DeadLetterQueue, RaiseInsteadOfParking
     from jira_notifier.observability import MetricsRecorder, trace_sdk_calls
@@ -51,6 +51,7 @@ def get_notifier(function: str) -> Notifier:
     from jira_notifier.secrets import SecretStore
     from jira_notifier.service import Notifier
     from jira_notifier.state import StateStore
+    from jira_notifier.tags import NoResourceTags, TaggingApiTags, tagging_client_factory
 
     settings = get_settings()
     trace_sdk_calls()
@@ -62,14 +63,15 @@ def get_notifier(function: str) -> Notifier:
         if settings.dead_letter_queue_url
         else RaiseInsteadOfParking()
     )
+    providers = ProviderRepo(
+        DynamoDBProvider(
+            settings.providers_table, key_attr="pk", sort_attr="sk", boto_config=config, boto3_session=session
+        ),
+        settings.config_cache_seconds,
+    )
     return Notifier(
         default_group=settings.default_notification_group,
-        providers=ProviderRepo(
-            DynamoDBProvider(
-                settings.providers_table, key_attr="pk", sort_attr="sk", boto_config=config, boto3_session=session
-            ),
-            settings.config_cache_seconds,
-        ),
+        providers=providers,
         secrets=SecretStore(
             SecretsProvider(boto_config=config, boto3_session=session),
             settings.allowed_hosts,
@@ -82,10 +84,13 @@ def get_notifier(function: str) -> Notifier:
         recorder=MetricsRecorder(),
         gateway_allowed=any(fnmatchcase(GATEWAY_HOST, pattern) for pattern in settings.allowed_hosts),
         accounts=(
-            OrganizationAccountNames(lambda: organizations_client(session), settings.config_cache_seconds)
+            OrganizationAccountNames(
+                lambda: organizations_client(session), settings.config_cache_seconds, fallback=providers.account_name
+            )
             if settings.read_account_names
-            else NoAccountNames()
+            else OperatorAccountNames(providers.account_name)
         ),
+        tags=TaggingApiTags(tagging_client_factory(session)) if settings.read_resource_tags else NoResourceTags(),
     )
 
 

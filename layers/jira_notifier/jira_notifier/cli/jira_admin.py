@@ -1,5 +1,5 @@
-"""Jira calls only the preflight makes (project, permissions, statuses, resolutions, the create screen): on the
-tooling side, so the functions' layer does not carry them."""
+"""Jira calls only the preflight makes (project, permissions, statuses, resolutions): on the tooling side, so the
+functions' layer does not carry them."""
 
 from __future__ import annotations
 
@@ -13,14 +13,6 @@ from jira_notifier.jira.client import JiraClient
 
 class JiraAdmin(JiraClient):
     """The runtime calls, and those the preflight needs to check a provider."""
-
-    def create_meta_fields(self, project: str, issue_type_id: str) -> list[dict[str, Any]]:
-        """Fields of the create screen for one issue type (all pages).
-
-        Raises:
-            JiraRequestError, JiraUnavailableError.
-        """
-        return self._paged(f"/rest/api/3/issue/createmeta/{project}/issuetypes/{issue_type_id}", "fields")
 
     def myself(self) -> requests.Response:
         """``GET /myself`` as a raw response: the preflight reads headers (X-Seraph-LoginReason) too.

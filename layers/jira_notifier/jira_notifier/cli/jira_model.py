@@ -1,10 +1,12 @@
 """The stand-in Jira Cloud: one in-memory site that answers requests as Jira does, with faults on demand.
 
 It answers what ``jira-notifier provider test`` and the functions call (REST v3: myself, project, statuses,
-createmeta, mypermissions, resolutions, create, bulk create, comment, get issue, transitions, JQL search paged by
-``nextPageToken``) and ``/_edge/tenant_info``. It keeps issues in memory with a small workflow: To Do -> In Progress
--> Done, with the transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic credentials
-matching its e-mail and API token, as Jira checks them: anything else gets 401.
+createmeta (the create screen with each field's schema and allowed values), mypermissions, resolutions, create, bulk
+create, edit (``PUT /issue/{key}``), comment, get issue, transitions, JQL search paged by ``nextPageToken``) and
+``/_edge/tenant_info``. Creates and edits are checked as Jira checks them: fields on the screen, options, components
+and priorities it has, numbers, users it knows. It keeps issues in memory with a small workflow: To Do ->
+In Progress -> Done, with the transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic
+credentials matching its e-mail and API token, as Jira checks them: anything else gets 401.
 
 It can be told to fail as Jira does (:meth:`JiraStandIn.fail`): a status such as 429 with ``Retry-After`` and
 ``RateLimit-Reason``, or 5xx; an answer lost (a timeout) or cut off mid-body, before or after acting. With
@@ -60,17 +62,33 @@ WORKFLOW = {
 }
 RESOLUTIONS = ("Done", "Won't Do", "Duplicate")
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
+_CUSTOM = "com.atlassian.jira.plugin.system.customfieldtypes"
 PERMISSIONS = ("BROWSE_PROJECTS", "CREATE_ISSUES", "ADD_COMMENTS", "TRANSITION_ISSUES", "RESOLVE_ISSUES")
-# The create screen: (field id, name, required, has a default value).
-CREATE_SCREEN = (
-    ("summary", "Summary", True, False),
-    ("issuetype", "Issue Type", True, False),
-    ("project", "Project", True, False),
-    ("reporter", "Reporter", True, True),
-    ("description", "Description", False, False),
-    ("labels", "Labels", False, False),
-    ("priority", "Priority", False, True),
-    ("components", "Components", False, False),
+COMPONENTS = ("payments", "platform")
+OPTIONS = ("prod", "staging")
+# The create screen: (field id, name, required, has a default value, schema).
+CREATE_SCREEN: tuple[tuple[str, str, bool, bool, dict[str, Any]], ...] = (
+    ("summary", "Summary", True, False, {"type": "string", "system": "summary"}),
+    ("issuetype", "Issue Type", True, False, {"type": "issuetype", "system": "issuetype"}),
+    ("project", "Project", True, False, {"type": "project", "system": "project"}),
+    ("reporter", "Reporter", True, True, {"type": "user", "system": "reporter"}),
+    ("description", "Description", False, False, {"type": "string", "system": "description"}),
+    ("labels", "Labels", False, False, {"type": "array", "items": "string", "system": "labels"}),
+    ("priority", "Priority", False, True, {"type": "priority", "system": "priority"}),
+    ("components", "Components", False, False, {"type": "array", "items": "component", "system": "components"}),
+    ("customfield_10031", "Owner", False, False, {"type": "user", "custom": f"{_CUSTOM}:userpicker"}),
+    ("customfield_10040", "Cost centre", False, False, {"type": "number", "custom": f"{_CUSTOM}:float"}),
+    ("customfield_10050", "Environment", False, False, {"type": "option", "custom": f"{_CUSTOM}:select"}),
+    (
+        "customfield_10060",
+        "Environments",
+        False,
+        False,
+        {"type": "array", "items": "option", "custom": f"{_CUSTOM}:multiselect"},
+    ),
+    ("customfield_10070", "Service", False, False, {"type": "string", "custom": f"{_CUSTOM}:textfield"}),
+    ("customfield_10080", "Tags", False, False, {"type": "array", "items": "string", "custom": f"{_CUSTOM}:labels"}),
+    ("customfield_10090", "Due", False, False, {"type": "date", "custom": f"{_CUSTOM}:datepicker"}),
 )
 NOT_AUTHENTICATED = {"message": "Client must be authenticated to access this resource.", "status-code": 401}
 RESOLUTION_NOT_ON_SCREEN = "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."
@@ -222,6 +240,9 @@ class JiraStandIn:
         and its answer breaks off mid-body."""
         self.faults.append(Fault(method, re.compile(path), status, headers or {}, body, times, after or cut, cut))
 
+    def set_priority_by_hand(self, key: str, priority: str) -> None:
+        self.by_key(key).fields["priority"] = {"name": priority}
+
     def resolve_by_hand(self, key: str, resolution: str, *, when: datetime | None = None) -> None:
         issue = self.by_key(key)
         issue.status, issue.resolution, issue.resolved_at = "Done", resolution, when or self.now()
@@ -308,7 +329,7 @@ class JiraStandIn:
             body = json.loads(raw_body) if raw_body else None
         except ValueError:
             return Answer(400, _errors("The request body is not valid JSON."))
-        if route.method == "POST" and "key" in params:
+        if route.method in ("POST", "PUT") and "key" in params:
             limited = self._write_limited(params["key"])
             if limited is not None:
                 return limited
@@ -369,8 +390,17 @@ class JiraStandIn:
         if params["issueTypeId"] not in {issue_type["id"] for issue_type in self.issue_types}:
             return Answer(404, _errors(f"Issue type with id '{params['issueTypeId']}' does not exist."))
         fields = [
-            {"fieldId": fid, "key": fid, "name": name, "required": required, "hasDefaultValue": default}
-            for fid, name, required, default in self._screen()
+            {
+                "fieldId": fid,
+                "key": fid,
+                "name": name,
+                "required": required,
+                "hasDefaultValue": default,
+                "operations": ["set"],
+                "schema": schema,
+                **({"allowedValues": _ALLOWED[fid]} if fid in _ALLOWED else {}),
+            }
+            for fid, name, required, default, schema in self._screen()
         ]
         return Answer(200, _page("fields", fields))
 
@@ -423,6 +453,27 @@ class JiraStandIn:
     def get_issue(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
         issue = self._find(params["key"])
         return _issue_missing() if issue is None else Answer(200, self._issue_json(issue))
+
+    @_route("PUT", "/issue/{key}")
+    def edit_issue(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        """Edits the fields sent (priority, components, labels and the custom fields), each checked as on create."""
+        issue = self._find(params["key"])
+        if issue is None:
+            return _issue_missing()
+        fields = dict(_mapping(_mapping(body).get("fields")))
+        screen = {fid: schema for fid, _, _, _, schema in self._screen()}
+        editable = set(screen) - {"project", "issuetype", "reporter"}
+        errors = {
+            fid: f"Field '{fid}' cannot be set. It is not on the appropriate screen, or unknown."
+            for fid in sorted(set(fields) - editable)
+        }
+        errors.update(
+            {fid: p for fid, v in fields.items() if (p := _value_problem(v, screen.get(fid, {}), _ALLOWED.get(fid)))}
+        )
+        if errors:
+            return Answer(400, _field_errors(errors), note=f"refused: {_sentence(errors)}")
+        issue.fields.update(fields)
+        return Answer(204, note=f"{issue.key}: edited {', '.join(sorted(fields))}")
 
     @_route("POST", "/issue/{key}/comment")
     def add_comment(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
@@ -493,9 +544,10 @@ class JiraStandIn:
     def _is_project(self, ref: str) -> bool:
         return ref in (self.project, PROJECT_ID)
 
-    def _screen(self) -> list[tuple[str, str, bool, bool]]:
+    def _screen(self) -> list[tuple[str, str, bool, bool, dict[str, Any]]]:
         """The create screen, with the fields this project requires."""
-        return [*CREATE_SCREEN, *((fid, fid, True, False) for fid in self.required_fields)]
+        required = ((fid, fid, True, False, {"type": "string"}) for fid in self.required_fields)
+        return [*CREATE_SCREEN, *required]
 
     def _create_errors(self, fields: Mapping[str, Any]) -> dict[str, str]:
         errors = {fid: text for fid, text in self.required_fields.items() if fid not in fields}
@@ -509,12 +561,13 @@ class JiraStandIn:
             errors["summary"] = "You must specify a summary of the issue."
         elif any(word in summary for word in self.refused_summaries):
             errors["summary"] = "The summary was refused by a validator in this project's workflow."
-        priority = _mapping(fields.get("priority")).get("name")
-        if priority is not None and priority not in PRIORITIES:
-            errors["priority"] = f"Priority name '{priority}' is not valid"
-        on_screen = {fid for fid, *_ in self._screen()}
-        for fid in sorted(set(fields) - on_screen):
+        on_screen = {fid: schema for fid, _, _, _, schema in self._screen()}
+        for fid in sorted(set(fields) - set(on_screen)):
             errors[fid] = f"Field '{fid}' cannot be set. It is not on the appropriate screen, or unknown."
+        for fid, value in fields.items():
+            problem = _value_problem(value, on_screen.get(fid, {}), _ALLOWED.get(fid))
+            if problem:
+                errors[fid] = problem
         return errors
 
     def _new_issue(self, fields: Mapping[str, Any]) -> Issue:
@@ -580,6 +633,7 @@ class JiraStandIn:
                 "resolution": {"name": issue.resolution} if issue.resolution else None,
                 "resolutiondate": _jira_time(issue.resolved_at) if issue.resolved_at else None,
                 "labels": issue.labels,
+                "priority": issue.fields.get("priority") or {"name": "Medium"},  # the project's default
                 "created": _jira_time(issue.created),
                 "updated": _jira_time(issue.updated or issue.created),
             },
@@ -623,6 +677,40 @@ def _available(issue: Issue) -> list[dict[str, Any]]:
         for tid, (name, sources, target) in WORKFLOW.items()
         if issue.status in sources
     ]
+
+
+_ALLOWED: dict[str, list[dict[str, str]]] = {  # allowed values by field id, as createmeta lists them
+    "priority": [{"id": str(n), "name": name} for n, name in enumerate(PRIORITIES, 1)],
+    "components": [{"id": str(10000 + n), "name": name} for n, name in enumerate(COMPONENTS)],
+    "customfield_10050": [{"id": str(10100 + n), "value": value} for n, value in enumerate(OPTIONS)],
+    "customfield_10060": [{"id": str(10100 + n), "value": value} for n, value in enumerate(OPTIONS)],
+}
+KNOWN_USERS = frozenset({ACCOUNT_ID, "712020:2f0c8e9a-5b1d-4c3e-9f7a-0123456789ab"})
+
+
+def _value_problem(value: Any, schema: Mapping[str, Any], allowed: list[dict[str, str]] | None) -> str | None:
+    """Jira's complaint about a field value of the given schema, or None when it would take it."""
+    kind = schema.get("type")
+    if kind == "array":
+        if not isinstance(value, list):
+            return "Field value must be an array."
+        return next((p for v in value if (p := _value_problem(v, {"type": schema.get("items")}, allowed))), None)
+    if kind in ("priority", "component", "version", "option"):
+        key = "value" if kind == "option" else "name"
+        wanted = _mapping(value).get(key)
+        names = {item.get(key) for item in allowed or []}
+        if allowed is not None and wanted not in names:
+            return (
+                f"{kind.title()} name '{wanted}' is not valid" if key == "name" else f"Option '{wanted}' is not valid"
+            )
+        return None
+    if kind == "number" and (isinstance(value, bool) or not isinstance(value, int | float)):
+        return "Operation value must be a number."
+    if kind == "user" and _mapping(value).get("accountId") not in KNOWN_USERS:
+        return f"User '{_mapping(value).get('accountId')}' does not exist."
+    if kind == "string" and not isinstance(value, str) and _mapping(value).get("type") != "doc":
+        return "Operation value must be a string."
+    return None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

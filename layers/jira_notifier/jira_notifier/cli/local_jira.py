@@ -70,6 +70,9 @@ def _handler_for(jira: JiraStandIn) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             self._serve("POST")
 
+        def do_PUT(self) -> None:
+            self._serve("PUT")
+
         def log_message(self, format: str, *args: Any) -> None:  # the stand-in logs each request itself
             return None
 

@@ -202,10 +202,14 @@ class Preflight:
             and str(field.get("fieldId")) not in set_anyway
         ]
         problems += [self._field_not_on_screen(field_id) for field_id in sorted(sent - on_screen - ALWAYS_ACCEPTED)]
+        unfilled = [
+            self._tag_field_not_on_screen(f) for f in sorted(set(self.provider.tag_fields.values()) - on_screen)
+        ]
         if problems:
-            return problems
+            return problems + unfilled
         return [
-            Check(PASS, "fields", f"every required field is set; the {len(sent)} fields sent are on the create screen")
+            Check(PASS, "fields", f"every required field is set; the {len(sent)} fields sent are on the create screen"),
+            *unfilled,
         ]
 
     def permissions(self) -> list[Check]:
@@ -379,6 +383,16 @@ class Preflight:
             "fields",
             f"field {field_id} is sent on create but is not on the create screen: Jira would refuse every issue",
             f"{fix}, or remove {option} ({self._add_command()})" if option else fix,
+        )
+
+    def _tag_field_not_on_screen(self, field_id: str) -> Check:
+        tags = ", ".join(tag for tag, field in self.provider.tag_fields.items() if field == field_id)
+        return Check(
+            WARN,
+            "fields",
+            f"field {field_id} (from tag {tags}) is not on the create screen: its tags are always left out",
+            f"add {field_id} to the create screen of {self.provider.issue_type} in {self.provider.project}, or map "
+            f"the tag to another field ({self._add_command()})",
         )
 
     def _add_command(self) -> str:

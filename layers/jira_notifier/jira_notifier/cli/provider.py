@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +15,7 @@ from jira_notifier.cli import aws
 from jira_notifier.cli.output import paint, print_json, table, use_colour, warn
 from jira_notifier.cli.preflight import FAIL, WARN, Check, Preflight
 from jira_notifier.cli.secret import outside_prefix
-from jira_notifier.config import JiraSecret, ProviderConfig, parse_duration, parse_secret
+from jira_notifier.config import JiraSecret, ProviderConfig, parse_duration, parse_secret, parse_steps
 from jira_notifier.errors import ConfigError
 from jira_notifier.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
 
@@ -85,6 +86,34 @@ def _register_add(actions: Any) -> None:
         "--field", action="append", default=[], metavar="FIELD_ID=JSON", help="e.g. customfield_10010='\"prod\"'"
     )
     add.add_argument("--summary-template", metavar="T", help="e.g. '[{severity}] {title}'")
+    add.add_argument(
+        "--tag-field",
+        action="append",
+        default=[],
+        metavar="TAG=FIELD_ID",
+        help="fill a field from the resources' tag, e.g. team=components or owner=customfield_10031 (repeatable)",
+    )
+    add.add_argument(
+        "--impact-steps",
+        action="append",
+        default=[],
+        metavar="USD:PRIORITY,...",
+        help="cost anomaly, e.g. 1000:Highest",
+    )
+    add.add_argument(
+        "--budget-steps",
+        action="append",
+        default=[],
+        metavar="PCT:PRIORITY,...",
+        help="budget threshold, e.g. 100:High",
+    )
+    add.add_argument(
+        "--escalate-after",
+        action="append",
+        default=[],
+        metavar="DURATION:PRIORITY,...",
+        help="raise the priority of an alert firing this long, e.g. 4h:High",
+    )
     aws.add_stack_option(add)
     add.set_defaults(run=run_add)
 
@@ -115,8 +144,13 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         priority_map=parse_priority_map(args.priority_map),
         fields=parse_fields(args.field),
         summary_template=args.summary_template or None,
-        **({"cooldown": cooldown} if cooldown is not None else {}),
+        tag_fields=parse_tag_fields(args.tag_field),
+        impact_steps=parse_steps(args.impact_steps, what="--impact-steps"),
+        budget_steps=parse_steps(args.budget_steps, what="--budget-steps"),
+        escalate_after=parse_steps(args.escalate_after, what="--escalate-after", durations=True),
     )
+    if cooldown is not None:
+        provider = replace(provider, cooldown=cooldown)
     return provider.validate()
 
 
@@ -126,13 +160,28 @@ def parse_priority_map(pairs: Sequence[str]) -> dict[str, str]:
     Raises:
         ConfigError: a pair lacks ``=`` or a side is empty.
     """
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        severity, _, priority = pair.partition("=")
-        if not severity.strip() or not priority.strip():
-            raise ConfigError(f"--priority-map {pair!r} must be SEVERITY=PRIORITY, e.g. critical=Highest")
-        mapping[severity.strip().lower()] = priority.strip()
-    return mapping
+    return {
+        severity.lower(): priority
+        for severity, priority in _key_values(pairs, "--priority-map", "SEVERITY=PRIORITY, e.g. critical=Highest")
+    }
+
+
+def parse_tag_fields(pairs: Sequence[str]) -> dict[str, str]:
+    """``["team=components", ...]`` as ``{"team": "components"}`` (tag key -> Jira field id).
+
+    Raises:
+        ConfigError: a pair lacks ``=`` or a side is empty.
+    """
+    return dict(_key_values(pairs, "--tag-field", "TAG=FIELD_ID, e.g. team=components"))
+
+
+def _key_values(pairs: Sequence[str], option: str, form: str) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` pairs, each side stripped. Raises: ConfigError naming ``option`` and its ``form``."""
+    split = [(key.strip(), value.strip()) for key, _, value in (pair.partition("=") for pair in pairs)]
+    for pair, (key, value) in zip(pairs, split, strict=True):
+        if not key or not value:
+            raise ConfigError(f"{option} {pair!r} must be {form}")
+    return split
 
 
 def parse_fields(pairs: Sequence[str]) -> dict[str, Any]:

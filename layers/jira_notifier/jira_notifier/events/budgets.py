@@ -12,7 +12,6 @@ from jira_notifier.events.common import (
     facts,
     https_links,
     one_line,
-    plain_number,
     to_decimal,
 )
 from jira_notifier.models import Alert, AlertState, Severity
@@ -39,17 +38,17 @@ def from_text(message: str, delivery: Delivery) -> list[Alert]:
         return []
     alert_type = lines.get("alert type", "").upper()  # older messages say "Actual"
     threshold_text = _COMPARATOR.sub("", lines.get("alert threshold", ""))
-    threshold = to_decimal(threshold_text)
     period = _notification_month(message, delivery.received_at)
     account_match = _ACCOUNT_LINE.search(message)
     account = account_match.group(1) if account_match else None
     amount_label = f"{alert_type or 'Alert'} Amount"
     amount = lines.get(amount_label.lower(), "")
-    threshold_key = plain_number(threshold) if threshold is not None else (threshold_text or "unknown")
     return [
         Alert(
             source="budget",
-            dedupe_key=f"budget:{account or 'unknown'}:{name}:{alert_type or 'UNKNOWN'}:{threshold_key}:{period}",
+            # No threshold in the key: a higher threshold of the same budget and period is news on the same issue
+            # (its priority may rise: impact.py), not an issue of its own.
+            dedupe_key=f"budget:{account or 'unknown'}:{name}:{alert_type or 'UNKNOWN'}:{period}",
             delivery_key=delivery.delivery_key,
             state=AlertState.FIRING,
             title=one_line(
@@ -77,8 +76,20 @@ def from_text(message: str, delivery: Delivery) -> list[Alert]:
             notification_group=delivery.group(),
             route_key=delivery.route_key,
             transition_at=epoch_ms(delivery.received_at),
+            impact=_threshold_percent(threshold_text, lines.get("budgeted amount", "")),
         )
     ]
+
+
+def _threshold_percent(threshold: str, budgeted: str) -> float | None:
+    """The alert threshold as a percentage of the budget: written so ("80%"), or an amount over the budgeted one."""
+    if threshold.rstrip().endswith("%"):
+        percent = to_decimal(threshold.rstrip().rstrip("%"))
+        return None if percent is None else float(percent)
+    amount, whole = to_decimal(threshold), to_decimal(budgeted)
+    if amount is None or whole is None or whole <= 0:
+        return None
+    return round(float(amount / whole * 100), 1)
 
 
 def _labelled_lines(message: str) -> dict[str, str]:

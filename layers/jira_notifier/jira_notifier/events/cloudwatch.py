@@ -276,6 +276,7 @@ def _alarm_alert(view: _AlarmView, delivery: Delivery, raw: Any) -> Alert:
         route_key=delivery.route_key,
         transition_at=epoch_ms(view.changed_at),
         ignore_reason=view.ignore_reason,
+        resources=(view.arn,) if view.arn.startswith("arn:") else (),
     )
 
 

@@ -87,6 +87,7 @@ def _anomaly_alerts(
             notification_group=delivery.group(),
             route_key=delivery.route_key,
             transition_at=epoch_ms(delivery.received_at),
+            impact=float(total) if total is not None else None,
         )
     ]
 

@@ -26,6 +26,7 @@ from jira_notifier.events.common import (
     text,
     to_decimal,
 )
+from jira_notifier.events.regions import partition_of
 from jira_notifier.models import Alert, AlertState, Link, Severity
 
 _SECURITY_HUB_SEVERITIES = {
@@ -105,6 +106,7 @@ def guardduty_from_eventbridge(event: Mapping[str, Any], delivery: Delivery) -> 
             notification_group=delivery.group(),
             route_key=delivery.route_key,
             transition_at=epoch_ms(updated),
+            resources=_guardduty_resources(resource, region, account),
         )
     ]
 
@@ -159,7 +161,21 @@ def _securityhub_alert(finding: Mapping[str, Any], event: Mapping[str, Any], del
         route_key=delivery.route_key,
         transition_at=epoch_ms(updated),
         ignore_reason="Security Hub finding is SUPPRESSED" if workflow == "SUPPRESSED" else None,
+        resources=_arns(*(text(r.get("Id")) for r in resources)),
     )
+
+
+def _guardduty_resources(resource: Mapping[str, Any], region: str | None, account: str | None) -> tuple[str, ...]:
+    """The EC2 instance a GuardDuty finding is about, as an ARN (its tags may fill Jira fields)."""
+    instance = text(mapping(resource.get("instanceDetails")).get("instanceId"))
+    if not (instance and region and account):
+        return ()
+    return (f"arn:{partition_of(region)}:ec2:{region}:{account}:instance/{instance}",)
+
+
+def _arns(*ids: str) -> tuple[str, ...]:
+    """The resource ids that are ARNs (a finding may name a resource by another id), each once."""
+    return tuple(dict.fromkeys(i for i in ids if i.startswith("arn:")))
 
 
 def _securityhub_state(workflow: str, record_state: str, compliance_status: str) -> AlertState:

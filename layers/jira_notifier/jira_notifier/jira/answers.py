@@ -82,7 +82,9 @@ def request_error(status: int, data: Mapping[str, Any], raw: str = "") -> JiraRe
         return JiraRequestError(
             f"Jira refused the write (413): the issue reached a per-issue limit. {detail}", status=status, body=raw
         )
-    return JiraRequestError(f"Jira refused the request ({status}): {detail}", status=status, body=raw)
+    errors = data.get("errors")
+    fields = tuple(str(name) for name in errors) if isinstance(errors, Mapping) else ()
+    return JiraRequestError(f"Jira refused the request ({status}): {detail}", status=status, body=raw, fields=fields)
 
 
 def explain_errors(data: Mapping[str, Any]) -> str:

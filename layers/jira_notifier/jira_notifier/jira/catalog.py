@@ -1,6 +1,7 @@
-"""Per-container cache of what a Jira site's configuration says: issue type ids and transition ids.
+"""Per-container cache of what a Jira site's configuration says: issue type ids, create screens and transition ids.
 
-Both are looked up once and reused, so the hot path makes no createmeta or transitions call. A cached
+Each is looked up once and reused, so the hot path makes no createmeta or transitions call (a create screen is
+read only for providers that fill fields from resource tags). A cached
 transition that stops working (the workflow changed, or a person moved the issue) is looked up again.
 """
 
@@ -22,6 +23,7 @@ TARGET_CATEGORIES = {"resolve": ("done",), "reopen": ("new", "indeterminate")}
 class JiraCatalog:
     def __init__(self) -> None:
         self._issue_types: dict[tuple[str, str, str], str] = {}
+        self._screens: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
         self._transitions: dict[tuple[str, ...], str] = {}
         self._resolution_refused: set[tuple[str, ...]] = set()
 
@@ -37,6 +39,19 @@ class JiraCatalog:
             types = client.create_meta_issue_types(provider.project)
             self._issue_types[key] = pick_issue_type(types, provider)
         return self._issue_types[key]
+
+    def create_screen(self, client: JiraPort, provider: ProviderConfig) -> dict[str, dict[str, Any]]:
+        """The fields of the provider's create screen (field id -> ``FieldCreateMetadata``: schema, allowed values).
+
+        Raises:
+            ConfigError: the project has no such issue type.
+            JiraRequestError, JiraUnavailableError: from the createmeta calls.
+        """
+        key = (client.base_url, provider.project, provider.issue_type.casefold())
+        if key not in self._screens:
+            fields = client.create_meta_fields(provider.project, self.issue_type_id(client, provider))
+            self._screens[key] = {str(f.get("fieldId") or f.get("key")): f for f in fields}
+        return self._screens[key]
 
     def move(
         self,

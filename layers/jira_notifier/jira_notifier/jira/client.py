@@ -37,8 +37,9 @@ class JiraIssue:
     resolution: str | None = None
     resolved_at: float | None = None  # epoch seconds
     created_at: float | None = None
-    updated_at: float | None = None
     labels: tuple[str, ...] = ()
+    priority: str | None = None  # its name
+    updated_at: float | None = None  # epoch seconds of its last change
     project_key: str | None = None
 
     @property
@@ -62,6 +63,7 @@ class JiraPort(Protocol):
     @property
     def timeout(self) -> float: ...
     def create_meta_issue_types(self, project: str) -> list[dict[str, Any]]: ...
+    def create_meta_fields(self, project: str, issue_type_id: str) -> list[dict[str, Any]]: ...
     def create_issue(self, body: Mapping[str, Any]) -> CreatedIssue: ...
     def bulk_create(self, bodies: Sequence[Mapping[str, Any]]) -> list[BulkResult]: ...
     def get_issue(self, issue: str, fields: Iterable[str]) -> JiraIssue: ...
@@ -75,6 +77,7 @@ class JiraPort(Protocol):
         all_pages: bool = True,
     ) -> list[JiraIssue]: ...
     def add_comment(self, issue: str, body: Mapping[str, Any]) -> None: ...
+    def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None: ...
     def get_transitions(self, issue: str) -> list[dict[str, Any]]: ...
     def transition(
         self, issue: str, transition_id: str, *, comment: Mapping[str, Any] | None = None, resolution: str | None = None
@@ -188,6 +191,15 @@ class JiraClient:
             "POST", f"/rest/api/3/issue/{issue}/comment", json={"body": body}, idempotent=False, pace=f"issue:{issue}"
         )
 
+    def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None:
+        """Set these fields of the issue, and nothing else (``PUT /issue/{key}``: one write on the issue).
+
+        Raises:
+            JiraRequestError: e.g. a value Jira refuses, or no permission to edit.
+            JiraUnavailableError: retryable.
+        """
+        self._call("PUT", f"/rest/api/3/issue/{issue}", json={"fields": dict(fields)}, pace=f"issue:{issue}")
+
     def get_transitions(self, issue: str) -> list[dict[str, Any]]:
         """The transitions available to this user on the issue (empty without *Transition issues*).
 
@@ -254,6 +266,14 @@ class JiraClient:
         """
         return self._paged(f"/rest/api/3/issue/createmeta/{project}/issuetypes", "issueTypes")
 
+    def create_meta_fields(self, project: str, issue_type_id: str) -> list[dict[str, Any]]:
+        """The fields of the issue type's create screen, with their schema and allowed values (all pages).
+
+        Raises:
+            JiraRequestError, JiraUnavailableError.
+        """
+        return self._paged(f"/rest/api/3/issue/createmeta/{project}/issuetypes/{issue_type_id}", "fields")
+
     def gateway_accepts(self) -> bool:
         """After a 401 at the site URL: do the same credentials work through api.atlassian.com? Never raises."""
         return self.transport.gateway_accepts(self.remaining)
@@ -292,6 +312,7 @@ def issue_from_json(data: Mapping[str, Any]) -> JiraIssue:
         updated_at=_jira_time(fields.get("updated")),
         labels=tuple(label for label in labels if isinstance(label, str)) if isinstance(labels, list) else (),
         project_key=_mapping(fields.get("project")).get("key"),
+        priority=_mapping(fields.get("priority")).get("name"),
     )
 
 
