@@ -216,9 +216,10 @@ class Bench:
 
 
 @contextlib.contextmanager
-def bench_environment(delay: float) -> Iterator[Bench]:
-    """moto with the template's tables and dead-letter queue, the secret and the provider, the stand-in Jira on
-    loopback (no example issue), and the handlers' output (logs, EMF metrics) sent to /dev/null."""
+def bench_environment(delay: float, *, keep_content: bool = False, **provider: Any) -> Iterator[Bench]:
+    """moto with the template's tables and dead-letter queue, the secret and the provider (``provider`` overrides
+    its settings), the stand-in Jira on loopback (no example issue; ``keep_content`` keeps every field it is
+    sent), and the handlers' output (logs, EMF metrics) sent to /dev/null."""
     import boto3
     from moto import mock_aws
 
@@ -229,7 +230,7 @@ def bench_environment(delay: float) -> Iterator[Bench]:
     from jira_notifier.providers import provider_item
 
     apply_environment()
-    jira = LocalJira(example_issue=False, delay=delay, email=EMAIL, api_token=TOKEN, keep_content=False)
+    jira = LocalJira(example_issue=False, delay=delay, email=EMAIL, api_token=TOKEN, keep_content=keep_content)
     sent: dict[str, bytes] = {}
     with jira, mock_aws(), counting_aws_calls() as aws, silenced_output():
         session = boto3.session.Session()
@@ -239,7 +240,7 @@ def bench_environment(delay: float) -> Iterator[Bench]:
         session.client("secretsmanager").create_secret(
             Name=SECRET_NAME, SecretString=secret_string(email=EMAIL, api_token=TOKEN, server_url=jira.url)
         )
-        item = provider_item(ProviderConfig(**PROVIDER).validate())
+        item = provider_item(ProviderConfig(**{**PROVIDER, **provider}).validate())
         session.client("dynamodb").put_item(TableName=PROVIDERS_TABLE, Item={k: {"S": v} for k, v in item.items()})
         wiring.reset()
         wiring.use_jira_session(lambda: direct_session(sent))
@@ -314,8 +315,15 @@ _ALARM_TEMPLATE = json.loads(_SNS_TEMPLATE["Records"][0]["Sns"]["Message"])
 ALARM_ARN_PREFIX = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:"
 
 
-def alarm_message(name: str, state: str = "ALARM", *, reason: str | None = None) -> dict[str, Any]:
-    """A CloudWatch alarm state change of alarm ``name``, happening now."""
+def alarm_message(
+    name: str,
+    state: str = "ALARM",
+    *,
+    reason: str | None = None,
+    account: str | None = None,
+    at: datetime | None = None,
+) -> dict[str, Any]:
+    """A CloudWatch alarm state change of alarm ``name`` (in ``account``), happening now (or ``at``)."""
     message = copy.deepcopy(_ALARM_TEMPLATE)
     message.update(
         AlarmName=name,
@@ -323,8 +331,10 @@ def alarm_message(name: str, state: str = "ALARM", *, reason: str | None = None)
         NewStateValue=state,
         OldStateValue="OK" if state == "ALARM" else "ALARM",
         NewStateReason=reason or f"Threshold Crossed: 3 datapoints were {'above' if state == 'ALARM' else 'below'}.",
-        StateChangeTime=_cloudwatch_time(datetime.now(UTC)),
+        StateChangeTime=_cloudwatch_time(at or datetime.now(UTC)),
     )
+    if account:
+        message.update(AWSAccountId=account, AlarmArn=message["AlarmArn"].replace(":123456789012:", f":{account}:"))
     return message
 
 

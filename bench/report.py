@@ -75,7 +75,21 @@ def _calls(r: dict[str, Any]) -> str:
             f"storm: {storm['wall_s']} s in the handler (per invocation median {wall['median_ms']} ms, "
             f"p99 {wall['p99_ms']} ms); CPU {storm['cpu_per_alert_ms']} ms per alert, "
             f"{storm['cpu_per_alert_without_moto_ms']} ms with moto's backend excluded",
+            _grouped(r["grouped_storm"]),
         ]
+    )
+
+
+def _grouped(g: dict[str, Any]) -> str:
+    wall = g["invocation_wall"]
+    return (
+        f"grouped storm (groupBy account,namespace): {g['alerts']} alerts over {g['groups']} groups in "
+        f"{g['invocations']} invocations of {g['batch_size']} records; {g['parent_issues']} parent issues, "
+        f"{g['duplicates']} duplicates, {g['members_listed']} members listed (each in its parent: "
+        f"{g['every_member_in_its_parent']}), {g['failed_records']} failed records; Jira {g['jira_per_alert']:g} "
+        f"requests per alert ({ops(g['jira'])} in all); most writes to one issue: {g['busiest_issue_writes_2s']} in "
+        f"2 s, {g['busiest_issue_writes_30s']} in 30 s; largest description {g['largest_description_chars']:,} "
+        f"characters; {g['wall_s']} s in the handler (per invocation median {wall['median_ms']} ms)"
     )
 
 

@@ -1,8 +1,8 @@
 """Benchmark of the functions on one warm container: Jira and AWS calls per alert, handler time against the bare
 Jira request, CPU, cold start and memory. Against moto (in-process) and a stand-in Jira on loopback HTTP.
 
-    make bench        # or: .venv/bin/python bench/run.py [--delay-ms 100] [--alerts 150] [--storm 1000] [--repeats 5]
-                      #                                  [--links 1000]
+    make bench        # or: .venv/bin/python bench/run.py [--delay-ms 100] [--alerts 150] [--storm 1000] [--groups 10]
+                      #                               [--repeats 5] [--links 1000]
 
 Prints a table with each figure beside its target and writes bench/results.json. Not part of the test suite.
 """
@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             "jira_delay_ms": args.delay_ms,
             "alerts": args.alerts,
             "storm": args.storm,
+            "groups": args.groups,
             "import_repeats": args.repeats,
             "links": args.links,
         },
@@ -57,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     phases: dict[str, float] = {}
     with _phase(phases, f"storm of {args.storm} alerts through the SQS handler (fresh process)"):
         results["storm"] = _child(["storm", "--storm", str(args.storm)], args, STORM_TIMEOUT)
+    with _phase(phases, f"storm of {args.storm} alerts over {args.groups} groups with groupBy (fresh process)"):
+        results["grouped_storm"] = _child(["grouped-storm", "--storm", str(args.storm)], args, STORM_TIMEOUT)
     with _phase(phases, "first invocation (fresh processes)"):
         results["first_call"] = {
             function: _median_run([_child(["first-call", "--function", function], args) for _ in range(runs)])
@@ -95,10 +98,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--delay-ms", type=float, default=100.0, help="stand-in Jira answer delay (default 100)")
     parser.add_argument("--alerts", type=int, default=150, help="alerts timed through the SNS handler")
     parser.add_argument("--storm", type=int, default=1000, help="alerts in the storm (multiple of 50)")
+    parser.add_argument("--groups", type=int, default=10, help="groups in the grouped storm (groupBy)")
     parser.add_argument("--repeats", type=int, default=5, help="fresh interpreters per import timing")
     parser.add_argument("--links", type=int, default=1000, help="open issues the read-back runs over")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument("--child", choices=("storm", "first-call"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("storm", "grouped-storm", "first-call"), help=argparse.SUPPRESS)
     parser.add_argument("--function", default="sns", choices=sorted(HANDLERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.storm % scenarios.BULK_SIZE:
@@ -108,7 +112,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def _run_child(args: argparse.Namespace) -> int:
     delay = args.delay_ms / 1000
-    data = scenarios.storm(delay, args.storm) if args.child == "storm" else scenarios.first_call(delay, args.function)
+    if args.child == "storm":
+        data = scenarios.storm(delay, args.storm)
+    elif args.child == "grouped-storm":
+        data = scenarios.grouped_storm(delay, args.storm, args.groups)
+    else:
+        data = scenarios.first_call(delay, args.function)
     args.out.write_text(json.dumps(data), encoding="utf-8")
     return 0
 
@@ -200,6 +209,37 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         + _config_reads(storm["aws"])
     )
     rows.append(("Secrets Manager / providers-table calls, warm", warm_reads, "= 0", warm_reads == 0))
+    grouped = r["grouped_storm"]
+    groups = grouped["groups"]
+    rows += [
+        ("grouped storm: parent issues", grouped["parent_issues"], f"= {groups}", grouped["parent_issues"] == groups),
+        ("grouped storm: duplicate parents", grouped["duplicates"], "= 0", grouped["duplicates"] == 0),
+        (
+            "grouped storm: members listed, each in its parent",
+            grouped["members_listed"],
+            f"= {grouped['alerts']}",
+            grouped["members_listed"] == grouped["alerts"] and grouped["every_member_in_its_parent"],
+        ),
+        ("grouped storm: failed records", grouped["failed_records"], "= 0", grouped["failed_records"] == 0),
+        (
+            "grouped storm: Jira requests per alert",
+            grouped["jira_per_alert"],
+            "<= 0.25",
+            grouped["jira_per_alert"] <= 0.25,
+        ),
+        (
+            "grouped storm: most writes to one issue in 2 s",
+            grouped["busiest_issue_writes_2s"],
+            "<= 20",
+            grouped["busiest_issue_writes_2s"] <= 20,
+        ),
+        (
+            "grouped storm: most writes to one issue in 30 s",
+            grouped["busiest_issue_writes_30s"],
+            "<= 100",
+            grouped["busiest_issue_writes_30s"] <= 100,
+        ),
+    ]
     for label, key in (("moto excluded", "ratio_without_moto"), ("moto included", "ratio")):
         for stat in ("median", "p99"):
             value = over[f"{key}_{stat}"]

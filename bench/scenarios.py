@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import resource
@@ -137,6 +138,80 @@ def handler_overhead(bench: Bench, alerts: int, warm_ups: int = 5) -> dict[str, 
         "aws_calls": dict(sorted(aws.items())),
         "aws_calls_per_alert": {op: round(n / alerts, 2) for op, n in sorted(aws.items())},
     }
+
+
+# ---- 5. a storm as one issue per group, in a fresh process ----------------------------------------------
+
+GROUPED_WINDOW = 600  # seconds: the provider's --group-window
+STORM_SPREAD = 10.0  # seconds over which the storm's alarms changed state, just before they are delivered
+
+
+def grouped_storm(delay: float, alerts: int, groups: int) -> dict[str, Any]:
+    """``alerts`` new alarms of ``groups`` accounts, interleaved, through the buffered path in batches of 50, with
+    ``--group-by account,namespace``: one parent per group, each batch writing each parent at most once.
+
+    The functions' clock is the real one, so the parent writes are paced as in Lambda (at least 2 s apart per
+    issue); the alarms changed state over the ``STORM_SPREAD`` seconds before delivery, within one window.
+    """
+    from datetime import UTC, datetime
+
+    from jira_notifier.storm import window_start
+
+    apply_environment()
+    handler = load_handler("sqs")
+    now = time.time()
+    first = max(float(window_start(now, GROUPED_WINDOW)), now - STORM_SPREAD)
+    accounts = [f"{100000000000 + g}" for g in range(groups)]
+    names = [f"svc{n % groups}-alarm-{n:04d}" for n in range(alerts)]
+    messages = [
+        alarm_message(
+            name,
+            account=accounts[n % groups],
+            at=datetime.fromtimestamp(first + (now - first) * n / alerts, UTC),
+        )
+        for n, name in enumerate(names)
+    ]
+    with bench_environment(
+        delay, keep_content=True, group_by=("account", "namespace"), group_window=GROUPED_WINDOW
+    ) as bench:
+        samples = [invoke(bench, handler, sqs_event(messages[s : s + BULK_SIZE])) for s in range(0, alerts, BULK_SIZE)]
+        parents = list(bench.jira.issues.values())
+        busiest_2s, busiest_30s = bench.jira.busiest_writes(2.0), bench.jira.busiest_writes(30.0)
+    listed = {parent.summary: _listed_members(parent.fields["description"]) for parent in parents}
+    expected = {
+        f"Alert storm: account {accounts[g]}, namespace AWS/ApplicationELB": names[g::groups] for g in range(groups)
+    }
+    jira = sum((s.jira for s in samples), Counter())
+    return {
+        "alerts": alerts,
+        "groups": groups,
+        "batch_size": BULK_SIZE,
+        "invocations": len(samples),
+        "failed_records": sum(len(s.result.get("batchItemFailures", [])) for s in samples),
+        "parent_issues": len(parents),
+        "duplicates": len(parents) - len(listed),
+        "members_listed": sum(len(names) for names in listed.values()),
+        "every_member_in_its_parent": all(
+            sorted(listed.get(summary, [])) == sorted(members) for summary, members in expected.items()
+        ),
+        "jira": dict(sorted(jira.items())),
+        "jira_per_alert": round(sum(jira.values()) / alerts, 4),
+        "busiest_issue_writes_2s": busiest_2s,
+        "busiest_issue_writes_30s": busiest_30s,
+        "wall_s": round(sum(s.wall for s in samples), 2),
+        "invocation_wall": spread([s.wall for s in samples]),
+        "largest_description_chars": max(len(json.dumps(parent.fields["description"])) for parent in parents),
+    }
+
+
+def _listed_members(description: dict[str, Any]) -> list[str]:
+    """The names in a parent's member table (a cell may list several members that share a state and minute)."""
+    [table] = [block for block in description["content"] if block["type"] == "table"]
+    cells = (
+        "".join(node.get("text", "") for node in row["content"][0]["content"][0]["content"])
+        for row in table["content"][1:]
+    )
+    return [name for cell in cells for name in cell.split(", ")]
 
 
 # ---- 1 and 4. the storm, in a fresh process -------------------------------------------------------------

@@ -48,14 +48,16 @@ class MemoryStateStore:
         self.clock, self.sleep = clock.time, clock.sleep
         self.items: dict[str, _Item] = {}
 
-    def acquire(self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float) -> Lease:
+    def acquire(
+        self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float, mark: bool = True
+    ) -> Lease:
         item = self.items.setdefault(pk, _Item(IssueState(pk=pk, provider=provider, dedupe_key=dedupe_key)))
         now = self.clock()
         if item.owner is not None and item.until >= now:
             raise BusyError("another invocation is updating this alert's issue; will retry")
         old = item.state
         item.owner, item.until = uuid.uuid4().hex, deadline + LEASE_SLACK_SECONDS
-        if old.pending_create_at is not None:
+        if old.pending_create_at is not None or not mark:
             return Lease(self, item.owner, old, old, deadline=deadline, mark_at=old.pending_create_at)
         item.state = replace(old, pending_create_at=now)
         return Lease(self, item.owner, old, old, deadline=deadline, mark_at=now, mark_written=True)

@@ -3,6 +3,8 @@
 Every alert is first claimed under its lease exactly as on the direct path; those whose decision is "create"
 keep their lease and are created together (``POST /rest/api/3/issue/bulk``, up to 50 a request) under the same
 write-ahead rule as a single create (``state.Lease``), the rest go through the ordinary lifecycle one by one.
+Storm members (a provider with ``groupBy``) keep their lease too and join their parents together, each parent
+written once for the batch (``storm_service.py``).
 A record fails (and SQS redelivers it) only on a retryable error, a refused park, or too little time left to
 start it; permanent failures are parked with the record itself. One record's failure never fails another.
 """
@@ -22,6 +24,7 @@ from jira_notifier.models import Alert
 from jira_notifier.outcome import Outcome
 from jira_notifier.owner import refused_tag_fields
 from jira_notifier.service import START_BUDGET_SECONDS, Notifier
+from jira_notifier.storm_service import Joiner, is_member, join_all
 
 if TYPE_CHECKING:
     from jira_notifier.effects import Effects
@@ -41,6 +44,7 @@ class _Claim:
     client: JiraPort
     reason: str  # why it is created: a new alert, or a firing whose clear came first
     settled: bool = False  # its lease was confirmed or released
+    member: bool = False  # a storm member (storm_service.py): joins its parent instead of being created
 
 
 @dataclass
@@ -70,8 +74,10 @@ def process_batch(
             except Exception as raised:  # noqa: BLE001 - the last resort for this record alone
                 _fail_or_park(notifier, result, record_id, record, alert, None, as_product_error(raised))
         for batch in claims.values():
-            for start in range(0, len(batch), BULK_LIMIT):
-                _bulk_create(notifier, batch[start : start + BULK_LIMIT], result, held)
+            creates = [claim for claim in batch if not claim.member]
+            for start in range(0, len(creates), BULK_LIMIT):
+                _bulk_create(notifier, creates[start : start + BULK_LIMIT], result, held)
+            _join_parents(notifier, [claim for claim in batch if claim.member], result, remaining)
         for record_id, record, alert in later:
             if record_id in result.failed or _out_of_time(notifier, result, record_id, remaining):
                 continue
@@ -125,6 +131,10 @@ def _claim_or_defer(
     client = notifier.jira_for(notifier.secrets.get(provider.secret), remaining)
     lease = notifier.acquire_lease(alert, provider, remaining)
     claimed_keys.add(alert.dedupe_hash)
+    if is_member(provider, lease.state):  # applied to its storm's parent with the batch's other members
+        member = _Claim(record_id, record, alert, provider, lease, client, "storm-member", member=True)
+        claims.setdefault(provider.provider_id, []).append(member)
+        return
     decision = decide(lease.state, alert, provider, notifier.clock())
     if decision.action is not Action.CREATE:
         lease.release()
@@ -169,6 +179,22 @@ def _bulk_create(
         result.outcomes.append(outcome)
         if outcome.action == "coalesced":
             held.append((claim.record_id, HeldBack(claim.alert, claim.provider, outcome)))
+
+
+def _join_parents(
+    notifier: Notifier, claims: list[_Claim], result: BatchResult, remaining: Callable[[], float] | None
+) -> None:
+    """The batch's storm members of one provider applied to their parents: each parent written once."""
+    if not claims:
+        return
+    joiners = [Joiner(claim.alert, claim.lease) for claim in claims]
+    joined = join_all(notifier, claims[0].provider, claims[0].client, joiners, remaining)
+    for claim, outcome in zip(claims, joined, strict=True):
+        claim.settled = True  # join_all saved or released every lease
+        if isinstance(outcome, JiraNotifierError):
+            _fail_or_park(notifier, result, claim.record_id, claim.record, claim.alert, claim.provider, outcome)
+        else:
+            result.outcomes.append(outcome)
 
 
 def _settle(effects: Effects, claim: _Claim, body: Mapping[str, Any], answer: BulkResult) -> Outcome:

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jira_notifier.errors import ConfigError, SecretError
+from jira_notifier.storm import DEFAULT_WINDOW_SECONDS, check_group_by
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 GATEWAY_HOST = "api.atlassian.com"
@@ -247,6 +248,8 @@ class ProviderConfig:
     priority_map: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
     summary_template: str | None = None
+    group_by: tuple[str, ...] = ()  # storms as one issue (storm.py): alerts of a group share a parent issue
+    group_window: int = DEFAULT_WINDOW_SECONDS  # seconds; a group's alerts within one window share the parent
     tag_fields: Mapping[str, str] = field(default_factory=dict)  # resource tag key -> Jira field id
     impact_steps: tuple[Step, ...] = ()  # a cost anomaly's total impact (USD) -> priority
     budget_steps: tuple[Step, ...] = ()  # a budget alert's threshold (% of the budget) -> priority
@@ -284,6 +287,10 @@ class ProviderConfig:
         reserved = sorted({"project", "issuetype", "summary", "description"} & set(self.fields))
         if reserved:
             raise ConfigError(f"{where}: fields {reserved} are set by jira-notifier itself; remove them")
+        try:
+            check_group_by(self.group_by, self.group_window)
+        except ConfigError as error:
+            raise ConfigError(f"{where}: {error}") from None
         taken = sorted(
             set(self.tag_fields.values()) & {"project", "issuetype", "summary", "description", "labels", "priority"}
         )
@@ -313,6 +320,8 @@ class ProviderConfig:
             "priorityMap": dict(self.priority_map) or None,
             "fields": json.dumps(dict(self.fields)) if self.fields else None,
             "summaryTemplate": self.summary_template,
+            "groupBy": list(self.group_by) or None,
+            "groupWindowSeconds": self.group_window if self.group_by else None,
             "tagFields": dict(self.tag_fields) or None,
             "impactSteps": [list(step) for step in self.impact_steps] or None,
             "budgetSteps": [list(step) for step in self.budget_steps] or None,
@@ -347,6 +356,8 @@ class ProviderConfig:
                 priority_map=dict(item.get("priorityMap") or {}),
                 fields=fields if isinstance(fields, dict) else {},
                 summary_template=item.get("summaryTemplate") or None,
+                group_by=tuple(item.get("groupBy") or ()),
+                group_window=_opt_int(item.get("groupWindowSeconds")) or DEFAULT_WINDOW_SECONDS,
                 tag_fields=dict(item.get("tagFields") or {}),
                 impact_steps=_stored_steps(item.get("impactSteps")),
                 budget_steps=_stored_steps(item.get("budgetSteps")),

@@ -46,7 +46,7 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
         return Decision(Action.RECOVER, "unconfirmed-create")
     if state.seen(alert.delivery_key):
         return Decision(Action.SKIP, "duplicate-delivery")
-    stale = _stale(state, alert)
+    stale = stale_reason(state, alert)
     if stale == "out-of-order" and _fired_before_recorded_clear(state, alert):
         return Decision(Action.CREATE, FIRED_BEFORE_ITS_CLEAR)  # nothing lost: the episode gets its issue, resolved
     if stale:
@@ -139,7 +139,8 @@ def _held_by_person(state: IssueState, alert: Alert, provider: ProviderConfig, n
     return None
 
 
-def _stale(state: IssueState, alert: Alert) -> str | None:
+def stale_reason(state: IssueState, alert: Alert) -> str | None:
+    """ "out-of-order" or "duplicate-transition" when the alert is older than (or the same as) what is recorded."""
     if alert.transition_at is None:
         return None
     newest = max((t for t in (state.transition_at, state.pending_transition_at) if t is not None), default=None)

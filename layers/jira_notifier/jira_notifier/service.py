@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from jira_notifier import unconfirmed
+from jira_notifier import storm_service, unconfirmed
 from jira_notifier.accounts import AccountNamer, NoAccountNames
 from jira_notifier.coalescing import HeldBack, coalesced_note, flush_due, take_pending, write_held_back
 from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
@@ -175,6 +175,8 @@ class Notifier:
         client = self.jira_for(secret, remaining)
         lease = self.acquire_lease(alert, provider, remaining)
         try:
+            if storm_service.is_member(provider, lease.state):
+                return storm_service.join(self, lease, alert, provider, client, remaining)
             return self._apply(lease, alert, provider, client)
         except JiraRequestError as error:
             lease.release()
@@ -204,6 +206,7 @@ class Notifier:
             alert.dedupe_key,
             deadline=self.clock() + left,
             wait_seconds=max(0.0, min(LOCK_WAIT_SECONDS, left - START_BUDGET_SECONDS)),
+            mark=not provider.group_by,  # a storm member creates nothing; a parent writes its mark before creating
         )
 
     @property

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from jira_notifier.aws import AWS_CALL_WORST_SECONDS
 from jira_notifier.errors import BusyError, StoreError
 from jira_notifier.models import Alert, AlertState
+from jira_notifier.storm import Group, group_from_item, group_to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -97,6 +98,8 @@ class IssueState:
     person_decided_at: float | None = None  # when it was read back
     person_notice_at: float | None = None  # when the product last commented that it holds back for that decision
     issue_project: str | None = None  # the project key the issue is in, once it was seen to move
+    parent: str | None = None  # a storm member: the dedupe key of the parent issue it is listed in (storm.py)
+    group: Group | None = None  # a storm parent: its members (storm.py)
     priority_set: str | None = None  # the priority the product last gave the issue; None: not the product's to raise
 
     def seen(self, delivery_key: str) -> bool:
@@ -123,6 +126,14 @@ class IssueState:
         if commented:
             state = replace(state, last_fingerprint=alert.content_fingerprint, last_comment_at=now)
         return state
+
+    def joined(self, alert: Alert, parent: str) -> IssueState:
+        """A storm member applied to its parent: the delivery and state recorded, and which parent it is in."""
+        return replace(self.remembered(alert), parent=parent)
+
+    def with_group(self, group: Group) -> IssueState:
+        """A storm parent's membership as it now stands."""
+        return replace(self, group=group)
 
     def held_back(self, alert: Alert, now: float) -> IssueState:
         """``alert`` kept as the state to write next; it supersedes whatever was held back before it."""
@@ -278,6 +289,7 @@ _ATTRS: dict[str, str] = {  # dataclass field -> DynamoDB attribute
     "person_decided_at": "personDecidedAt",
     "person_notice_at": "personNoticeAt",
     "issue_project": "issueProject",
+    "parent": "parent",
     "priority_set": "prioritySet",
 }
 _ENUMS: dict[str, type[StrEnum]] = {
@@ -305,7 +317,9 @@ _NUMBERS = {
 class LeaseStore(Protocol):
     """Where states and their leases are kept (``StateStore`` in Lambda; in memory in fast tests)."""
 
-    def acquire(self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float) -> Lease: ...
+    def acquire(
+        self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float, mark: bool = True
+    ) -> Lease: ...
     def save(self, lease: Lease, state: IssueState, *, release: bool) -> None: ...
     def release(self, lease: Lease, *, clear_mark: bool) -> None: ...
 
@@ -326,9 +340,12 @@ class StateStore:
         self.clock = clock
         self.sleep = sleep
 
-    def acquire(self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float) -> Lease:
+    def acquire(
+        self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float, mark: bool = True
+    ) -> Lease:
         """Take the alert's lease until ``deadline`` (plus slack), creating its item on first sight, and set the
-        write-ahead mark unless one is there already; return the state as it was.
+        write-ahead mark unless one is there already (or ``mark`` is False: a storm member, whose holder creates
+        nothing); return the state as it was.
 
         Raises:
             BusyError: another invocation held the lease for longer than ``wait_seconds`` (retryable).
@@ -343,7 +360,7 @@ class StateStore:
                     TableName=self._table,
                     Key={"pk": {"S": pk}},
                     UpdateExpression="SET lockOwner = :owner, lockUntil = :until, provider = :provider, "
-                    "dedupeKey = :key, pendingCreateAt = if_not_exists(pendingCreateAt, :now)",
+                    "dedupeKey = :key" + (", pendingCreateAt = if_not_exists(pendingCreateAt, :now)" if mark else ""),
                     ConditionExpression="attribute_not_exists(lockUntil) OR lockUntil < :now",
                     ExpressionAttributeValues={
                         ":owner": {"S": owner},
@@ -363,7 +380,7 @@ class StateStore:
                 raise StoreError(f"state table update failed: {type(exc).__name__}") from exc
             old = response.get("Attributes") or {}
             state = replace(_from_item(pk, old), provider=provider, dedupe_key=dedupe_key[:1024])
-            if "pendingCreateAt" in old:
+            if "pendingCreateAt" in old or not mark:
                 return Lease(self, owner, state, state, deadline=deadline, mark_at=state.pending_create_at)
             return Lease(self, owner, state, state, deadline=deadline, mark_at=now, mark_written=True)
 
@@ -573,6 +590,7 @@ def _to_item(state: IssueState) -> dict[str, Any]:
             item[attr] = {"S": str(value)}
     item["deliveries"] = {"L": [{"S": d} for d in state.deliveries]} if state.deliveries else None
     item["coalesced"] = {"M": {k: {"N": str(v)} for k, v in state.coalesced.items()}} if state.coalesced else None
+    item["group"] = group_to_item(state.group) if state.group else None
     return item
 
 
@@ -599,4 +617,5 @@ def _from_item(pk: str, item: Mapping[str, Any]) -> IssueState:
     values.setdefault("dedupe_key", "")
     deliveries = tuple(d["S"] for d in item.get("deliveries", {}).get("L", []))
     coalesced = {k: int(v["N"]) for k, v in item.get("coalesced", {}).get("M", {}).items()}
-    return IssueState(pk=pk, deliveries=deliveries, coalesced=coalesced, **values)
+    group = group_from_item(item["group"]) if "group" in item else None
+    return IssueState(pk=pk, deliveries=deliveries, coalesced=coalesced, group=group, **values)

@@ -216,6 +216,7 @@ class JiraStandIn:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
         self._writes: dict[str, deque[datetime]] = {}  # issue id -> times of its recent writes
+        self._write_log: dict[str, list[datetime]] = {}  # issue id -> times of every write it took, create included
         self._next = 1
         if example_issue:
             issue = self._new_issue({"issuetype": self.issue_types[0], "summary": "Example: an issue resolved earlier"})
@@ -276,6 +277,19 @@ class JiraStandIn:
     def by_key(self, key: str) -> Issue:
         return next(issue for issue in self.issues.values() if issue.key == key)
 
+    def busiest_writes(self, seconds: float) -> int:
+        """The most writes any one issue took within ``seconds`` (Jira's per-issue limits: 20 per 2 s, 100 per 30 s)."""
+        busiest = 0
+        with self._lock:
+            logs = [list(times) for times in self._write_log.values()]
+        for times in logs:
+            start = 0
+            for end, at in enumerate(times):
+                while (at - times[start]).total_seconds() >= seconds:
+                    start += 1
+                busiest = max(busiest, end - start + 1)
+        return busiest
+
     def counts(self) -> Counter[tuple[str, str]]:
         """Requests received by (method, path template), e.g. ``("POST", "/issue")``."""
         with self._lock:
@@ -334,7 +348,11 @@ class JiraStandIn:
             if limited is not None:
                 return limited
         endpoint: Callable[[dict[str, str], dict[str, list[str]], Any], Answer] = getattr(self, route.endpoint)
-        return endpoint(params, query, body)
+        answer = endpoint(params, query, body)
+        written = self._find(params["key"]) if route.method in ("POST", "PUT") and "key" in params else None
+        if written is not None and answer.status < 300:
+            self._write_log.setdefault(written.id, []).append(self.now())
+        return answer
 
     def _write_limited(self, ref: str) -> Answer | None:
         """429 when this write to the issue would exceed ``write_limit`` (by the stand-in's clock); else counts it."""
@@ -585,6 +603,7 @@ class JiraStandIn:
             project=self.project,
         )
         self.issues[issue.id] = issue
+        self._write_log[issue.id] = [issue.created]
         return issue
 
     def _created(self, issue: Issue) -> dict[str, str]:

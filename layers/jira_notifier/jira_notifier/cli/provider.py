@@ -114,6 +114,13 @@ def _register_add(actions: Any) -> None:
         metavar="DURATION:PRIORITY,...",
         help="raise the priority of an alert firing this long, e.g. 4h:High",
     )
+    add.add_argument(
+        "--group-by",
+        metavar="PARTS",
+        help="storms as one issue: alerts sharing these parts share a parent issue, e.g. account,namespace or "
+        "prefix:12 or prefix:- (alarm-name prefix of 12 characters, or up to the first '-')",
+    )
+    add.add_argument("--group-window", metavar="DURATION", help="with --group-by: the window of one parent (10m)")
     aws.add_stack_option(add)
     add.set_defaults(run=run_add)
 
@@ -128,6 +135,9 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         ConfigError: an option is malformed or a setting is unusable (named, with the fix).
     """
     cooldown = parse_duration(args.cooldown, what="--cooldown")
+    group_window = parse_duration(args.group_window, what="--group-window")
+    if group_window is not None and not args.group_by:
+        raise ConfigError("--group-window needs --group-by")
     provider = ProviderConfig(
         group=args.group.strip(),
         name=args.name.strip(),
@@ -148,9 +158,12 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         impact_steps=parse_steps(args.impact_steps, what="--impact-steps"),
         budget_steps=parse_steps(args.budget_steps, what="--budget-steps"),
         escalate_after=parse_steps(args.escalate_after, what="--escalate-after", durations=True),
+        group_by=tuple(part.strip() for part in (args.group_by or "").split(",") if part.strip()),
     )
     if cooldown is not None:
         provider = replace(provider, cooldown=cooldown)
+    if group_window is not None:
+        provider = replace(provider, group_window=group_window)
     return provider.validate()
 
 
