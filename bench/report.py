@@ -57,6 +57,9 @@ def _calls(r: dict[str, Any]) -> str:
     lc, storm = r["lifecycle"], r["storm"]
     rows = [["first create (cold caches)", ops(lc["cold_create"]["jira"]), ops(lc["cold_create"]["aws"])]]
     rows += [[f"{step} (warm)", ops(c["jira"]), ops(c["aws"])] for step, c in lc["warm"].items()]
+    graph = r["graph"]
+    rows += [[f"{step} with graphs on", ops(c["jira"]), ops(c["aws"])] for step, c in (
+        ("new metric-alarm issue", graph["create"]), ("repeat", graph["repeat"]))]  # fmt: skip
     rows.append(
         [
             f"storm, per alert ({storm['alerts']} alerts, SQS handler)",
@@ -69,6 +72,8 @@ def _calls(r: dict[str, Any]) -> str:
         [
             table(["step", "Jira requests", "AWS calls"], rows),
             f"lifecycle outcomes as expected: {lc['outcomes_as_expected']} {lc['outcomes']}",
+            f"graph: outcomes {graph['outcomes']}; the stubbed PNG is {graph['stub_png_bytes']:,} bytes (a real "
+            "graph's size cannot be measured without CloudWatch)",
             f"storm: {storm['invocations']} invocations of {storm['batch_size']} records; "
             f"{storm['issues_created']} issues created, {storm['distinct_issues']} distinct, "
             f"{storm['duplicates']} duplicates, {storm['failed_records']} failed records",

@@ -89,6 +89,70 @@ def lifecycle_costs(bench: Bench) -> dict[str, Any]:
     }
 
 
+# ---- 1b. the graph of a new metric-alarm issue ----------------------------------------------------------
+
+
+def graph_costs(bench: Bench) -> dict[str, Any]:
+    """Jira calls of a new metric-alarm issue with its graph, and of a repeat, with the insights on.
+
+    GetMetricWidgetImage answers from botocore's Stubber (moto lacks it) with an 800 x 400 PNG: its size here is
+    the stub's, not a real graph's, which only CloudWatch can draw.
+    """
+    import boto3
+    from botocore.stub import ANY, Stubber
+
+    from jira_notifier import wiring
+    from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
+    from tests.support.png import png
+
+    image = png()
+    region = os.environ["AWS_REGION"]
+    settings = {"ALARM_INSIGHTS": "true", "STACK_ACCOUNT_ID": "123456789012"}
+    saved = {name: os.environ.get(name) for name in settings}
+    client = boto3.session.Session().client("cloudwatch", region_name=region)
+    original = boto3.session.Session.client
+
+    def make(session: Any, service: str, *args: Any, **kwargs: Any) -> Any:
+        return client if service == "cloudwatch" else original(session, service, *args, **kwargs)
+
+    def alarm(name: str, **changes: Any) -> dict[str, Any]:
+        message = alarm_message(name, **changes)
+        message["AlarmArn"] = f"arn:aws:cloudwatch:{region}:123456789012:alarm:{name}"  # the stack's own
+        return message
+
+    os.environ.update(settings)
+    boto3.session.Session.client = make  # type: ignore[method-assign]
+    wiring.reset()
+    try:
+        with Stubber(client) as stub:
+            for _ in range(2):
+                stub.add_response(
+                    "get_metric_widget_image",
+                    {"MetricWidgetImage": image},
+                    {"MetricWidget": ANY, "OutputFormat": "png"},
+                )
+            handler = load_handler("sns")
+            invoke(bench, handler, sns_event(alarm("bench-graph-warm-up")))  # the issue type's metadata, cached
+            create = invoke(bench, handler, sns_event(alarm("bench-graph")))
+            time.sleep(MIN_WRITE_INTERVAL + 0.2)
+            repeat = invoke(bench, handler, sns_event(alarm("bench-graph", reason="Threshold Crossed: 5 above.")))
+            stub.assert_no_pending_responses()
+    finally:
+        boto3.session.Session.client = original  # type: ignore[method-assign]
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        wiring.reset()
+    return {
+        "outcomes": [create.result, repeat.result],
+        "create": costs(create),
+        "repeat": costs(repeat),
+        "stub_png_bytes": len(image),
+    }
+
+
 # ---- 2. handler time against the bare request -----------------------------------------------------------
 
 

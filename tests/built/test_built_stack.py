@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,9 +82,16 @@ class RecordingJira(LocalJira):
         super().__init__(example_issue=False)
         self.received: list[tuple[str, str, bytes]] = []
 
-    def answer(self, method: str, target: str, authorization: str | None, raw_body: bytes) -> Any:
+    def answer(
+        self,
+        method: str,
+        target: str,
+        authorization: str | None,
+        raw_body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> Any:
         self.received.append((method, target, raw_body))
-        return super().answer(method, target, authorization, raw_body)
+        return super().answer(method, target, authorization, raw_body, headers)
 
 
 @dataclass
@@ -158,6 +165,8 @@ def function_environment(moto_url: str, queue_url: str, **overrides: str) -> dic
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",
         "POWERTOOLS_TRACE_DISABLED": "true",  # the stack's default (Tracing parameter: PassThrough)
+        "ALARM_INSIGHTS": "true",  # the stack's default (AlarmInsights parameter: Enabled)
+        "STACK_ACCOUNT_ID": "123456789012",
         "NO_PROXY": "127.0.0.1",
         **overrides,
     }

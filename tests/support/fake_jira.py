@@ -35,5 +35,13 @@ class FakeJira(JiraStandIn):
         """(method, path) of every request received, in order."""
         return [(c.request.method, urlsplit(c.request.url).path) for c in self.mock.calls]
 
+    def headers_of(self, method: str, path: str) -> list[dict[str, str]]:
+        """The headers of every request received with this method and path."""
+        return [
+            dict(c.request.headers)
+            for c in self.mock.calls
+            if c.request.method == method and urlsplit(c.request.url).path == path
+        ]
+
     def writes(self) -> list[tuple[str, str]]:
         return [r for r in self.requests if r[0] in ("POST", "PUT", "DELETE")]

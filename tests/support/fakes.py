@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import BusyError, JiraNotifierError
-from jira_notifier.jira.client import BulkResult, CreatedIssue, JiraIssue
+from jira_notifier.jira.client import Attachment, BulkResult, CreatedIssue, JiraIssue
 from jira_notifier.service import Notifier
 from jira_notifier.state import LEASE_SLACK_SECONDS, IssueState, Lease
 
@@ -90,6 +90,7 @@ class MemoryIssue:
     done: bool = False
     resolution: str | None = None
     comments: int = 0
+    attachments: list[str] = field(default_factory=list)  # file names
     priority: str | None = None
 
 
@@ -180,6 +181,13 @@ class MemoryJira:
             self.issues[issue].comments += 1
 
         self._answer("comment", comment)
+
+    def add_attachment(self, issue: str, file_name: str, content: bytes, content_type: str) -> list[Attachment]:
+        def attach() -> list[Attachment]:
+            self.issues[issue].attachments.append(file_name)
+            return [Attachment(str(len(self.issues[issue].attachments)), file_name, len(content))]
+
+        return self._answer("attach", attach)
 
     def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None:
         def edit() -> None:

@@ -6,16 +6,21 @@
   is not deprecated, query parameters are known, the JSON body matches the request schema, and every ADF
   document, summary and label inside it is acceptable to Jira.
 - ``validate_calls(calls)``: the same for every call a ``responses`` mock recorded.
+- A multipart/form-data body (``addAttachment``) is checked against what the spec's operation says: the
+  content type is one the operation takes, the parts are named ``file`` and carry a file name and content, and
+  the request has the ``X-Atlassian-Token: no-check`` header the operation requires.
 
 Every failure is an ``AssertionError`` with a message that names the problem.
 """
 
 from __future__ import annotations
 
+import email.policy
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from email.parser import BytesParser
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -193,11 +198,13 @@ class _Operation:
         return str(self.spec.get("operationId", f"{self.method.upper()} {self.template}"))
 
 
-def validate_jira_request(method: str, url: str, body: bytes | str | None) -> str:
+def validate_jira_request(
+    method: str, url: str, body: bytes | str | None, headers: Mapping[str, str] | None = None
+) -> str:
     """Assert one request is what Atlassian's Jira Cloud platform spec allows, and return its operationId.
 
     ``url`` may carry any prefix before ``/rest/`` (a site URL, or the ``api.atlassian.com/ex/jira/<cloudId>``
-    gateway).
+    gateway). ``headers`` are needed for a multipart body (its Content-Type carries the boundary).
 
     Raises:
         AssertionError: unknown or deprecated operation, unknown query parameter, a body that breaks the
@@ -209,6 +216,10 @@ def validate_jira_request(method: str, url: str, body: bytes | str | None) -> st
     if operation.spec.get("deprecated"):
         raise AssertionError(f"{label} is deprecated: {_snippet(operation.spec.get('description', ''))}")
     _check_query(label, operation, query)
+    content_type = {k.lower(): v for k, v in (headers or {}).items()}.get("content-type", "")
+    if body and content_type.lower().startswith("multipart/form-data"):
+        _check_multipart(label, operation, body, headers or {})
+        return operation.operation_id
     payload = _parse_body(label, operation, body)
     if payload is not None:
         _check_body_schema(label, operation, payload)
@@ -231,10 +242,10 @@ def validate_calls(calls: Iterable[Any]) -> list[tuple[str, str]]:
         if urlsplit(request.url).path == TENANT_INFO:  # the site's unauthenticated cloudId lookup, outside the API
             assert request.method == "GET" and "Authorization" not in request.headers, request.url
             continue
-        validate_jira_request(request.method, request.url, request.body)
+        validate_jira_request(request.method, request.url, request.body, request.headers)
         if request.body:
             content_type = request.headers.get("Content-Type", "")
-            if "application/json" not in content_type:
+            if "application/json" not in content_type and not content_type.startswith("multipart/form-data"):
                 raise AssertionError(f"{request.method} {request.url}: body sent with Content-Type {content_type!r}")
         seen.append((request.method.upper(), _split_url(request.url)[0]))
     return seen
@@ -324,6 +335,33 @@ def _parse_body(label: str, operation: _Operation, body: bytes | str | None) -> 
         return json.loads(text, parse_constant=_reject_constant)
     except (UnicodeDecodeError, ValueError) as exc:
         raise AssertionError(f"{label}: body is not UTF-8 JSON: {exc}") from exc
+
+
+def _check_multipart(label: str, operation: _Operation, body: bytes | str, headers: Mapping[str, str]) -> None:
+    """A multipart/form-data upload against the operation: a content type it takes, parts named ``file`` with a
+    file name and content, and the ``X-Atlassian-Token: no-check`` header (without it Jira blocks the request)."""
+    content = (operation.spec.get("requestBody") or {}).get("content", {})
+    if "multipart/form-data" not in content:
+        raise AssertionError(f"{label}: the operation takes no multipart/form-data body (it takes {sorted(content)})")
+    lowered = {k.lower(): v for k, v in headers.items()}
+    if lowered.get("x-atlassian-token", "").lower() != "no-check":
+        raise AssertionError(f"{label}: an upload needs the header X-Atlassian-Token: no-check, or Jira blocks it")
+    raw = body.encode() if isinstance(body, str) else body
+    head = f"Content-Type: {lowered['content-type']}\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart() or message.defects:
+        raise AssertionError(f"{label}: the body is not well-formed multipart/form-data ({message.defects})")
+    parts = list(message.iter_parts())
+    if not parts:
+        raise AssertionError(f"{label}: the multipart body has no part")
+    for part in parts:
+        name = part.get_param("name", header="content-disposition")
+        if name != "file":
+            raise AssertionError(f"{label}: multipart part named {name!r}; Jira takes only parts named 'file'")
+        if not part.get_filename():
+            raise AssertionError(f"{label}: the part 'file' carries no file name")
+        if not part.get_payload(decode=True):
+            raise AssertionError(f"{label}: the part 'file' is empty")
 
 
 def _reject_constant(name: str) -> None:

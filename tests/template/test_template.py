@@ -36,6 +36,16 @@ FUNCTION_DIRS = {
 ASYNC_FUNCTIONS = ["SnsToJiraFunction", "EventBridgeToJiraFunction", "AlarmActionToJiraFunction"]
 ALARM_PRINCIPAL = "lambda.alarms.cloudwatch.amazonaws.com"
 XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# Actions without resource-level permissions: AWS requires "*" for them.
+NO_RESOURCE_LEVEL = XRAY_ACTIONS | {"cloudwatch:GetMetricWidgetImage"}
+ALARM_INSIGHTS_GRANTS = {
+    ("cloudwatch:GetMetricWidgetImage", "*"),
+    ("cloudwatch:DescribeAlarms", "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"),
+    *{
+        (action, "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*")
+        for action in ("logs:DescribeMetricFilters", "logs:FilterLogEvents")
+    },
+}
 # pragma: allowlist nextline secret
 SECRETS_ARN = "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${SecretNamePrefix}*"
 METRIC_NAMES = [
@@ -248,6 +258,8 @@ def test_function_environment_names_its_resources_and_settings(resources: dict[s
         "DEAD_LETTER_QUEUE_URL": {"Ref": "DeadLetterQueue"},
         "CONFIG_CACHE_SECONDS": {"Ref": "ConfigCacheSeconds"},
         "READ_ACCOUNT_NAMES": {"Fn::If": ["ReadsAccountNames", "true", "false"]},
+        "ALARM_INSIGHTS": {"Fn::If": ["ReadsAlarmInsights", "true", "false"]},
+        "STACK_ACCOUNT_ID": {"Ref": "AWS::AccountId"},
         "READ_RESOURCE_TAGS": {"Fn::If": ["ReadsResourceTags", "true", "false"]},
         "POWERTOOLS_SERVICE_NAME": "jira-notifier",
         "POWERTOOLS_METRICS_NAMESPACE": "JiraNotifier",
@@ -548,9 +560,11 @@ def grants(statements: list[dict[str, Any]]) -> set[tuple[str, str]]:
     }
 
 
-def expected_grants(function_id: str) -> set[tuple[str, str]]:
+def expected_grants(function_id: str, *, insights: bool = True) -> set[tuple[str, str]]:
+    """What a function may do; ``insights``: with AlarmInsights Enabled (the default)."""
     log_group = function_id.removesuffix("Function") + "LogGroup"
-    allowed = {
+    allowed = ALARM_INSIGHTS_GRANTS if insights else set()
+    allowed = allowed | {
         ("dynamodb:GetItem", "ProvidersTable"),
         ("dynamodb:Query", "ProvidersTable"),
         *{(f"dynamodb:{verb}", "StateTable") for verb in ("GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query")},
@@ -576,11 +590,21 @@ def test_function_role_grants_exactly_what_the_function_needs(stack: Stack, func
 
 
 @pytest.mark.parametrize("function_id", FUNCTION_DIRS, ids=list(FUNCTION_DIRS))
-def test_function_role_has_no_wildcard_except_for_xray(stack: Stack, function_id: str) -> None:
+def test_function_role_has_no_wildcard_except_where_aws_requires_it(stack: Stack, function_id: str) -> None:
     for action, resource in grants(role_statements(stack, function_id)):
         assert "*" not in action, action
         if resource == "*":
-            assert action in XRAY_ACTIONS, action
+            assert action in NO_RESOURCE_LEVEL, action
+
+
+@pytest.mark.parametrize("function_id", FUNCTION_DIRS, ids=list(FUNCTION_DIRS))
+def test_without_alarm_insights_no_metric_or_log_is_read(translated: dict[str, Any], function_id: str) -> None:
+    stack = Stack(translated, {"AlarmInsights": "Disabled"})
+    environment = stack.resolve(stack.template["Resources"][function_id])["Properties"]["Environment"]
+
+    assert grants(role_statements(stack, function_id)) == expected_grants(function_id, insights=False)
+    assert environment["Variables"]["ALARM_INSIGHTS"] == "false"
+    assert stack.template["Parameters"]["AlarmInsights"]["Default"] == "Enabled"
 
 
 def test_secrets_are_readable_only_under_the_prefix(template: dict[str, Any], stack: Stack) -> None:

@@ -14,6 +14,7 @@ import pytest
 from jira_notifier.batch import process_batch
 from jira_notifier.config import JiraSecret, ProviderConfig
 from jira_notifier.errors import CreateUnconfirmedError, HeldBackError, JiraUnavailableError
+from jira_notifier.insight.model import GraphImage
 from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.models import Alert
 from jira_notifier.service import START_BUDGET_SECONDS
@@ -187,3 +188,38 @@ def test_a_held_back_change_with_no_time_left_to_wait_stays_stored_for_the_retry
         ports.notifier.process(alert, event=event, remaining=lambda: START_BUDGET_SECONDS + 1)
     assert the_state(ports).pending_state is not None and ports.jira.calls["transition"] == 0
     assert deliver(ports, "OK", 1, after=MIN_WRITE_INTERVAL) == ["resolved"]
+
+
+class GraphInsights:
+    """Insights that always have a graph: where the orchestration asks for it and attaches it."""
+
+    def __init__(self) -> None:
+        self.prepared: list[str] = []
+
+    def prepare(self, alert: Alert, provider: ProviderConfig, remaining: Any) -> tuple[Alert, GraphImage | None]:
+        self.prepared.append(alert.dedupe_key)
+        return alert, GraphImage("graph.png", b"\x89PNG")
+
+    def attach(self, client: Any, issue_key: str, image: GraphImage) -> None:
+        client.add_attachment(issue_key, image.file_name, image.png, "image/png")
+
+
+def test_a_graph_is_asked_for_before_a_create_and_attached_after_it_only(ports: Ports) -> None:
+    ports.notifier.insights = insights = GraphInsights()
+
+    deliver(ports, "ALARM", 0)
+    deliver(ports, "ALARM", 0)  # a repeat
+    deliver(ports, "OK", 5)
+
+    assert len(insights.prepared) == 1
+    assert ports.jira.calls["attach"] == 1 and ports.jira.issues["OPS-1"].attachments == ["graph.png"]
+
+
+def test_a_create_that_fails_attaches_nothing(ports: Ports) -> None:
+    ports.notifier.insights = GraphInsights()
+    ports.jira.fail("create", JiraUnavailableError("down", status=503, ambiguous=False))
+
+    with pytest.raises(JiraUnavailableError):
+        deliver(ports, "ALARM", 0)
+
+    assert ports.jira.calls["attach"] == 0

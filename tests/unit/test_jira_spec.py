@@ -240,3 +240,34 @@ def test_validate_calls_fails_on_a_bad_request(send, message):
 
         with pytest.raises(AssertionError, match=message):
             validate_calls(mock.calls)
+
+
+ATTACH = f"{SITE}/rest/api/3/issue/OPS-1/attachments"
+NO_CHECK = {"X-Atlassian-Token": "no-check"}
+
+
+def test_an_upload_is_checked_against_add_attachment():
+    with responses.RequestsMock() as mock:
+        mock.post(ATTACH, json=[{"id": "1"}])
+        requests.post(ATTACH, files={"file": ("g.png", b"\x89PNG", "image/png")}, headers=NO_CHECK, timeout=5)
+
+        assert validate_calls(mock.calls) == [("POST", "/rest/api/3/issue/OPS-1/attachments")]
+
+
+@pytest.mark.parametrize(
+    ("files", "headers", "url", "message"),
+    [
+        ({"file": ("g.png", b"\x89PNG", "image/png")}, {}, ATTACH, "X-Atlassian-Token: no-check"),
+        ({"image": ("g.png", b"\x89PNG", "image/png")}, NO_CHECK, ATTACH, "parts named 'file'"),
+        ({"file": ("g.png", b"", "image/png")}, NO_CHECK, ATTACH, "is empty"),
+        ({"file": ("g.png", b"\x89PNG", "image/png")}, NO_CHECK, f"{SITE}/rest/api/3/issue/OPS-1/comment", "multipart"),
+    ],
+    ids=["no-xsrf-header", "wrong-part-name", "empty-file", "operation-takes-json"],
+)
+def test_a_bad_upload_fails(files, headers, url, message):
+    with responses.RequestsMock() as mock:
+        mock.post(url, json={})
+        requests.post(url, files=files, headers=headers, timeout=5)
+
+        with pytest.raises(AssertionError, match=message):
+            validate_calls(mock.calls)

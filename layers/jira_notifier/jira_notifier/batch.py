@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from jira_notifier.coalescing import HeldBack
 from jira_notifier.config import ProviderConfig
+from jira_notifier.effects import CreateRequest
 from jira_notifier.errors import CreateUnconfirmedError, DeadlineError, JiraNotifierError, as_product_error
 from jira_notifier.events import normalize_sqs_record
 from jira_notifier.lifecycle import Action, decide
@@ -28,7 +29,7 @@ from jira_notifier.storm_service import Joiner, is_member, join_all
 
 if TYPE_CHECKING:
     from jira_notifier.effects import Effects
-    from jira_notifier.jira.client import BulkResult, JiraPort
+    from jira_notifier.jira.client import BulkResult, CreatedIssue, JiraPort
     from jira_notifier.state import Lease
 
 BULK_LIMIT = 50
@@ -151,10 +152,10 @@ def _bulk_create(
     request."""
     effects = notifier.effects
     ready: list[_Claim] = []
-    bodies: list[dict[str, Any]] = []
+    requests: list[CreateRequest] = []
     for claim in claims:
         try:
-            bodies.append(effects.prepare_create(claim.lease, claim.alert, claim.provider, claim.client))
+            requests.append(effects.prepare_create(claim.lease, claim.alert, claim.provider, claim.client))
         except Exception as raised:  # noqa: BLE001 - this claim alone
             _give_up(notifier, result, claim, as_product_error(raised))
             continue
@@ -162,23 +163,28 @@ def _bulk_create(
     if not ready:
         return
     try:
-        created = ready[0].client.bulk_create(bodies)
+        created = ready[0].client.bulk_create([request.body for request in requests])
     except Exception as raised:  # noqa: BLE001 - some may exist: their marks stay and their retries search first
         error = as_product_error(raised)
         for claim in ready:
             effects.create_failed(claim.lease, error)
             _give_up(notifier, result, claim, error)
         return
-    for claim, body, answer in zip(ready, bodies, created, strict=True):
+    recorded: list[tuple[_Claim, CreatedIssue, CreateRequest]] = []  # created by the bulk request
+    for claim, request, answer in zip(ready, requests, created, strict=True):
         try:
-            outcome = _settle(effects, claim, body, answer)
+            outcome = _settle(effects, claim, request.body, answer)
         except Exception as raised:  # noqa: BLE001 - a mark stays: the redelivery finds the issue by its label
             _give_up(notifier, result, claim, as_product_error(raised))
             continue
         claim.settled = True
         result.outcomes.append(outcome)
+        if answer.issue is not None:  # one created again alone (a refused tag value) was attached by its create
+            recorded.append((claim, answer.issue, request))
         if outcome.action == "coalesced":
             held.append((claim.record_id, HeldBack(claim.alert, claim.provider, outcome)))
+    for claim, issue, request in recorded:  # every create is recorded before any graph is sent
+        effects.attach_graph(claim.client, issue, request)
 
 
 def _join_parents(

@@ -248,6 +248,8 @@ class ProviderConfig:
     priority_map: Mapping[str, str] = field(default_factory=dict)
     fields: Mapping[str, Any] = field(default_factory=dict)
     summary_template: str | None = None
+    graph: bool = True  # a new metric-alarm issue carries a PNG of the alarm's metrics
+    log_evidence: bool = True  # a new issue of a log-based alarm shows the matching log events
     group_by: tuple[str, ...] = ()  # storms as one issue (storm.py): alerts of a group share a parent issue
     group_window: int = DEFAULT_WINDOW_SECONDS  # seconds; a group's alerts within one window share the parent
     tag_fields: Mapping[str, str] = field(default_factory=dict)  # resource tag key -> Jira field id
@@ -320,6 +322,8 @@ class ProviderConfig:
             "priorityMap": dict(self.priority_map) or None,
             "fields": json.dumps(dict(self.fields)) if self.fields else None,
             "summaryTemplate": self.summary_template,
+            "graph": False if not self.graph else None,  # stored only when turned off
+            "logEvidence": False if not self.log_evidence else None,
             "groupBy": list(self.group_by) or None,
             "groupWindowSeconds": self.group_window if self.group_by else None,
             "tagFields": dict(self.tag_fields) or None,
@@ -356,6 +360,8 @@ class ProviderConfig:
                 priority_map=dict(item.get("priorityMap") or {}),
                 fields=fields if isinstance(fields, dict) else {},
                 summary_template=item.get("summaryTemplate") or None,
+                graph=item.get("graph") is not False,
+                log_evidence=item.get("logEvidence") is not False,
                 group_by=tuple(item.get("groupBy") or ()),
                 group_window=_opt_int(item.get("groupWindowSeconds")) or DEFAULT_WINDOW_SECONDS,
                 tag_fields=dict(item.get("tagFields") or {}),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier import render
 from jira_notifier.accounts import AccountNamer
@@ -27,7 +27,25 @@ from jira_notifier.tags import ResourceTags
 from jira_notifier.unconfirmed import adopt, confirm_created, find_created
 
 if TYPE_CHECKING:
+    from jira_notifier.insight.model import GraphImage
     from jira_notifier.jira.client import CreatedIssue, JiraPort
+
+
+class Insights(Protocol):
+    """What a new alarm issue shows beyond its event (``insight.enrich.AlarmInsights``)."""
+
+    def prepare(
+        self, alert: Alert, provider: ProviderConfig, remaining: Callable[[], float] | None
+    ) -> tuple[Alert, GraphImage | None]: ...
+    def attach(self, client: JiraPort, issue_key: str, image: GraphImage) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    """A create's body, and the graph its description names, attached right after the create."""
+
+    body: dict[str, Any]
+    graph: GraphImage | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +55,11 @@ class Effects:
     catalog: JiraCatalog
     accounts: AccountNamer  # names the accounts in a new issue's body
     tags: ResourceTags  # the resources' tags, for the fields a provider fills from them
+    insights: Insights | None = None  # graphs, log evidence and child alarms in new alarm issues
 
     # ---- creating an issue exactly once ------------------------------------------------------------------
     # One protocol for a single create and for each element of a bulk create (batch.py): ``prepare_create``, send,
-    # then ``record_created`` for an issue Jira confirmed or ``create_failed`` for an error.
+    # then ``record_created`` for an issue Jira confirmed (and ``attach_graph``) or ``create_failed`` for an error.
 
     def prepare_create(
         self,
@@ -49,17 +68,27 @@ class Effects:
         provider: ProviderConfig,
         client: JiraPort,
         refused: frozenset[str] = frozenset(),
-    ) -> dict[str, Any]:
-        """The create request's body, with the write-ahead mark standing for it (``Lease.begin_create``): send it
-        right after. ``refused``: tag-filled fields Jira refused on a first try, left out with a warning.
+    ) -> CreateRequest:
+        """The create request, with the write-ahead mark standing for it (``Lease.begin_create``): send its body
+        right after, then ``attach_graph``. ``refused``: tag-filled fields Jira refused on a first try, left out
+        with a warning.
 
         Raises:
             JiraNotifierError: the metadata or the mark could not be had; nothing may be sent.
         """
-        named, fields = owner_fields(self.accounts.named(alert), provider, client, self.catalog, self.tags, refused)
+        alert = self.accounts.named(alert)
+        graph = None
+        if self.insights is not None:  # within the lease's time: what it leaves is for the create
+            alert, graph = self.insights.prepare(alert, provider, lambda: lease.deadline - self.clock())
+        named, fields = owner_fields(alert, provider, client, self.catalog, self.tags, refused)
         body = create_body(named, provider, self.catalog.issue_type_id(client, provider), fields)
         lease.begin_create(self.clock())
-        return body
+        return CreateRequest(body, graph)
+
+    def attach_graph(self, client: JiraPort, created: CreatedIssue, request: CreateRequest) -> None:
+        """The one extra request of a new metric-alarm issue; a failure is counted, never raised."""
+        if self.insights is not None and request.graph is not None:
+            self.insights.attach(client, created.key, request.graph)
 
     def record_created(
         self, lease: Lease, alert: Alert, provider: ProviderConfig, created: CreatedIssue, reason: str
@@ -97,12 +126,12 @@ class Effects:
         followed by one label search; when that cannot show the issue yet, the error goes back for a retry with the
         mark in place. A value from tags that Jira refused is left out, once: a tag never costs the issue
         (``refused``: the fields already left out)."""
-        body = self.prepare_create(lease, alert, provider, client, refused)
+        request = self.prepare_create(lease, alert, provider, client, refused)
         try:
-            created = client.create_issue(body)
+            created = client.create_issue(request.body)
         except JiraNotifierError as error:
             may_exist = self.create_failed(lease, error)
-            tagged = frozenset() if may_exist or refused else refused_tag_fields(error, provider, body)
+            tagged = frozenset() if may_exist or refused else refused_tag_fields(error, provider, request.body)
             if tagged:  # Jira created nothing: once more, without the values it refused
                 return self.create(lease, alert, provider, client, reason, tagged)
             if may_exist:
@@ -111,7 +140,9 @@ class Effects:
                     if found is not None:
                         return adopt(lease, alert, provider, found, self.recorder)
             raise
-        return self.record_created(lease, alert, provider, created, reason)
+        outcome = self.record_created(lease, alert, provider, created, reason)
+        self.attach_graph(client, created, request)  # after the record: the issue is safe whatever happens here
+        return outcome
 
     # ---- the issue's timeline ----------------------------------------------------------------------------
 

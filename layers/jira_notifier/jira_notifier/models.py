@@ -6,7 +6,11 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from jira_notifier.insight.definition import AlarmDefinition
+    from jira_notifier.insight.model import Insight
 
 DEDUPE_LABEL_PREFIX = "jn-"  # the Jira label carrying an alert's dedupe hash: finds its issues again
 
@@ -62,6 +66,8 @@ class Alert:
     transition_at: int | None = None  # epoch ms of the state change, when the source gives one
     ignore_reason: str | None = None  # set for events that must never open an issue (see docs)
     extra_labels: tuple[str, ...] = field(default=())
+    alarm: AlarmDefinition | None = None  # a CloudWatch alarm's definition, as its event carries it
+    insight: Insight | None = None  # the graph's file name, log evidence, a composite's children (new issues)
     resources: tuple[str, ...] = ()  # ARNs of what the alert is about: their tags may fill Jira fields (tags.py)
     impact: float | None = None  # how bad, in the source's measure: an anomaly's total USD, a budget's threshold %
 

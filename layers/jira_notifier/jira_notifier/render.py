@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from jira_notifier.insight import blocks as insight_blocks
 from jira_notifier.jira import adf
 from jira_notifier.models import Alert, AlertState, Link, Severity
 
@@ -147,24 +148,31 @@ def priority_name(severity: Severity | str, priority_map: Mapping[str, str]) -> 
 
 @dataclass(frozen=True, slots=True)
 class _Cuts:
-    """How much of each shrinkable part is kept: code points of raw event and long texts, rows, links."""
+    """How much of each shrinkable part is kept: code points of raw event and long texts, rows, links, log evidence
+    lines and child-alarm rows."""
 
     raw: int
     text: int
     facts: int
     links: int
+    evidence: int = 0
+    children: int = 0
 
 
-# The order parts are shrunk in, each down to a floor: the raw event goes first; then long texts, fact rows
-# and links are cut to a readable minimum before any of them is cut further.
+# The order parts are shrunk in, each down to a floor: the raw event goes first; then log evidence, long texts,
+# fact rows, links and child alarms are cut to a readable minimum before any of them is cut further.
 _DESCRIPTION_STAGES = (
     ("raw", 0),
+    ("evidence", 5),
     ("text", 2_000),
     ("facts", 10),
     ("links", 5),
+    ("children", 10),
+    ("evidence", 0),
     ("text", 0),
     ("facts", 0),
     ("links", 0),
+    ("children", 0),
 )
 _COMMENT_STAGES = (("text", 2_000), ("facts", 3), ("text", 0), ("facts", 0))
 
@@ -172,8 +180,9 @@ _COMMENT_STAGES = (("text", 2_000), ("facts", 3), ("text", 0), ("facts", 0))
 def description(alert: Alert) -> dict[str, Any]:
     """The issue description as an ADF document.
 
-    Sections: a header panel (state, severity, where, when), what happened, why, a facts table, links, the
-    raw event, and a footer naming the dedupe key and label so related issues can be found.
+    Sections: a header panel (state, severity, where, when), what happened, why, the insights (the graph's
+    attachment, a composite's children, log evidence), a facts table, links, the raw event, and a footer naming
+    the dedupe key and label so related issues can be found.
     """
     raw = _raw_text(alert.raw)
     cuts = _Cuts(
@@ -181,12 +190,16 @@ def description(alert: Alert) -> dict[str, Any]:
         text=min(max(len(alert.what), len(alert.why)), ADF_BUDGET),
         facts=FACT_ROWS,
         links=LINKS,
+        evidence=insight_blocks.EVIDENCE_LINES,
+        children=insight_blocks.CHILD_ROWS,
     )
 
     def build(c: _Cuts) -> dict[str, Any]:
         blocks = [_header_panel(alert)]
         blocks += _text_section("What happened", alert.what, c.text)
         blocks += _text_section("Why", alert.why, c.text)
+        if alert.insight is not None:
+            blocks += insight_blocks.sections(alert.insight, evidence_lines=c.evidence, child_rows=c.children)
         blocks += _facts_table(alert.facts, c.facts)
         blocks += _links_section(alert.links, c.links)
         if alert.raw is not None:

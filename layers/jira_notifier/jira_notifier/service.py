@@ -14,7 +14,7 @@ from jira_notifier import storm_service, unconfirmed
 from jira_notifier.accounts import AccountNamer, NoAccountNames
 from jira_notifier.coalescing import HeldBack, coalesced_note, flush_due, take_pending, write_held_back
 from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
-from jira_notifier.effects import Effects, join_notes
+from jira_notifier.effects import Effects, Insights, join_notes
 from jira_notifier.errors import (
     DeadlineError,
     JiraNotifierError,
@@ -79,6 +79,7 @@ class Notifier:
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
     catalog: JiraCatalog = field(default_factory=JiraCatalog)
     accounts: AccountNamer = field(default_factory=NoAccountNames)  # names accounts in new issues
+    insights: Insights | None = None  # graphs, log evidence and child alarms in new alarm issues
     tags: ResourceTags = field(default_factory=NoResourceTags)  # resource tags for providers' tag fields
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
@@ -213,7 +214,12 @@ class Notifier:
     def effects(self) -> Effects:
         """The lifecycle effects on this notifier's collaborators (built per use: tests swap the clock)."""
         return Effects(
-            clock=self.clock, recorder=self.recorder, catalog=self.catalog, accounts=self.accounts, tags=self.tags
+            clock=self.clock,
+            recorder=self.recorder,
+            catalog=self.catalog,
+            accounts=self.accounts,
+            insights=self.insights,
+            tags=self.tags,
         )
 
     def _apply(

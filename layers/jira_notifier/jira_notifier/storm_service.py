@@ -287,7 +287,7 @@ def _create_parent(
 ) -> None:
     """Create the parent with the member table as its description, exactly once (write-ahead mark first)."""
     effects = notifier.effects
-    body = effects.prepare_create(lease, parent, provider, client)
+    body = effects.prepare_create(lease, parent, provider, client).body  # a parent has no alarm: no graph
     body["fields"]["description"] = storm_render.description(group, provider.group_window)
     try:
         created = client.create_issue(body)

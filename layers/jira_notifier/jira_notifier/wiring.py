@@ -14,9 +14,12 @@ from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
 from jira_notifier.settings import Settings
 
 if TYPE_CHECKING:
+    import boto3
     import requests
 
+    from jira_notifier.insight.enrich import AlarmInsights
     from jira_notifier.jira.client import JiraClient, JiraIssue
+    from jira_notifier.outcome import Recorder
     from jira_notifier.service import Notifier
     from jira_notifier.webhook import WebhookReceiver
 
@@ -54,6 +57,7 @@ def get_notifier(function: str) -> Notifier:
     from jira_notifier.tags import NoResourceTags, TaggingApiTags, tagging_client_factory
 
     settings = get_settings()
+    recorder = MetricsRecorder()
     trace_sdk_calls()
     session = boto3.session.Session()
     config = client_config()
@@ -81,7 +85,7 @@ def get_notifier(function: str) -> Notifier:
         store=StateStore(dynamodb, settings.state_table),
         jira_for=jira_client_factory(settings.jira_timeout_seconds, _jira_session_factory),
         parker=parker,
-        recorder=MetricsRecorder(),
+        recorder=recorder,
         gateway_allowed=any(fnmatchcase(GATEWAY_HOST, pattern) for pattern in settings.allowed_hosts),
         accounts=(
             OrganizationAccountNames(
@@ -90,7 +94,25 @@ def get_notifier(function: str) -> Notifier:
             if settings.read_account_names
             else OperatorAccountNames(providers.account_name)
         ),
+        insights=alarm_insights(settings, session, recorder) if settings.alarm_insights else None,
         tags=TaggingApiTags(tagging_client_factory(session)) if settings.read_resource_tags else NoResourceTags(),
+    )
+
+
+def alarm_insights(settings: Settings, session: boto3.session.Session, recorder: Recorder) -> AlarmInsights:
+    """Graphs, log evidence and child alarms for new alarm issues; their clients are made on first use, so an
+    invocation that creates no alarm issue pays nothing for them."""
+    from jira_notifier.insight.adapters import CloudWatchReader, LogsReader, insight_client_config
+    from jira_notifier.insight.enrich import AlarmInsights
+    from jira_notifier.service import START_BUDGET_SECONDS
+
+    return AlarmInsights(
+        cloudwatch=CloudWatchReader(lambda: session.client("cloudwatch", config=insight_client_config())),
+        logs=LogsReader(lambda: session.client("logs", config=insight_client_config())),
+        recorder=recorder,
+        account=settings.stack_account,
+        region=settings.stack_region,
+        reserve_seconds=START_BUDGET_SECONDS,
     )
 
 

@@ -2,11 +2,13 @@
 
 It answers what ``jira-notifier provider test`` and the functions call (REST v3: myself, project, statuses,
 createmeta (the create screen with each field's schema and allowed values), mypermissions, resolutions, create, bulk
-create, edit (``PUT /issue/{key}``), comment, get issue, transitions, JQL search paged by ``nextPageToken``) and
-``/_edge/tenant_info``. Creates and edits are checked as Jira checks them: fields on the screen, options, components
-and priorities it has, numbers, users it knows. It keeps issues in memory with a small workflow: To Do ->
-In Progress -> Done, with the transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic
-credentials matching its e-mail and API token, as Jira checks them: anything else gets 401.
+create, edit (``PUT /issue/{key}``), comment, attachments, get issue, transitions, JQL search paged by
+``nextPageToken``) and ``/_edge/tenant_info``. Creates and edits are checked as Jira checks them: fields on the
+screen, options, components and priorities it has, numbers, users it knows. It keeps issues in memory with a small
+workflow: To Do -> In Progress -> Done, with the transitions "Start Progress", "Done" and "Reopen". Every request
+must carry Basic credentials matching its e-mail and API token, as Jira checks them: anything else gets 401. Uploads
+(attachments) need ``X-Atlassian-Token: no-check`` and parts named ``file``, and answer 413 over
+``attachment_limit``.
 
 It can be told to fail as Jira does (:meth:`JiraStandIn.fail`): a status such as 429 with ``Retry-After`` and
 ``RateLimit-Reason``, or 5xx; an answer lost (a timeout) or cut off mid-body, before or after acting. With
@@ -25,6 +27,7 @@ built-stack tests); :func:`answer_request` answers a ``requests`` request in-pro
 from __future__ import annotations
 
 import base64
+import email.policy
 import json
 import math
 import re
@@ -34,6 +37,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from email.parser import BytesParser
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
@@ -95,6 +99,7 @@ RESOLUTION_NOT_ON_SCREEN = "Field 'resolution' cannot be set. It is not on the a
 PER_ISSUE_ON_WRITE = "jira-per-issue-on-write"
 SEARCH_PAGE_LIMIT = 100  # issues per search page at most: Jira "may return fewer" than maxResults
 ID_PAGE_LIMIT = 5000  # ids-only searches return up to this many per page
+ATTACHMENT_LIMIT = 10 * 1024 * 1024  # bytes a site takes in one attachment (an admin setting in Jira)
 
 Lost = Literal["timeout", "cut"]
 
@@ -113,6 +118,7 @@ class Issue:
     project: str = "OPS"
     updated: datetime | None = None  # the last change (create, comment, transition, move); None: when created
     old_keys: list[str] = field(default_factory=list)  # keys before moves: Jira still finds the issue by them
+    attachments: list[StoredFile] = field(default_factory=list)  # oldest first
 
     @property
     def summary(self) -> str:
@@ -121,6 +127,25 @@ class Issue:
     @property
     def labels(self) -> list[str]:
         return [str(label) for label in self.fields.get("labels") or ()]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """An attachment: what Jira keeps of an uploaded file (its content only with ``keep_content``)."""
+
+    id: str
+    filename: str
+    size: int
+    mime_type: str
+    content: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A multipart/form-data request body: part name -> (file name, content type, bytes) of each part."""
+
+    parts: dict[str, list[tuple[str, str, bytes]]]
+    xsrf_checked: bool  # the request carried X-Atlassian-Token: no-check
 
 
 @dataclass
@@ -155,20 +180,23 @@ class Route:
     template: str  # e.g. /issue/{key}/comment: requests are counted by it
     endpoint: str  # the JiraStandIn method that answers
     public: bool  # answered without a login
+    multipart: bool = False  # the body is multipart/form-data (an ``Upload``), not JSON
 
 
 Endpoint = Callable[["JiraStandIn", dict[str, str], dict[str, list[str]], Any], Answer]
 ROUTES: list[Route] = []
 
 
-def _route(method: str, template: str, *, public: bool = False) -> Callable[[Endpoint], Endpoint]:
+def _route(
+    method: str, template: str, *, public: bool = False, multipart: bool = False
+) -> Callable[[Endpoint], Endpoint]:
     """Register an endpoint by its path template below /rest/api/3 (a placeholder matches one path segment);
     a public one is a site path instead, answered without a login."""
     full = ("" if public else API) + template
     pattern = re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(full)))
 
     def register(endpoint: Endpoint) -> Endpoint:
-        ROUTES.append(Route(method, pattern, template, endpoint.__name__, public))
+        ROUTES.append(Route(method, pattern, template, endpoint.__name__, public, multipart))
         return endpoint
 
     return register
@@ -210,6 +238,8 @@ class JiraStandIn:
         self.resolution_on_screen = True
         self.faults: list[Fault] = []
         self.search_lag = 0.0  # seconds after its creation before an issue shows in search results
+        self.attachment_limit = ATTACHMENT_LIMIT
+        self.attachments_enabled = True
         self.write_limit: tuple[int, float] | None = None  # (writes, seconds) allowed to one issue
         self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._log = log
@@ -297,8 +327,16 @@ class JiraStandIn:
 
     # ---- one request ----------------------------------------------------------------------------------------
 
-    def answer(self, method: str, target: str, authorization: str | None, raw_body: bytes) -> Answer:
-        """The answer to one request (``target``: path and query); counts it and writes the log line."""
+    def answer(
+        self,
+        method: str,
+        target: str,
+        authorization: str | None,
+        raw_body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """The answer to one request (``target``: path and query); counts it and writes the log line. ``headers``
+        matter to uploads: their Content-Type (the multipart boundary) and X-Atlassian-Token."""
         parts = urlsplit(target)
         route, params = _match(method, parts.path)
         with self._lock:
@@ -306,7 +344,9 @@ class JiraStandIn:
         if self.delay:
             time.sleep(self.delay)
         with self._lock:
-            answer = self._answer(method, parts.path, route, params, parse_qs(parts.query), authorization, raw_body)
+            answer = self._answer(
+                method, parts.path, route, params, parse_qs(parts.query), authorization, raw_body, headers or {}
+            )
         if self._log is not None:
             note = f"  {answer.note}" if answer.note else ""
             self._log(f"{self.now().astimezone().strftime('%H:%M:%S')}  {method} {parts.path}  {answer.status}{note}")
@@ -321,12 +361,13 @@ class JiraStandIn:
         query: dict[str, list[str]],
         authorization: str | None,
         raw_body: bytes,
+        headers: Mapping[str, str],
     ) -> Answer:
         fault = next((f for f in self.faults if f.times > 0 and f.method == method and f.path.search(path)), None)
         if fault is not None:
             fault.times -= 1
             if fault.after and route is not None:
-                self._call(route, params, query, raw_body)
+                self._call(route, params, query, raw_body, headers)
             lost: Lost | None = "cut" if fault.cut else ("timeout" if fault.status is None else None)
             return Answer(
                 fault.status or 200, fault.body, fault.headers, note=f"fault: {lost or fault.status}", lost=lost
@@ -336,13 +377,24 @@ class JiraStandIn:
         expected = "Basic " + base64.b64encode(f"{self.email}:{self.token}".encode()).decode()
         if not route.public and authorization != expected:
             return _unauthenticated(authorization)
-        return self._call(route, params, query, raw_body)
+        return self._call(route, params, query, raw_body, headers)
 
-    def _call(self, route: Route, params: dict[str, str], query: dict[str, list[str]], raw_body: bytes) -> Answer:
-        try:
-            body = json.loads(raw_body) if raw_body else None
-        except ValueError:
-            return Answer(400, _errors("The request body is not valid JSON."))
+    def _call(
+        self,
+        route: Route,
+        params: dict[str, str],
+        query: dict[str, list[str]],
+        raw_body: bytes,
+        headers: Mapping[str, str],
+    ) -> Answer:
+        body: Any
+        if route.multipart:
+            body = _upload(raw_body, headers)
+        else:
+            try:
+                body = json.loads(raw_body) if raw_body else None
+            except ValueError:
+                return Answer(400, _errors("The request body is not valid JSON."))
         if route.method in ("POST", "PUT") and "key" in params:
             limited = self._write_limited(params["key"])
             if limited is not None:
@@ -504,6 +556,42 @@ class JiraStandIn:
         issue.comments.append(comment)
         issue.updated = self.now()
         return Answer(201, {"id": str(len(issue.comments)), "body": comment}, note=f"commented on {issue.key}")
+
+    @_route("POST", "/issue/{key}/attachments", multipart=True)
+    def add_attachment(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
+        if not isinstance(body, Upload) or not body.xsrf_checked:  # Jira blocks uploads without the header
+            return Answer(403, _errors("XSRF check failed"), note="upload without X-Atlassian-Token: no-check")
+        issue = self._find(params["key"])
+        if issue is None:
+            return _issue_missing()
+        if not self.attachments_enabled:
+            return Answer(403, _errors("Attachments are disabled."))
+        files = body.parts.get("file") or []
+        if not files:
+            named = ", ".join(sorted(body.parts)) or "none"
+            return Answer(400, _errors(f"The multipart part must be named 'file' (got {named})."))
+        too_large = [name for name, _, content in files if len(content) > self.attachment_limit]
+        if too_large:
+            return Answer(413, _errors(f"The file {too_large[0]} exceeds the attachment size limit."))
+        stored = []
+        for name, mime_type, content in files:
+            attachment_id = str(20000 + sum(len(i.attachments) for i in self.issues.values()))
+            kept = content if self.keep_content else b""
+            stored.append(StoredFile(attachment_id, name, len(content), mime_type, kept))
+            issue.attachments.append(stored[-1])
+        answer = [
+            {
+                "id": f.id,
+                "filename": f.filename,
+                "size": f.size,
+                "mimeType": f.mime_type,
+                "created": _jira_time(self.now()),
+                "self": f"{self.base_url}{API}/attachments/{f.id}",
+                "content": f"{self.base_url}{API}/attachment/content/{f.id}",
+            }
+            for f in stored
+        ]
+        return Answer(200, answer, note=f"attached {', '.join(f.filename for f in stored)} to {issue.key}")
 
     @_route("GET", "/issue/{key}/transitions")
     def get_transitions(self, params: dict[str, str], query: dict[str, list[str]], body: Any) -> Answer:
@@ -667,12 +755,32 @@ def answer_request(jira: JiraStandIn, request: requests.PreparedRequest) -> Answ
         requests.exceptions.ChunkedEncodingError: the answer is cut off mid-body.
     """
     raw = request.body.encode() if isinstance(request.body, str) else request.body or b""
-    answer = jira.answer(request.method or "GET", request.path_url, request.headers.get("Authorization"), raw)
+    authorization = request.headers.get("Authorization")
+    answer = jira.answer(request.method or "GET", request.path_url, authorization, raw, request.headers)
     if answer.lost == "cut":
         raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
     if answer.lost == "timeout":
         raise requests.ReadTimeout("the stand-in Jira did not answer in time")
     return answer
+
+
+def _upload(raw: bytes, headers: Mapping[str, str]) -> Upload | None:
+    """The parts of a multipart/form-data body; None when the body is not one."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    content_type = lowered.get("content-type", "")
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        return None
+    parts: dict[str, list[tuple[str, str, bytes]]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        content = payload if isinstance(payload, bytes) else b""
+        parts.setdefault(str(name or ""), []).append((part.get_filename() or "", part.get_content_type(), content))
+    return Upload(parts, lowered.get("x-atlassian-token", "").lower() == "no-check")
 
 
 def _issue_types(names: Iterable[str]) -> list[dict[str, Any]]:

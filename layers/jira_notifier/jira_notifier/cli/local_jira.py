@@ -78,7 +78,7 @@ def _handler_for(jira: JiraStandIn) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, method: str) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            answer = jira.answer(method, self.path, self.headers.get("Authorization"), raw)
+            answer = jira.answer(method, self.path, self.headers.get("Authorization"), raw, dict(self.headers.items()))
             if answer.lost == "timeout":
                 self.close_connection = True
                 return

@@ -87,6 +87,15 @@ def _register_add(actions: Any) -> None:
     )
     add.add_argument("--summary-template", metavar="T", help="e.g. '[{severity}] {title}'")
     add.add_argument(
+        "--no-graph", dest="graph", action="store_false", help="new metric-alarm issues get no PNG of the metric"
+    )
+    add.add_argument(
+        "--no-log-evidence",
+        dest="log_evidence",
+        action="store_false",
+        help="new issues of log-based alarms show no matching log events",
+    )
+    add.add_argument(
         "--tag-field",
         action="append",
         default=[],
@@ -154,6 +163,8 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         priority_map=parse_priority_map(args.priority_map),
         fields=parse_fields(args.field),
         summary_template=args.summary_template or None,
+        graph=args.graph,
+        log_evidence=args.log_evidence,
         tag_fields=parse_tag_fields(args.tag_field),
         impact_steps=parse_steps(args.impact_steps, what="--impact-steps"),
         budget_steps=parse_steps(args.budget_steps, what="--budget-steps"),

@@ -8,6 +8,7 @@ transition time (the state timestamp), so one alarm seen on two channels makes o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,27 +34,13 @@ from jira_notifier.events.common import (
     text,
 )
 from jira_notifier.events.regions import code_for_name, partition_of
+from jira_notifier.insight.definition import AlarmDefinition, MetricQuery
 from jira_notifier.models import Alert, AlertState, Link, Severity
 
 _STATES = {"ALARM": AlertState.FIRING, "OK": AlertState.RESOLVED, "INSUFFICIENT_DATA": AlertState.UNKNOWN}
 _OPERATIONS = {"create": "created", "update": "updated", "delete": "deleted"}
 
 Facts = tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _MetricQuery:
-    """One entry of an alarm's metric list, whatever the casing it arrived in."""
-
-    id: str = ""
-    expression: str = ""
-    label: str = ""
-    returned: bool = True
-    namespace: str = ""
-    name: str = ""
-    stat: str = ""
-    period: str = ""
-    dimensions: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +56,7 @@ class _AlarmView:
     region: str | None
     details: Facts
     composite: bool
+    definition: AlarmDefinition
     ignore_reason: str | None = None
 
 
@@ -86,19 +74,37 @@ def from_sns_message(message: Mapping[str, Any], delivery: Delivery) -> list[Ale
     if not arn:
         return []
     region, account = arn_region_account(arn)  # the Region key is a display name such as "EU (Ireland)"
-    composite = bool(text(message.get("AlarmRule")))
+    rule = text(message.get("AlarmRule"))
+    trigger = mapping(message.get("Trigger"))
+    name = first_text(message.get("AlarmName"), alarm_name_from_arn(arn), arn)
+    account = account or text(message.get("AWSAccountId")) or None
+    changed_at = parse_time(message.get("StateChangeTime"))
+    queries = () if rule else _sns_queries(trigger)
     view = _AlarmView(
         arn=arn,
-        name=first_text(message.get("AlarmName"), alarm_name_from_arn(arn), arn),
+        name=name,
         state=text(message.get("NewStateValue")).upper(),
         previous=text(message.get("OldStateValue")).upper(),
-        changed_at=parse_time(message.get("StateChangeTime")),
+        changed_at=changed_at,
         reason=text(message.get("NewStateReason")),
         description=text(message.get("AlarmDescription")),
-        account=account or text(message.get("AWSAccountId")) or None,
+        account=account,
         region=region,
-        details=_sns_composite_facts(message) if composite else _sns_trigger_facts(mapping(message.get("Trigger"))),
-        composite=composite,
+        details=_sns_composite_facts(message) if rule else _sns_trigger_facts(trigger, queries),
+        composite=bool(rule),
+        definition=AlarmDefinition(
+            arn=arn,
+            name=name,
+            account=account,
+            region=region,
+            changed_at=changed_at,
+            queries=queries,
+            period=_whole(trigger.get("Period")),
+            threshold=_number(trigger.get("Threshold")),
+            comparison=text(trigger.get("ComparisonOperator")),
+            evaluation_periods=_whole(trigger.get("EvaluationPeriods")),
+            rule=rule,
+        ),
     )
     return [_alarm_alert(view, delivery, message)]
 
@@ -205,7 +211,12 @@ def _camel_view(arn: str, data: Mapping[str, Any], envelope: Mapping[str, Any]) 
     reason_data = _json_object(state.get("reasonData"))
     rule = text(config.get("alarmRule"))
     region, account = arn_region_account(arn)
+    account = account or text(envelope.get("account")) or None
+    region = region or region_code(envelope.get("region"))
+    name = first_text(data.get("alarmName"), alarm_name_from_arn(arn), arn)
+    changed_at = parse_time(state.get("timestamp"))
     suppressed_by = text(state.get("actionsSuppressedBy"))  # only `state` counts: previousState may still carry it
+    queries: tuple[MetricQuery, ...] = ()
     if rule:
         children = _children(reason_data.get("triggeringAlarms"))
         details = facts(
@@ -214,9 +225,9 @@ def _camel_view(arn: str, data: Mapping[str, Any], envelope: Mapping[str, Any]) 
             ("Actions suppressor", config.get("actionsSuppressor")),
         )
     else:
-        queries = [
+        queries = tuple(
             _metric_query(entry, camel=True) for entry in items(config.get("metrics")) if isinstance(entry, Mapping)
-        ]
+        )
         datapoints = ", ".join(filter(None, map(text, items(reason_data.get("recentDatapoints")))))
         details = _query_facts(queries) + facts(
             ("Threshold", reason_data.get("threshold")),
@@ -224,16 +235,28 @@ def _camel_view(arn: str, data: Mapping[str, Any], envelope: Mapping[str, Any]) 
         )
     return _AlarmView(
         arn=arn,
-        name=first_text(data.get("alarmName"), alarm_name_from_arn(arn), arn),
+        name=name,
         state=text(state.get("value")).upper(),
         previous=text(mapping(data.get("previousState")).get("value")).upper(),
-        changed_at=parse_time(state.get("timestamp")),
+        changed_at=changed_at,
         reason=text(state.get("reason")),
         description=text(config.get("description")),
-        account=account or text(envelope.get("account")) or None,
-        region=region or region_code(envelope.get("region")),
+        account=account,
+        region=region,
         details=details,
         composite=bool(rule),
+        definition=AlarmDefinition(
+            arn=arn,
+            name=name,
+            account=account,
+            region=region,
+            changed_at=changed_at,
+            queries=queries,
+            period=_whole(reason_data.get("period")),
+            threshold=_number(reason_data.get("threshold")),
+            evaluated_from=parse_time(reason_data.get("startDate")),
+            rule=rule,
+        ),
         ignore_reason=(
             f"composite alarm actions suppressed by {suppressed_by}: {text(state.get('actionsSuppressedReason'))}"
             if suppressed_by
@@ -276,6 +299,7 @@ def _alarm_alert(view: _AlarmView, delivery: Delivery, raw: Any) -> Alert:
         route_key=delivery.route_key,
         transition_at=epoch_ms(view.changed_at),
         ignore_reason=view.ignore_reason,
+        alarm=view.definition,
         resources=(view.arn,) if view.arn.startswith("arn:") else (),
     )
 
@@ -289,7 +313,7 @@ def _console_links(name: str, region: str | None) -> tuple[Link, ...]:
     return https_links(("CloudWatch alarm", url))
 
 
-def _sns_trigger_facts(trigger: Mapping[str, Any]) -> Facts:
+def _sns_queries(trigger: Mapping[str, Any]) -> tuple[MetricQuery, ...]:
     period = trigger.get("Period")
     queries = [
         _metric_query(entry, camel=False, alarm_period=period)
@@ -298,14 +322,18 @@ def _sns_trigger_facts(trigger: Mapping[str, Any]) -> Facts:
     ]
     if not queries and first_text(trigger.get("MetricName"), trigger.get("Namespace")):
         queries = [
-            _MetricQuery(
+            MetricQuery(
                 namespace=text(trigger.get("Namespace")),
                 name=text(trigger.get("MetricName")),
                 stat=_sns_statistic(trigger),
-                period=text(period),
+                period=_whole(period),
                 dimensions=_dimensions(trigger.get("Dimensions")),
             )
         ]
+    return tuple(queries)
+
+
+def _sns_trigger_facts(trigger: Mapping[str, Any], queries: tuple[MetricQuery, ...]) -> Facts:
     return _query_facts(queries) + facts(
         ("Threshold", trigger.get("Threshold")),
         ("Comparison", trigger.get("ComparisonOperator")),
@@ -327,7 +355,7 @@ def _sns_statistic(trigger: Mapping[str, Any]) -> str:
     return first_text(trigger.get("Statistic"), trigger.get("ExtendedStatistic"))
 
 
-def _metric_query(entry: Mapping[str, Any], *, camel: bool, alarm_period: object = None) -> _MetricQuery:
+def _metric_query(entry: Mapping[str, Any], *, camel: bool, alarm_period: object = None) -> MetricQuery:
     """One entry of an SNS alarm message's ``Metrics`` (PascalCase) or an EventBridge alarm event's ``metrics``
     (camelCase, where the metric's name is ``name``)."""
 
@@ -336,7 +364,7 @@ def _metric_query(entry: Mapping[str, Any], *, camel: bool, alarm_period: object
 
     stat = mapping(get(entry, "MetricStat"))
     metric = mapping(get(stat, "Metric"))
-    return _MetricQuery(
+    return MetricQuery(
         id=text(get(entry, "Id")),
         expression=text(get(entry, "Expression")),
         label=text(get(entry, "Label")),
@@ -344,7 +372,7 @@ def _metric_query(entry: Mapping[str, Any], *, camel: bool, alarm_period: object
         namespace=text(get(metric, "Namespace")),
         name=text(metric.get("name") if camel else metric.get("MetricName")),
         stat=text(get(stat, "Stat")),
-        period=first_text(get(stat, "Period"), get(entry, "Period"), alarm_period),
+        period=_whole(first_text(get(stat, "Period"), get(entry, "Period"), alarm_period)),
         dimensions=_dimensions(get(metric, "Dimensions")),
     )
 
@@ -354,7 +382,7 @@ def _returns_data(value: object) -> bool:
     return text(value).lower() != "false"
 
 
-def _query_facts(queries: list[_MetricQuery]) -> Facts:
+def _query_facts(queries: tuple[MetricQuery, ...]) -> Facts:
     """The metric or expression the alarm evaluates, then the inputs of a metric-math expression."""
     pairs: list[tuple[str, object]] = []
     for query in (q for q in queries if q.returned):
@@ -367,22 +395,22 @@ def _query_facts(queries: list[_MetricQuery]) -> Facts:
                 ("Namespace", query.namespace),
                 ("Statistic", query.stat),
                 ("Period", _seconds(query.period)),
-                ("Dimensions", query.dimensions),
+                ("Dimensions", _show_dimensions(query.dimensions)),
             ]
     inputs = "; ".join(_describe_input(q) for q in queries if not q.returned)
     return tuple(dict.fromkeys(facts(*pairs, ("Metric inputs", inputs))))
 
 
-def _describe_input(query: _MetricQuery) -> str:
+def _describe_input(query: MetricQuery) -> str:
     if query.expression:
         return f"{query.id} = {query.expression}"
-    how = ", ".join(filter(None, (query.stat, query.dimensions)))
+    how = ", ".join(filter(None, (query.stat, _show_dimensions(query.dimensions))))
     metric = " ".join(filter(None, (query.namespace, query.name)))
     return f"{query.id} = {metric}" + (f" ({how})" if how else "")
 
 
-def _dimensions(value: object) -> str:
-    """``InstanceId=i-0abc`` from a list of name/value pairs (SNS) or an object (EventBridge, alarm action)."""
+def _dimensions(value: object) -> tuple[tuple[str, str], ...]:
+    """Name/value pairs from a list of name/value objects (SNS) or an object (EventBridge, alarm action)."""
     if isinstance(value, Mapping):
         pairs = [(text(k), text(v)) for k, v in value.items()]
     else:
@@ -390,7 +418,12 @@ def _dimensions(value: object) -> str:
             (first_text(d.get("name"), d.get("Name")), first_text(d.get("value"), d.get("Value")))
             for d in map(mapping, items(value))
         ]
-    return ", ".join(f"{name}={val}" for name, val in pairs if name)
+    return tuple((name, val) for name, val in pairs if name)
+
+
+def _show_dimensions(pairs: tuple[tuple[str, str], ...]) -> str:
+    """``InstanceId=i-0abc, ...``"""
+    return ", ".join(f"{name}={val}" for name, val in pairs)
 
 
 def _children(value: object) -> str:
@@ -416,5 +449,22 @@ def _json_object(value: object) -> Mapping[str, Any]:
     return mapping(value)
 
 
-def _seconds(period: str) -> str:
-    return f"{period} seconds" if period.isdigit() else period
+def _seconds(period: int | None) -> str:
+    return f"{period} seconds" if period else ""
+
+
+def _whole(value: object) -> int | None:
+    """A positive whole number given as a number or as its text (periods, evaluation periods)."""
+    number = _number(value)
+    return int(number) if number is not None and number.is_integer() and number > 0 else None
+
+
+def _number(value: object) -> float | None:
+    """A finite number, or its text; anything else (null, NaN, an object) is none."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None

@@ -48,6 +48,15 @@ class JiraIssue:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """An attachment Jira stored."""
+
+    id: str
+    filename: str
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class BulkResult:
     """One element of a bulk create, in request order: the issue, or the error that refused it."""
 
@@ -77,6 +86,7 @@ class JiraPort(Protocol):
         all_pages: bool = True,
     ) -> list[JiraIssue]: ...
     def add_comment(self, issue: str, body: Mapping[str, Any]) -> None: ...
+    def add_attachment(self, issue: str, file_name: str, content: bytes, content_type: str) -> list[Attachment]: ...
     def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None: ...
     def get_transitions(self, issue: str) -> list[dict[str, Any]]: ...
     def transition(
@@ -190,6 +200,35 @@ class JiraClient:
         self._call(
             "POST", f"/rest/api/3/issue/{issue}/comment", json={"body": body}, idempotent=False, pace=f"issue:{issue}"
         )
+
+    def add_attachment(self, issue: str, file_name: str, content: bytes, content_type: str) -> list[Attachment]:
+        """Attach one file (multipart/form-data, part ``file``, with the ``X-Atlassian-Token: no-check`` header Jira
+        requires). Not resent after an answer is lost: a second copy is worse than none.
+
+        Raises:
+            JiraRequestError: e.g. 413 (too large for the site's limit), 403 (attachments off, or no permission),
+                404 (no such issue).
+            JiraUnavailableError: retryable.
+        """
+        data = self._call(
+            "POST",
+            f"/rest/api/3/issue/{issue}/attachments",
+            files={"file": (file_name, content, content_type)},
+            headers={"X-Atlassian-Token": "no-check"},
+            idempotent=False,
+            pace=f"issue:{issue}",
+        )
+        stored = [item for item in data.get("values") or [] if isinstance(item, Mapping) and item.get("id")]
+        if not stored:
+            raise cut_off(f"POST /issue/{issue}/attachments")
+        return [
+            Attachment(
+                id=str(item["id"]),
+                filename=str(item.get("filename") or ""),
+                size=item["size"] if isinstance(item.get("size"), int) else None,
+            )
+            for item in stored
+        ]
 
     def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None:
         """Set these fields of the issue, and nothing else (``PUT /issue/{key}``: one write on the issue).

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from jira_notifier.config import JiraSecret
 
 Remaining = Callable[[], float] | None  # seconds left in the invocation; None outside Lambda
+Files = Mapping[str, tuple[str, bytes, str]]  # multipart part name -> (file name, content, content type)
 
 USER_AGENT = "jira-notifier/0.1 (+python-requests)"
 MAX_TRIES = 4
@@ -100,6 +101,8 @@ class JiraTransport:
         remaining: Remaining = None,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        files: Files | None = None,
+        headers: Mapping[str, str] | None = None,
         idempotent: bool = True,
         pace: str | None = None,
         bulk_ok: bool = False,
@@ -109,7 +112,16 @@ class JiraTransport:
         for attempt in range(1, MAX_TRIES + 1):
             self._wait_for(pace_keys, remaining)
             try:
-                response = self.send(method, path, endpoint=endpoint, remaining=remaining, params=params, json=json)
+                response = self.send(
+                    method,
+                    path,
+                    endpoint=endpoint,
+                    remaining=remaining,
+                    params=params,
+                    json=json,
+                    files=files,
+                    headers=headers,
+                )
             except JiraUnavailableError as exc:
                 if (exc.ambiguous and not idempotent) or attempt == MAX_TRIES:
                     raise
@@ -141,6 +153,8 @@ class JiraTransport:
         remaining: Remaining = None,
         params: Mapping[str, Any] | None = None,
         json: Any = None,
+        files: Files | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
         started = self._clock()
         status: int | None = None
@@ -151,6 +165,8 @@ class JiraTransport:
                 self.base_url + path,
                 params=params,
                 json=json,
+                files=files,
+                headers=headers,
                 auth=self._auth,
                 timeout=self._timeout(remaining),
                 allow_redirects=False,  # a redirect could carry the credentials to another host
