@@ -14,6 +14,7 @@ def report(r: dict[str, Any]) -> str:
         "3. Cold start as shipped (the built artifact)": _built(r),
         "3b. Cold start of the source tree": _cold_start(r),
         "4. Memory (a fresh process through the storm; moto and the stand-in Jira live in it too)": _memory(r),
+        f"5. Read-back over {r['readback']['links']} open issues the product owns": _readback(r),
         "Targets": _targets(r),
     }
     return "\n\n".join(f"== {title}\n{body}" for title, body in sections.items())
@@ -41,6 +42,15 @@ def _machine(r: dict[str, Any]) -> str:
     if m["load_average_at_start"][0] > 0.5 * int(m["nproc"] or 1):  # the run itself keeps about one core busy
         lines.append("NOTE: other work was running when the run started; wall times and imports may be inflated.")
     return "\n".join(lines)
+
+
+def _readback(r: dict[str, Any]) -> str:
+    rows = [
+        [run.replace("_", " "), figures["recorded"], ops(figures["jira"]), ops(figures["aws"]), figures["wall_ms"]]
+        for run, figures in r["readback"].items()
+        if run != "links"
+    ]
+    return table(["run", "recorded", "Jira requests", "AWS calls", "wall (ms)"], rows)
 
 
 def _calls(r: dict[str, Any]) -> str:

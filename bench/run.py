@@ -2,7 +2,7 @@
 Jira request, CPU, cold start and memory. Against moto (in-process) and a stand-in Jira on loopback HTTP.
 
     make bench        # or: .venv/bin/python bench/run.py [--delay-ms 100] [--alerts 150] [--storm 1000] [--groups 10]
-                      #                               [--repeats 5]
+                      #                               [--repeats 5] [--links 1000]
 
 Prints a table with each figure beside its target and writes bench/results.json. Not part of the test suite.
 """
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             "storm": args.storm,
             "groups": args.groups,
             "import_repeats": args.repeats,
+            "links": args.reconcile_links,
         },
     }
     # Fresh processes first, while this one is still small.
@@ -94,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         bench_environment(delay) as bench,
     ):
         results["reconcile"] = reconcile.reconcile_costs(bench, args.reconcile_links, RECONCILE_CHANGED)
+    with (
+        _phase(phases, f"read-back over {args.reconcile_links} open issues (warm container)"),
+        bench_environment(delay) as bench,
+    ):
+        results["readback"] = scenarios.readback_costs(bench, args.reconcile_links)
     results["phase_seconds"] = phases
     results["targets"] = targets(results)
     results["run_seconds"] = round(time.perf_counter() - started, 1)
@@ -112,7 +118,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--storm", type=int, default=1000, help="alerts in the storm (multiple of 50)")
     parser.add_argument("--groups", type=int, default=10, help="groups in the grouped storm (groupBy)")
     parser.add_argument("--repeats", type=int, default=5, help="fresh interpreters per import timing")
-    parser.add_argument("--reconcile-links", type=int, default=1000, help="open links in the reconcile runs")
+    parser.add_argument(
+        "--reconcile-links", type=int, default=1000, help="open links in the reconcile and read-back runs"
+    )
     parser.add_argument("--only", choices=("reconcile",), help="run only this part and print it (writes nothing)")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--graph-only", action="store_true", help="only the graph's Jira requests (seconds)")
@@ -281,6 +289,11 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
                      run["aws_calls"] <= run["aws_goal"]))  # fmt: skip
         rows.append((f"reconcile Jira requests ({spread})", run["jira_requests"], f"<= {run['jira_goal']:g}",
                      run["jira_requests"] <= run["jira_goal"]))  # fmt: skip
+    readback = r["readback"]
+    budget = readback["links"] // 100 + 10
+    for run in ("unchanged", "resolved_by_people", "sweep"):
+        requests = readback[run]["jira_requests"]
+        rows.append((f"read-back Jira requests, {run.replace('_', ' ')}", requests, f"<= {budget}", requests <= budget))
     return [{"figure": f, "value": v, "target": t, "met": met} for f, v, t, met in rows]
 
 

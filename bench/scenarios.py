@@ -603,3 +603,85 @@ def _importtime_rows(stderr: str, depth: int) -> list[dict[str, Any]]:
             }
         )
     return sorted((r for r in rows if r["depth"] <= depth), key=lambda r: -r["cumulative_ms"])
+
+
+# ---- 5. Jira talks back: the read-back over open issues ------------------------------------------------------
+
+
+def readback_costs(bench: Bench, links: int, resolved_share: float = 0.01) -> dict[str, Any]:
+    """Jira requests, AWS calls and wall time of the read-back over ``links`` open issues the product owns (last
+    changed two days ago): the first run (it also sweeps for deletions), a run 15 minutes later with nothing
+    changed, one after people resolved ``resolved_share`` of them, and the hourly sweep."""
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    from bench.harness import PROVIDER, SECRET_NAME, STATE_TABLE
+    from jira_notifier import wiring
+    from jira_notifier.config import ProviderConfig
+    from jira_notifier.state import IssueState, IssueStatus, StateStore
+    from jira_notifier.syncback import NoSyncBack
+    from jira_notifier.talkback import read_back
+    from jira_notifier.talkback_store import OwnedIssueStore
+
+    dynamodb = boto3.session.Session().client("dynamodb")
+    two_days_ago = datetime.now(UTC) - timedelta(days=2)
+    keys = []
+    for number in range(links):
+        issue = bench.jira._new_issue({"summary": f"alarm {number}", "labels": ["jira-notifier", f"jn-b{number:06d}"]})
+        issue.created = issue.updated = two_days_ago
+        keys.append(issue.key)
+        state = IssueState(
+            pk=f"ops/jira#b{number:06d}",
+            provider="ops/jira",
+            dedupe_key=f"bench alarm {number}",
+            issue_id=issue.id,
+            issue_key=issue.key,
+            issue_status=IssueStatus.OPEN,
+        )
+        StateStore(dynamodb, STATE_TABLE).put_recovered(state)
+    notifier = wiring.get_notifier("sns")
+    client = notifier.jira_for(notifier.secrets.get(SECRET_NAME), None)
+    offset = 0.0
+
+    def clock() -> float:
+        return time.time() + offset
+
+    class NoMetrics:
+        def count(self, name: str, value: float = 1) -> None:
+            return None
+
+    def run() -> dict[str, Any]:
+        jira_before, aws_before = bench.jira_counts(), bench.aws.copy()
+        started = time.perf_counter()
+        report = read_back(
+            ProviderConfig(**PROVIDER),
+            client,
+            StateStore(dynamodb, STATE_TABLE, clock=clock),
+            OwnedIssueStore(dynamodb, STATE_TABLE, clock=clock),
+            NoMetrics(),
+            sync_back=NoSyncBack(),
+            clock=clock,
+        )
+        wall = time.perf_counter() - started
+        jira = bench.jira_counts() - jira_before
+        return {
+            "recorded": len(report.recorded),
+            "swept": report.swept,
+            "jira_requests": sum(jira.values()),
+            "jira": dict(sorted(jira.items())),
+            "aws_calls": sum(bench.aws.since(aws_before).counts.values()),
+            "aws": dict(sorted(bench.aws.since(aws_before).counts.items())),
+            "wall_ms": ms(wall),
+        }
+
+    first = run()
+    offset += 900
+    unchanged = run()
+    for key in keys[: max(1, int(links * resolved_share))]:
+        bench.jira.resolve_by_hand(key, "Done")
+    offset += 900
+    changed = run()
+    offset += 3600
+    sweep = run()
+    return {"links": links, "first": first, "unchanged": unchanged, "resolved_by_people": changed, "sweep": sweep}

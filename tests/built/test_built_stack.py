@@ -33,6 +33,8 @@ REGION = "us-east-1"
 PROVIDERS_TABLE = "jira-notifier-providers"
 STATE_TABLE = "jira-notifier-state"
 SECRET_NAME = "jira-notifier/ops"
+WEBHOOK_SECRET_NAME = "jira-notifier-JiraWebhookSecret"  # pragma: allowlist secret
+WEBHOOK_KEY = b"built-stack-webhook-key"  # a test double  # pragma: allowlist secret
 RUN_TIMEOUT = 60  # seconds for one invocation in its own interpreter
 CREATEMETA = ("GET", "/rest/api/3/issue/createmeta/OPS/issuetypes")
 # function -> (sample, handler result, the Jira requests a cold container sends for it)
@@ -147,10 +149,12 @@ def _fresh_stack(moto_url: str, jira: LocalJira) -> tuple[Any, str]:
     dynamodb = session.client("dynamodb", endpoint_url=moto_url)
     create_tables(dynamodb, PROVIDERS_TABLE, STATE_TABLE)
     queue_url = session.client("sqs", endpoint_url=moto_url).create_queue(QueueName="dead-letters")["QueueUrl"]
-    session.client("secretsmanager", endpoint_url=moto_url).create_secret(
+    secrets = session.client("secretsmanager", endpoint_url=moto_url)
+    secrets.create_secret(
         Name=SECRET_NAME,
         SecretString=secret_string(email=DEFAULT_EMAIL, api_token=DEFAULT_TOKEN, server_url=jira.url),
     )
+    secrets.create_secret(Name=WEBHOOK_SECRET_NAME, SecretString=WEBHOOK_KEY.decode())
     provider = ProviderConfig(
         group="ops", name="jira", project="OPS", issue_type="Task", secret=SECRET_NAME, resolve_transition="Done"
     )
@@ -184,7 +188,9 @@ def function_environment(moto_url: str, queue_url: str, **overrides: str) -> dic
     }
 
 
-def invoke(function_id: str, runtime: Path, moto_url: str, tmp: Path, **overrides: str) -> Run:
+def invoke(
+    function_id: str, runtime: Path, moto_url: str, tmp: Path, *, event: Path | None = None, **overrides: str
+) -> Run:
     with RecordingJira() as jira:
         dynamodb, queue_url = _fresh_stack(moto_url, jira)
         out = tmp / f"{function_id}.json"
@@ -195,7 +201,7 @@ def invoke(function_id: str, runtime: Path, moto_url: str, tmp: Path, **override
             event.write_text("{}", encoding="utf-8")
         argv, env, cwd = built_stack.lambda_command(
             function_id,
-            ["-c", RUNNER, str(event), str(out), str(built_stack.LAYER)],
+            ["-c", RUNNER, str(event or EVENTS / SAMPLES[function_id][0]), str(out), str(built_stack.LAYER)],
             function_environment(moto_url, queue_url, **overrides),
             runtime,
         )
@@ -244,9 +250,9 @@ def test_built_function_turns_its_sample_into_jira_requests(function_id: str, ru
     assert "Traceback" not in run.stderr
 
 
-def test_layer_holds_nothing_that_no_function_imports(runs: dict[str, Run], tracing_run: Run) -> None:
+def test_layer_holds_nothing_that_no_function_imports(runs: dict[str, Run], tracing_run: Run, webhook_run: Run) -> None:
     # Given every module the functions loaded from the layer, tracing on and off
-    loaded = set().union(*(run.layer_modules for run in (*runs.values(), tracing_run)))
+    loaded = set().union(*(run.layer_modules for run in (*runs.values(), tracing_run, webhook_run)))
     # Then every module and top-level package the layer holds is among them
     shipped = _shipped_modules(built_stack.LAYER)
     assert shipped - loaded == set()
@@ -331,3 +337,30 @@ def _layer_pins() -> list[Any]:
     import layer_lock
 
     return layer_lock.layer_pins(layer_lock.read_lock(layer_lock.LOCK.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def webhook_run(built: Path, runtime: Path, moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """A signed Jira webhook delivery about an issue no alert has, through the built webhook function's URL event."""
+    from jira_notifier.webhook import sign
+    from tests.support.builders import function_url_event
+
+    tmp = tmp_path_factory.mktemp("webhook")
+    issue = {"id": "10001", "key": "OPS-1", "fields": {"labels": ["jira-notifier", "jn-0"], "status": {}}}
+    body = json.dumps({"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": issue}).encode()
+    headers = {
+        "content-type": "application/json",
+        "x-hub-signature": sign(WEBHOOK_KEY, body),
+        "x-atlassian-webhook-identifier": "built-stack-delivery",
+    }
+    event = tmp / "event.json"
+    event.write_text(json.dumps(function_url_event(body, headers, as_base64=True, method="POST")), encoding="utf-8")
+    return invoke("JiraWebhookFunction", runtime, moto_url, tmp, event=event, WEBHOOK_SECRET_NAME=WEBHOOK_SECRET_NAME)
+
+
+def test_built_webhook_function_verifies_the_signature_and_ignores_an_issue_no_alert_has(webhook_run: Run) -> None:
+    assert webhook_run.result["statusCode"] == 200
+    assert json.loads(webhook_run.result["body"]) == {"result": "ignored"}
+    assert webhook_run.jira == [] and webhook_run.issues_in_state == 0
+    assert {"jira_notifier.webhook", "jira_notifier.talkback"} <= set(webhook_run.layer_modules)
+    assert "Traceback" not in webhook_run.stderr

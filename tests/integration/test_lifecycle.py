@@ -352,12 +352,18 @@ def test_resolution_not_on_the_transition_screen_is_dropped_once(aws: Any, run: 
     assert run(alarm_event("OK", 3, arn=other, name="other"))[1] == [("POST", "/rest/api/3/issue/OPS-2/transitions")]
 
 
-def test_issue_deleted_in_jira_gets_a_new_one(run: Run, jira: Any) -> None:
+def test_issue_deleted_in_jira_is_not_recreated_by_the_same_firing_only_by_the_next(run: Run, jira: Any) -> None:
     run(alarm_event("ALARM", 0))
-    del jira.issues[jira.by_key("OPS-1").id]
+    jira.delete_by_hand("OPS-1")
+    # The firing's next delivery finds the issue gone: a person's decision, recorded; nothing is recreated
     result, cost = run(alarm_event("ALARM", 1))
-    assert result == {"created": 1}
-    assert cost == [("POST", "/rest/api/3/issue/OPS-1/comment"), *CREATE]
+    assert result == {"skipped": 1}
+    assert cost == [("POST", "/rest/api/3/issue/OPS-1/comment")]
+    assert run(alarm_event("ALARM", 2)) == ({"skipped": 1}, NONE)
+    # The alarm clears, then fires again: a new issue
+    assert run(alarm_event("OK", 3)) == ({"skipped": 1}, NONE)
+    result, cost = run(alarm_event("ALARM", 4))
+    assert result == {"created": 1} and cost == CREATE
 
 
 def _resent(sample: str, message_id: str, change: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import uuid
@@ -120,3 +121,26 @@ def alerts_in(event: Any) -> list[Any]:
     from jira_notifier.events import function_for, read
 
     return read(function_for(event), event)
+
+
+def function_url_event(body: bytes, headers: dict[str, str], *, as_base64: bool, method: str) -> dict[str, Any]:
+    """A Lambda function URL event (payload format 2.0)."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/",
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "anonymous",
+            "apiId": "abcdefghijklmnopqrstuvwxyz012345",
+            "domainName": "abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws",
+            "http": {"method": method, "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9"},
+            "requestId": "req-1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": 1_800_000_000_000,
+        },
+        "body": base64.b64encode(body).decode() if as_base64 else body.decode("utf-8", "surrogateescape"),
+        "isBase64Encoded": as_base64,
+    }

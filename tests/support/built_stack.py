@@ -36,6 +36,7 @@ FUNCTIONS = {
     "AlarmActionToJiraFunction": "alarm_action_to_jira",
     "SqsToJiraFunction": "sqs_to_jira",
     "ReconcileFunction": "reconcile",
+    "JiraWebhookFunction": "jira_webhook",
 }
 BUILD_INPUTS = ("template.yaml", "samconfig.toml", "functions", "layers/jira_notifier")
 BUILD_TIMEOUT = 600  # seconds: a first build downloads the layer's wheels

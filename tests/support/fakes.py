@@ -147,7 +147,13 @@ class MemoryJira:
     def _typed(self, issue: MemoryIssue) -> JiraIssue:
         category = "done" if issue.done else "new"
         return JiraIssue(
-            issue.id, issue.key, category, issue.resolution, None, issue.created_at, issue.labels, issue.priority
+            id=issue.id,
+            key=issue.key,
+            status_category=category,
+            resolution=issue.resolution,
+            created_at=issue.created_at,
+            labels=issue.labels,
+            priority=issue.priority,
         )
 
     def get_issue(self, issue: str, fields: Iterable[str]) -> JiraIssue:

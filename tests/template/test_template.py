@@ -185,12 +185,15 @@ def test_sam_validate_lint_passes() -> None:
 # What `make scan` lets checkov skip, reviewed: each skip in the template says why (see its comment there).
 LOG_GROUPS = {function_id.removesuffix("Function") + "LogGroup" for function_id in FUNCTION_DIRS}
 CHECKOV_SKIPS = {
-    # dead-letter queue: on-failure destinations and a redrive policy instead; the scheduled run has nothing to park
-    "CKV_AWS_116": {*FUNCTION_DIRS, "ReconcileFunction"},
-    "CKV_AWS_117": {*FUNCTION_DIRS, "ReconcileFunction"},  # VPC: nothing private to reach
+    # dead-letter queue: on-failure destinations, a redrive policy, or the webhook sender's retries instead; the
+    # scheduled run has nothing to park
+    "CKV_AWS_116": {*FUNCTION_DIRS, "ReconcileFunction", "JiraWebhookFunction"},
+    "CKV_AWS_117": {*FUNCTION_DIRS, "ReconcileFunction", "JiraWebhookFunction"},  # VPC: nothing private to reach
     "CKV_AWS_119": {"ProvidersTable", "StateTable"},  # customer managed key: the AWS managed one encrypts them
     "CKV_AWS_27": {"DeadLetterQueue", "BufferQueue", "BufferDeadLetterQueue"},  # SSE-SQS, which checkov misses
-    "CKV_AWS_158": {*LOG_GROUPS, "ReconcileLogGroup"},  # customer managed key: CloudWatch Logs encrypts them
+    "CKV_AWS_158": {*LOG_GROUPS, "ReconcileLogGroup", "JiraWebhookLogGroup"},  # CloudWatch Logs encrypts them
+    "CKV_AWS_173": {"JiraWebhookFunction"},  # its environment names a secret, holds none
+    "CKV_AWS_149": {"JiraWebhookSecret"},  # customer managed key: the AWS managed one encrypts it
 }
 
 
@@ -736,6 +739,7 @@ def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dic
         ("ArchiveGuardDutyFindings", "false"),
         ("ReconcileIntervalMinutes", "15"),
         ("JiraRefusedMinutes", "30"),
+        ("JiraWebhook", "Disabled"),
         ("ReadResourceTags", "false"),
     ],
     ids=lambda value: str(value),
@@ -759,6 +763,8 @@ def test_outputs_name_every_table_queue_topic_and_function(template: dict[str, A
         "DeadLetterQueueArn",
         "BufferQueueUrl",
         "BufferQueueArn",
+        "JiraWebhookUrl",
+        "JiraWebhookSecretArn",
         *function_outputs,
     }
 
@@ -897,8 +903,8 @@ def test_the_role_grants_exactly_what_reconcile_uses(stack: Stack) -> None:
     assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
     assert grants(statements) == {
         ("dynamodb:Query", "ProvidersTable"),
-        ("dynamodb:Scan", "StateTable"),
-        ("dynamodb:UpdateItem", "StateTable"),
+        ("dynamodb:Scan", "ProvidersTable"),  # the read-back reads every provider
+        *{(f"dynamodb:{verb}", "StateTable") for verb in ("Scan", "UpdateItem", "GetItem", "BatchGetItem", "PutItem")},
         ("secretsmanager:GetSecretValue", SECRETS_ARN),
         ("logs:CreateLogStream", "ReconcileLogGroup"),
         ("logs:PutLogEvents", "ReconcileLogGroup"),
@@ -922,3 +928,70 @@ def test_only_the_schedule_invokes_it(resources: dict[str, Any]) -> None:
     [statement] = policy["PolicyDocument"]["Statement"]
     assert statement["Action"] == "lambda:InvokeFunction"
     assert target(statement["Resource"]) == "ReconcileFunction"
+
+
+# ---------------------------------------------------------------- Jira webhook (opt-in)
+
+WEBHOOK = {"JiraWebhook": "Enabled"}
+WEBHOOK_RESOURCES = {
+    "JiraWebhookFunction",
+    "JiraWebhookFunctionUrl",
+    "JiraWebhookSecret",
+    "JiraWebhookRole",
+    "JiraWebhookLogGroup",
+}
+
+
+@pytest.mark.parametrize(("parameters", "deployed"), [({}, False), (WEBHOOK, True)], ids=["default", "enabled"])
+def test_the_webhook_receiver_is_deployed_only_when_asked_for(
+    translated: dict[str, Any], parameters: dict[str, str], deployed: bool
+) -> None:
+    stack = Stack(translated, parameters)
+    resources = translated["Resources"]
+    webhook = {name for name, resource in resources.items() if name.startswith("JiraWebhook")}
+
+    assert webhook >= WEBHOOK_RESOURCES
+    assert all(stack.deployed(resources[name]) is deployed for name in webhook)
+    assert all(
+        stack.deployed(output) is deployed for name, output in translated["Outputs"].items() if "Webhook" in name
+    )
+
+
+def test_the_webhook_url_is_public_and_its_function_checks_each_signature_with_its_own_secret(
+    translated: dict[str, Any],
+) -> None:
+    resources = Stack(translated, WEBHOOK).resolve(translated["Resources"])
+    url = resources["JiraWebhookFunctionUrl"]["Properties"]
+    function = resources["JiraWebhookFunction"]["Properties"]
+    invoke = [
+        r["Properties"]
+        for r in of_type(resources, "AWS::Lambda::Permission").values()
+        if target(r["Properties"]["FunctionName"]) == "JiraWebhookFunction"
+    ]
+
+    assert url["AuthType"] == "NONE" and target(url["TargetFunctionArn"]) == "JiraWebhookFunction"
+    assert {(p["Action"], p["Principal"]) for p in invoke} == {
+        ("lambda:InvokeFunctionUrl", "*"),
+        ("lambda:InvokeFunction", "*"),
+    }
+    assert function["Environment"]["Variables"]["WEBHOOK_SECRET_NAME"] == {"Ref": "JiraWebhookSecret"}
+    assert function["ReservedConcurrentExecutions"] == 5  # a public URL never takes the alert path's concurrency
+    assert resources["JiraWebhookSecret"]["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
+
+
+def test_the_webhook_role_grants_exactly_what_the_receiver_needs(translated: dict[str, Any]) -> None:
+    statements = role_statements(Stack(translated, WEBHOOK), "JiraWebhookFunction")
+
+    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
+    assert grants(statements) == {
+        ("logs:CreateLogStream", "JiraWebhookLogGroup"),
+        ("logs:PutLogEvents", "JiraWebhookLogGroup"),
+        ("dynamodb:Scan", "ProvidersTable"),
+        *{
+            (f"dynamodb:{verb}", "StateTable")
+            for verb in ("GetItem", "BatchGetItem", "PutItem", "UpdateItem", "DeleteItem")
+        },
+        ("secretsmanager:GetSecretValue", "JiraWebhookSecret"),
+        ("secretsmanager:GetSecretValue", SECRETS_ARN),
+        *{(action, "*") for action in XRAY_ACTIONS},
+    }

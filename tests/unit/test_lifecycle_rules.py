@@ -7,9 +7,20 @@ from dataclasses import replace
 import pytest
 
 from jira_notifier.config import ProviderConfig
-from jira_notifier.lifecycle import Action, decide, should_coalesce, supersedes_pending, within_reopen_window
+from jira_notifier.lifecycle import (
+    DELETED_BY_PERSON,
+    RESOLVED_BY_PERSON,
+    Action,
+    decide,
+    person_note,
+    records_alert_state,
+    should_coalesce,
+    supersedes_pending,
+    within_reopen_window,
+)
+from jira_notifier.lifecycle import WONT_FIX as WONT_FIX_REASON
 from jira_notifier.models import Alert, AlertState
-from jira_notifier.state import IssueState, IssueStatus
+from jira_notifier.state import IssueState, IssueStatus, PersonDecision
 
 NOW = 1_800_000_000.0
 PROVIDER = ProviderConfig(
@@ -169,3 +180,80 @@ def test_reopen_window() -> None:
     assert within_reopen_window(PROVIDER, NOW - 3600, NOW)
     assert not within_reopen_window(PROVIDER, NOW - 90000, NOW)
     assert within_reopen_window(replace(PROVIDER, reopen_window=None), NOW - 10**8, NOW)
+
+
+# ---- a person's decision, read back from Jira, wins over a firing ----------------------------------------------
+
+BY_PERSON = OPEN.decided_by_person(PersonDecision.RESOLVED, NOW - 30, resolution="Done")  # while firing
+WONT_FIX = OPEN.decided_by_person(PersonDecision.WONT_FIX, NOW - 30, resolution="Won't Do")
+DELETED = OPEN.decided_by_person(PersonDecision.DELETED, NOW - 30)
+CLEAR = replace(ALERT, state=AlertState.RESOLVED, delivery_key="d-3")
+CLEARED = {"alert_state": AlertState.RESOLVED, "transition_at": 2_500}  # what a clear after the decision records
+REFIRE = replace(ALERT, delivery_key="d-4", transition_at=3_000)
+
+
+@pytest.mark.parametrize(
+    ("state", "alert", "expected"),
+    [
+        (BY_PERSON, ALERT, (Action.COMMENT, RESOLVED_BY_PERSON)),
+        (BY_PERSON.person_noticed(NOW - 10), ALERT, (Action.SKIP, RESOLVED_BY_PERSON)),
+        (BY_PERSON, CLEAR, (Action.SKIP, "already-resolved")),
+        (replace(BY_PERSON.person_noticed(NOW - 10), **CLEARED), REFIRE, (Action.REFIRE, "fired-after-resolve")),
+        (replace(BY_PERSON, alert_state=AlertState.RESOLVED), ALERT, (Action.REFIRE, "fired-after-resolve")),
+        (WONT_FIX, ALERT, (Action.COMMENT, WONT_FIX_REASON)),
+        (WONT_FIX.person_noticed(NOW - 10), ALERT, (Action.SKIP, WONT_FIX_REASON)),
+        (replace(WONT_FIX.person_noticed(NOW - 10), **CLEARED), REFIRE, (Action.SKIP, WONT_FIX_REASON)),
+        (replace(WONT_FIX.person_noticed(NOW - 601), **CLEARED), REFIRE, (Action.COMMENT, WONT_FIX_REASON)),
+        (WONT_FIX, CLEAR, (Action.SKIP, "already-resolved")),
+        (DELETED, ALERT, (Action.SKIP, DELETED_BY_PERSON)),
+        (DELETED, CLEAR, (Action.SKIP, "nothing-open")),
+        (replace(DELETED, **CLEARED), REFIRE, (Action.CREATE, "new-alert")),
+        (OPEN.decided_by_person(PersonDecision.REOPENED, NOW - 30), ALERT, (Action.COMMENT, "repeat")),
+        (replace(BY_PERSON, pending_create_at=NOW - 5), ALERT, (Action.RECOVER, "unconfirmed-create")),
+        (BY_PERSON, replace(ALERT, delivery_key="d-1"), (Action.SKIP, "duplicate-delivery")),
+    ],
+    ids=[
+        "resolved-while-firing-comments-once",
+        "resolved-while-firing-then-nothing",
+        "resolved-then-clear-is-recorded",
+        "resolved-cleared-and-fired-again-reopens",
+        "resolved-after-the-clear-reopens-on-the-next-firing",
+        "wont-fix-comments-on-the-first-firing",
+        "wont-fix-same-firing-nothing",
+        "wont-fix-new-firing-within-cooldown-nothing",
+        "wont-fix-new-firing-after-cooldown-comments-never-reopens",
+        "wont-fix-clear",
+        "deleted-same-firing-not-recreated",
+        "deleted-clear-is-recorded",
+        "deleted-next-firing-creates",
+        "reopened-by-person-is-an-open-issue",
+        "unconfirmed-create-still-first",
+        "duplicate-still-first",
+    ],
+)
+def test_a_persons_decision_wins(state: IssueState, alert: Alert, expected: tuple[Action, str]) -> None:
+    decision = decide(state, alert, PROVIDER, NOW)
+    assert (decision.action, decision.reason) == expected
+
+
+def test_a_clear_on_a_held_issue_is_recorded_so_the_next_firing_is_a_new_one() -> None:
+    assert records_alert_state(decide(BY_PERSON, CLEAR, PROVIDER, NOW), CLEAR)
+    assert records_alert_state(decide(DELETED, CLEAR, PROVIDER, NOW), CLEAR)
+    assert not records_alert_state(decide(BY_PERSON, ALERT, PROVIDER, NOW), ALERT)
+    unknown = replace(CLEAR, state=AlertState.UNKNOWN)
+    assert not records_alert_state(decide(BY_PERSON, unknown, PROVIDER, NOW), unknown)
+
+
+def test_the_notes_say_why_the_product_holds_back() -> None:
+    held = person_note(decide(BY_PERSON, ALERT, PROVIDER, NOW), BY_PERSON)
+    assert held is not None and "until the alert clears and fires again" in held
+    wont = person_note(decide(WONT_FIX, ALERT, PROVIDER, NOW), WONT_FIX)
+    assert wont is not None and "Won't Do" in wont
+    assert person_note(decide(OPEN, ALERT, PROVIDER, NOW), OPEN) is None
+
+
+def test_the_products_own_next_steps_clear_a_persons_decision() -> None:
+    assert BY_PERSON.reopened().person_decision is None
+    assert DELETED.created(REFIRE, "10002", "OPS-2", NOW).person_decision is None
+    assert BY_PERSON.issue_status is IssueStatus.RESOLVED and BY_PERSON.resolved_at is None
+    assert DELETED.issue_status is IssueStatus.NONE and DELETED.issue_key == "OPS-1"

@@ -18,11 +18,11 @@ from jira_notifier.config import ProviderConfig
 from jira_notifier.errors import JiraNotifierError, JiraRequestError, refused_outright
 from jira_notifier.jira.catalog import JiraCatalog
 from jira_notifier.jira.payloads import create_body, create_priority
-from jira_notifier.lifecycle import within_reopen_window
+from jira_notifier.lifecycle import DELETED_BY_PERSON, within_reopen_window
 from jira_notifier.models import Alert
 from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.owner import owner_fields, refused_tag_fields
-from jira_notifier.state import IssueStatus, Lease, WorkflowPhase
+from jira_notifier.state import IssueStatus, Lease, PersonDecision, WorkflowPhase
 from jira_notifier.syncback import NoSyncBack, SyncBackPort
 from jira_notifier.tags import ResourceTags
 from jira_notifier.unconfirmed import adopt, confirm_created, find_created
@@ -168,8 +168,11 @@ class Effects:
         except JiraRequestError as error:
             if error.status != 404:
                 raise
-            # The issue was deleted or moved out of reach: start over with a new one.
-            return self.create(lease, alert, provider, client, "issue-gone")
+            # Deleted (or moved out of reach) by a person: their decision, recorded; the alert's next firing after
+            # a clear opens a new issue, this firing does not (lifecycle.decide).
+            lease.save(state.decided_by_person(PersonDecision.DELETED, self.clock()).remembered(alert), release=True)
+            self.recorder.count("HumanDecisionsRecorded")
+            return Outcome(provider.provider_id, "skipped", DELETED_BY_PERSON, state.issue_key)
         now = self.clock()
         lease.save(
             replace(state, issue_status=status or state.issue_status).written(alert, now, commented=True),
@@ -220,7 +223,7 @@ class Effects:
         resolution = issue.resolution
         if provider.wont_fix_resolution and resolution and resolution.lower() == provider.wont_fix_resolution.lower():
             won_t_fix = f"Fired again; not reopened because the issue was resolved as {resolution}."
-            return self.comment(lease, alert, provider, client, "wont-fix", _join(note, won_t_fix))
+            return self.comment(lease, alert, provider, client, "wont-fix", join_notes(note, won_t_fix))
         if not issue.done:  # reopened by a person meanwhile
             return self.comment(lease, alert, provider, client, "reopened-by-hand", note, status=IssueStatus.OPEN)
         resolved_at = issue.resolved_at or state.resolved_at
@@ -233,7 +236,7 @@ class Effects:
             WorkflowPhase.RESOLVED,
             purpose="reopen",
             name=provider.reopen_transition,
-            comment=render.comment(alert, note=_join(note, "Reopened by jira-notifier: the alert fired again.")),
+            comment=render.comment(alert, note=join_notes(note, "Reopened by jira-notifier: the alert fired again.")),
         )
         if not moved:
             return self.create(lease, alert, provider, client, "no-reopen-transition-available")
@@ -274,6 +277,7 @@ class Effects:
             raise
 
 
-def _join(*parts: str | None) -> str | None:
+def join_notes(*parts: str | None) -> str | None:
+    """The notes that are given, as one (None when there are none)."""
     text = " ".join(p for p in parts if p)
     return text or None

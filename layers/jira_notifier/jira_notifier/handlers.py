@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from jira_notifier.entry import handle_event, handle_sqs_event, remaining_from
 from jira_notifier.events import read_alarm_action, read_eventbridge, read_sns
 from jira_notifier.observability import logger, metrics, tracer
-from jira_notifier.wiring import get_notifier
+from jira_notifier.wiring import get_notifier, get_webhook_receiver
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
@@ -59,5 +59,12 @@ def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: A
     return run_scheduled(context)
 
 
-# The CLI's function names (``--function``, the dead-letter records' ``function``) to their handlers.
+def jira_webhook(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Jira admin webhooks through the function URL: what people did to the issues the product owns."""
+    answer = get_webhook_receiver().handle(event, remaining_from(context))
+    logger.info("webhook request answered", status=answer.status, result=answer.result)
+    return answer.response()
+
+
+# The alert handlers by the CLI's function names (``--function``, the dead-letter records' ``function``).
 HANDLERS = {"sns": sns, "eventbridge": eventbridge, "alarm-action": alarm_action, "sqs": sqs}

@@ -10,11 +10,15 @@ from enum import StrEnum
 
 from jira_notifier.config import ProviderConfig
 from jira_notifier.models import Alert, AlertState
-from jira_notifier.state import IssueState, IssueStatus
+from jira_notifier.state import IssueState, IssueStatus, PersonDecision
 
 MIN_WRITE_INTERVAL = 2.0  # seconds between two writes on one issue; faster changes are coalesced into one
 FIRED_BEFORE_ITS_CLEAR = "fired-before-its-clear"  # a firing delivered late, after its clear found nothing open
 STALE_REASONS = frozenset({"duplicate-delivery", "out-of-order", "duplicate-transition"})  # older than what we hold
+RESOLVED_BY_PERSON = "resolved-by-person"  # a person resolved the issue while the alert fired: held until it clears
+WONT_FIX = "wont-fix"  # a person resolved it as won't-fix: never reopened
+DELETED_BY_PERSON = "deleted-by-person"  # a person deleted it: the next firing after a clear opens a new one
+PERSON_NOTICES = frozenset({RESOLVED_BY_PERSON, WONT_FIX})  # comments saying why the product holds back
 
 
 class Action(StrEnum):
@@ -47,6 +51,9 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
         return Decision(Action.CREATE, FIRED_BEFORE_ITS_CLEAR)  # nothing lost: the episode gets its issue, resolved
     if stale:
         return Decision(Action.SKIP, stale)
+    held = _held_by_person(state, alert, provider, now)
+    if held is not None:
+        return held
     if state.issue_status is IssueStatus.NONE:
         if alert.state is not AlertState.FIRING:
             return Decision(Action.SKIP, "nothing-open")
@@ -67,6 +74,27 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
     return Decision(Action.COMMENT, "repeat" if alert.state is AlertState.FIRING else "state-unknown")
 
 
+def records_alert_state(decision: Decision, alert: Alert) -> bool:
+    """Whether a skipped alert's state is still recorded: a clear that finds the issue resolved or gone ends the
+    firing a person's decision held back, so the next firing is a new one (``_held_by_person``)."""
+    return alert.state is AlertState.RESOLVED and decision.reason in ("already-resolved", "nothing-open")
+
+
+def person_note(decision: Decision, state: IssueState) -> str | None:
+    """The comment's note when the product holds back because of a person's decision."""
+    if decision.reason == RESOLVED_BY_PERSON:
+        return (
+            "Still firing. This issue was resolved in Jira while the alert was firing; jira-notifier will not reopen "
+            "it until the alert clears and fires again."
+        )
+    if decision.reason == WONT_FIX:
+        return (
+            f"Fired again; not reopened because the issue was resolved as {state.person_resolution}. "
+            "jira-notifier never reopens an issue resolved that way."
+        )
+    return None
+
+
 def supersedes_pending(decision: Decision) -> bool:
     """Whether the alert behind ``decision`` is newer than a held-back state (it was neither a duplicate nor
     out of order), so that state must never be written after it."""
@@ -82,6 +110,33 @@ def within_reopen_window(provider: ProviderConfig, resolved_at: float | None, no
     if provider.reopen_window is None or resolved_at is None:
         return True
     return now - resolved_at <= provider.reopen_window
+
+
+def _held_by_person(state: IssueState, alert: Alert, provider: ProviderConfig, now: float) -> Decision | None:
+    """A person's decision wins over a firing (product.md, "Jira talks back"), until the alert clears and fires
+    again: a clear recorded after the decision (``records_alert_state``) makes the next firing a new one.
+
+    - resolved while firing: one comment on the next firing, then nothing; reopened by a firing after a clear;
+    - won't-fix: never reopened; one comment on the first firing after the decision, and on a later firing only
+      after a clear and once the cool-down since that comment has passed;
+    - deleted: not recreated until a firing after a clear.
+    """
+    decision = state.person_decision
+    if alert.state is not AlertState.FIRING or decision is None:
+        return None
+    fires_again = state.alert_state is AlertState.RESOLVED
+    if decision is PersonDecision.DELETED and state.issue_status is IssueStatus.NONE:
+        return None if fires_again else Decision(Action.SKIP, DELETED_BY_PERSON)
+    if state.issue_status is not IssueStatus.RESOLVED:
+        return None
+    noticed = state.person_notice_at
+    if decision is PersonDecision.WONT_FIX:
+        if noticed is not None and (not fires_again or now - noticed < provider.cooldown):
+            return Decision(Action.SKIP, WONT_FIX)
+        return Decision(Action.COMMENT, WONT_FIX)
+    if decision is PersonDecision.RESOLVED and not fires_again:
+        return Decision(Action.SKIP if noticed is not None else Action.COMMENT, RESOLVED_BY_PERSON)
+    return None
 
 
 def stale_reason(state: IssueState, alert: Alert) -> str | None:

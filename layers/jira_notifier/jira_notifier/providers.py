@@ -18,6 +18,7 @@ from jira_notifier.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.parameters import DynamoDBProvider
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 GROUP_PREFIX = "GROUP#"
 PROVIDER_PREFIX = "PROVIDER#"
@@ -94,6 +95,30 @@ class ProviderRepo:
             if "ResourceNotFoundException" in str(exc):
                 raise ConfigError("the providers table does not exist; check PROVIDERS_TABLE") from None
             raise StoreError("the providers table could not be read; will retry") from exc
+
+
+def scan_providers(client: DynamoDBClient, table: str) -> list[ProviderConfig]:
+    """Every valid provider of every group (a scan: for the webhook receiver, which is told no group).
+
+    Raises:
+        ConfigError: a stored provider is invalid.
+        StoreError: DynamoDB unavailable (retryable).
+    """
+    request: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "begins_with(sk, :provider)",
+        "ExpressionAttributeValues": {":provider": {"S": PROVIDER_PREFIX}},
+    }
+    providers: list[ProviderConfig] = []
+    while True:
+        try:
+            page = client.scan(**request)
+        except Exception as exc:  # botocore errors: throttling, network
+            raise StoreError("the providers table could not be read; will retry") from exc
+        providers.extend(_provider(item["value"]["S"]) for item in page.get("Items", []) if "value" in item)
+        if "LastEvaluatedKey" not in page:
+            return sorted(providers, key=lambda provider: provider.provider_id)
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _provider(value: Any) -> ProviderConfig:

@@ -1,4 +1,5 @@
-"""The scheduled run that closes the loop, and its first step: reconcile open issues with their sources.
+"""The scheduled run that closes the loop: read back what people did in Jira, reconcile open issues with their
+sources, and send again the sync-backs to AWS that failed.
 
 A run is a list of steps (``Step``), each returning its own summary; a step is added to ``scheduled_steps``.
 
@@ -27,9 +28,11 @@ from jira_notifier.models import Alert, AlertState
 from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.service import START_BUDGET_SECONDS, Notifier
 from jira_notifier.source_truth import NO_STATE_SOURCES, Answer, SourceRef, SourceTruth, Truth, batches, source_ref
+from jira_notifier.syncback import retry_due_sync_backs
 
 if TYPE_CHECKING:
     from jira_notifier.state import IssueState
+    from jira_notifier.talkback_store import OwnedIssueStore
 
 # A source batch is started only with this much of the invocation left (one AWS call at its slowest, and room to
 # finish the step's summary); a Jira change only with the event path's own start budget.
@@ -328,6 +331,75 @@ def _error_code(error: Exception) -> str:
     return str((response.get("Error") or {}).get("Code") or type(error).__name__)
 
 
+@dataclass
+class ReadBack:
+    """The read-back step: what people did in Jira to the issues the product owns, recorded per provider
+    (``talkback.read_back``); a provider whose read-back fails is read again, from the same point, by the next run."""
+
+    providers: Callable[[], Sequence[ProviderConfig]]
+    notifier: Notifier
+    owned: OwnedIssueStore
+    recorder: Recorder
+    group: str | None = None
+    dry_run: bool = False
+    name: str = "readback"
+
+    def run(self, remaining: Callable[[], float], progress: Progress = no_progress) -> StepSummary:
+        from jira_notifier.talkback import read_back
+
+        summary = StepSummary(self.name, dry_run=self.dry_run)
+        providers = [p for p in self.providers() if self.group in (None, p.group)]
+        for done, provider in enumerate(providers):
+            progress(self.name, done, len(providers))
+            if remaining() < START_BUDGET_SECONDS:
+                summary.stopped_early = True
+                summary.notes.append(f"{provider.provider_id}: {OUT_OF_TIME}")
+                continue
+            try:
+                client = self.notifier.jira_for(self.notifier.secrets.get(provider.secret), remaining)
+                report = read_back(
+                    provider,
+                    client,
+                    self.notifier.store,
+                    self.owned,
+                    self.recorder,
+                    sync_back=self.notifier.sync_back,
+                    clock=self.notifier.clock,
+                    remaining=remaining,
+                    dry_run=self.dry_run,
+                )
+            except JiraNotifierError as error:
+                summary.notes.append(f"{provider.provider_id}: not read back ({error.reason}: {error})")
+                continue
+            summary.notes.append(f"{provider.provider_id}: {report.issues_read} changed issues read")
+            summary.results += [
+                LinkResult(done.issue_key, done.provider, "jira", "person", ",".join(done.changes), "read back")
+                for done in report.recorded
+            ]
+        progress(self.name, len(providers), len(providers))
+        return summary
+
+
+@dataclass
+class SyncBackRetry:
+    """The last step: sync-backs to AWS that failed in a way that may pass, sent again (``syncback``)."""
+
+    notifier: Notifier
+    dry_run: bool = False
+    name: str = "sync-back"
+
+    def run(self, remaining: Callable[[], float], progress: Progress = no_progress) -> StepSummary:  # noqa: ARG002
+        summary = StepSummary(self.name, dry_run=self.dry_run)
+        if self.dry_run:
+            summary.notes.append("dry run: remembered sync-backs are not sent")
+            return summary
+        report = retry_due_sync_backs(self.notifier.sync_back, self.notifier.providers)
+        summary.notes.append(
+            f"sent {report.sent}, still due {report.failed}, given up {report.given_up}, dropped {report.dropped}"
+        )
+        return summary
+
+
 # ---- the scheduled run, with the real adapters ---------------------------------------------------------------
 
 
@@ -341,8 +413,8 @@ def scheduled_steps(
 ) -> list[Step]:
     """The steps of a run, in order, with the real adapters (AWS clients created on first use).
 
-    ``account`` and ``region`` are the stack's: alarms elsewhere cannot be described from here. The Jira read-back
-    of owned issues is the next step of the same run: it is appended here.
+    ``account`` and ``region`` are the stack's: alarms elsewhere cannot be described from here. The read-back comes
+    first, so a person's decision made since the last run is recorded before the sources are asked.
     """
     import functools
 
@@ -351,8 +423,10 @@ def scheduled_steps(
     from jira_notifier import wiring
     from jira_notifier.aws import client_config
     from jira_notifier.observability import MetricsRecorder
+    from jira_notifier.providers import scan_providers
     from jira_notifier.source_truth import HEALTH_REGION, AlarmTruth, GuardDutyTruth, HealthTruth, SecurityHubTruth
     from jira_notifier.state import StateStore
+    from jira_notifier.talkback_store import OwnedIssueStore
 
     aws = session or boto3.session.Session()
     config = client_config()
@@ -366,9 +440,22 @@ def scheduled_steps(
         GuardDutyTruth(lazy("guardduty")),
         HealthTruth(lazy("health", HEALTH_REGION), account),
     ]
-    links = StateStore(aws.client("dynamodb", config=config), wiring.get_settings().state_table)
+    dynamodb = aws.client("dynamodb", config=config)
+    settings = wiring.get_settings()
     notifier = wiring.get_notifier("reconcile")
-    return [Reconcile(links, notifier, truths, MetricsRecorder(), group=group, dry_run=dry_run)]
+    recorder = MetricsRecorder()
+    return [
+        ReadBack(
+            lambda: scan_providers(dynamodb, settings.providers_table),
+            notifier,
+            OwnedIssueStore(dynamodb, settings.state_table),
+            recorder,
+            group=group,
+            dry_run=dry_run,
+        ),
+        Reconcile(StateStore(dynamodb, settings.state_table), notifier, truths, recorder, group=group, dry_run=dry_run),
+        SyncBackRetry(notifier, dry_run=dry_run),
+    ]
 
 
 def run_scheduled(context: Any) -> dict[str, Any]:

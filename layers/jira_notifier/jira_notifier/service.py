@@ -14,7 +14,7 @@ from jira_notifier import storm_service, unconfirmed
 from jira_notifier.accounts import AccountNamer, NoAccountNames
 from jira_notifier.coalescing import HeldBack, coalesced_note, flush_due, take_pending, write_held_back
 from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
-from jira_notifier.effects import Effects, Insights
+from jira_notifier.effects import Effects, Insights, join_notes
 from jira_notifier.errors import (
     DeadlineError,
     JiraNotifierError,
@@ -25,7 +25,16 @@ from jira_notifier.errors import (
 )
 from jira_notifier.escalation import raise_priority
 from jira_notifier.jira.catalog import JiraCatalog
-from jira_notifier.lifecycle import Action, Decision, decide, should_coalesce, supersedes_pending
+from jira_notifier.lifecycle import (
+    PERSON_NOTICES,
+    Action,
+    Decision,
+    decide,
+    person_note,
+    records_alert_state,
+    should_coalesce,
+    supersedes_pending,
+)
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.routing import choose_group
@@ -281,7 +290,7 @@ class Notifier:
         state = lease.state
         note = coalesced_note(state)
         if decision.action is Action.SKIP and not (flushing and note):
-            lease.save(state.remembered(alert, applied=False), release=True)
+            lease.save(state.remembered(alert, applied=records_alert_state(decision, alert)), release=True)
             self.recorder.count("AlertsDeduplicated" if decision.reason != "nothing-open" else "AlertsSkipped")
             return Outcome(provider.provider_id, "skipped", decision.reason, state.issue_key)
         if decision.action is Action.SKIP:  # flushing held-back changes that end where the issue already is
@@ -294,7 +303,11 @@ class Notifier:
         if decision.action is Action.CREATE:
             return effects.create(lease, alert, provider, client, decision.reason)
         if decision.action is Action.COMMENT:
-            return effects.comment(lease, alert, provider, client, decision.reason, note)
+            if decision.reason in PERSON_NOTICES:  # said once: later firings of this episode are skipped
+                lease.note_person_notice(now)
+            return effects.comment(
+                lease, alert, provider, client, decision.reason, join_notes(note, person_note(decision, state))
+            )
         if decision.action is Action.RESOLVE:
             return effects.resolve(lease, alert, provider, client, note)
         return effects.refire(lease, alert, provider, client, note)

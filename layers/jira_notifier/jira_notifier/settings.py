@@ -21,6 +21,7 @@ class Settings:
     jira_timeout_seconds: float = 10.0
     read_account_names: bool = False  # name accounts in new issues, from AWS Organizations
     sync_back: str = ""  # the stack's sync-back capabilities, comma-separated (syncback.parse_capabilities)
+    webhook_secret_name: str | None = None  # the Jira webhook receiver's shared secret (Secrets Manager)
     alarm_insights: bool = False  # graphs, log evidence and child alarms in new alarm issues
     stack_account: str | None = None  # the account and region whose metrics and logs the functions can read
     stack_region: str | None = None
@@ -47,6 +48,7 @@ class Settings:
             jira_timeout_seconds=float(_int(environ, "JIRA_TIMEOUT_SECONDS", 10)),
             read_account_names=environ.get("READ_ACCOUNT_NAMES", "").strip().lower() == "true",
             sync_back=environ.get("SYNC_BACK", ""),
+            webhook_secret_name=environ.get("WEBHOOK_SECRET_NAME") or None,
             alarm_insights=environ.get("ALARM_INSIGHTS", "").strip().lower() == "true",
             stack_account=environ.get("STACK_ACCOUNT_ID") or None,
             stack_region=environ.get("AWS_REGION") or None,

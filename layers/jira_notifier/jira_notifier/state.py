@@ -50,6 +50,15 @@ class IssueStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class PersonDecision(StrEnum):
+    """What a person did to the issue in Jira, as read back (``talkback.py``); ``lifecycle.decide`` honours it."""
+
+    RESOLVED = "resolved"  # resolved while the product had it open
+    WONT_FIX = "wont-fix"  # resolved with the provider's won't-fix resolution: never reopened
+    REOPENED = "reopened"  # reopened after it was resolved
+    DELETED = "deleted"  # gone from Jira while the product had it
+
+
 class WorkflowPhase(StrEnum):
     """Where the issue is in its workflow: keys the transition cache."""
 
@@ -84,6 +93,11 @@ class IssueState:
     deliveries: tuple[str, ...] = ()  # digests of the last delivery keys applied
     workflow_phase: WorkflowPhase = WorkflowPhase.CREATED
     status_unsure_since: float | None = None  # a transition's answer was lost: read the issue before deciding
+    person_decision: PersonDecision | None = None  # what a person last did to the issue in Jira
+    person_resolution: str | None = None  # the resolution a person chose
+    person_decided_at: float | None = None  # when it was read back
+    person_notice_at: float | None = None  # when the product last commented that it holds back for that decision
+    issue_project: str | None = None  # the project key the issue is in, once it was seen to move
     parent: str | None = None  # a storm member: the dedupe key of the parent issue it is listed in (storm.py)
     group: Group | None = None  # a storm parent: its members (storm.py)
     priority_set: str | None = None  # the priority the product last gave the issue; None: not the product's to raise
@@ -157,7 +171,7 @@ class IssueState:
             status_unsure_since=None,
             priority_set=priority,
         )
-        return fresh.without_pending().remembered(alert)
+        return fresh.without_pending().without_person_decision().remembered(alert)
 
     def adopted(
         self, alert: Alert, issue_id: str, issue_key: str, *, done: bool, created_at: float | None
@@ -176,7 +190,7 @@ class IssueState:
             workflow_phase=WorkflowPhase.RESOLVED if done else WorkflowPhase.CREATED,
             status_unsure_since=None,
             priority_set=None,  # what the create sent is not known here: impact leaves this issue's priority alone
-        )
+        ).without_person_decision()
 
     def priority_raised(self, priority: str) -> IssueState:
         """The product set the issue's priority to ``priority``. Not counted as the issue's last write: an edit of
@@ -191,7 +205,44 @@ class IssueState:
         return replace(self, issue_status=IssueStatus.RESOLVED, resolved_at=now, workflow_phase=WorkflowPhase.RESOLVED)
 
     def reopened(self) -> IssueState:
-        return replace(self, issue_status=IssueStatus.OPEN, resolved_at=None, workflow_phase=WorkflowPhase.REOPENED)
+        return replace(
+            self, issue_status=IssueStatus.OPEN, resolved_at=None, workflow_phase=WorkflowPhase.REOPENED
+        ).without_person_decision()
+
+    def decided_by_person(self, decision: PersonDecision, at: float, *, resolution: str | None = None) -> IssueState:
+        """A person's change read back from Jira at ``at``: the issue is where they left it, and the decision is
+        kept so the lifecycle honours it (``lifecycle.decide``)."""
+        status = {
+            PersonDecision.RESOLVED: IssueStatus.RESOLVED,
+            PersonDecision.WONT_FIX: IssueStatus.RESOLVED,
+            PersonDecision.REOPENED: IssueStatus.OPEN,
+            PersonDecision.DELETED: IssueStatus.NONE,
+        }[decision]
+        phase = {IssueStatus.RESOLVED: WorkflowPhase.RESOLVED, IssueStatus.OPEN: WorkflowPhase.REOPENED}
+        return replace(
+            self,
+            issue_status=status,
+            workflow_phase=phase.get(status, self.workflow_phase),
+            resolved_at=None,  # the product's own resolve time; a person's is Jira's resolutiondate
+            status_unsure_since=None,
+            person_decision=decision,
+            person_resolution=resolution if status is IssueStatus.RESOLVED else None,
+            person_decided_at=at,
+            person_notice_at=None,
+        )
+
+    def moved_to(self, issue_key: str, project: str | None) -> IssueState:
+        """The issue moved (to another project): same id, new key; later writes go to the new key."""
+        return replace(self, issue_key=issue_key, issue_project=project or self.issue_project)
+
+    def person_noticed(self, at: float) -> IssueState:
+        """The product commented once that it holds back because of the person's decision."""
+        return replace(self, person_notice_at=at)
+
+    def without_person_decision(self) -> IssueState:
+        return replace(
+            self, person_decision=None, person_resolution=None, person_decided_at=None, person_notice_at=None
+        )
 
     def as_jira_has_it(self, done: bool | None) -> IssueState:
         """Where Jira says the issue is (``None``: deleted), after a transition whose answer was lost."""
@@ -233,6 +284,11 @@ _ATTRS: dict[str, str] = {  # dataclass field -> DynamoDB attribute
     "pending_transition_at": "pendingTransitionAt",
     "workflow_phase": "workflowPhase",
     "status_unsure_since": "statusUnsureSince",
+    "person_decision": "personDecision",
+    "person_resolution": "personResolution",
+    "person_decided_at": "personDecidedAt",
+    "person_notice_at": "personNoticeAt",
+    "issue_project": "issueProject",
     "parent": "parent",
     "priority_set": "prioritySet",
 }
@@ -241,6 +297,7 @@ _ENUMS: dict[str, type[StrEnum]] = {
     "alert_state": AlertState,
     "pending_state": AlertState,
     "workflow_phase": WorkflowPhase,
+    "person_decision": PersonDecision,
 }
 _NUMBERS = {
     "transition_at",
@@ -252,6 +309,8 @@ _NUMBERS = {
     "coalesced_since",
     "pending_transition_at",
     "status_unsure_since",
+    "person_decided_at",
+    "person_notice_at",
 }
 
 
@@ -511,6 +570,10 @@ class Lease:
         self.state = self.state.without_pending()
         return pending
 
+    def note_person_notice(self, now: float) -> None:
+        """The comment about to be written says why the product holds back for a person's decision."""
+        self.state = self.state.person_noticed(now)
+
     def learned_status(self, done: bool | None) -> None:
         """Jira said where the issue is (``None``: deleted) after a transition whose answer was lost."""
         self.state = self.state.as_jira_has_it(done)
@@ -553,6 +616,11 @@ def _to_item(state: IssueState) -> dict[str, Any]:
     item["coalesced"] = {"M": {k: {"N": str(v)} for k, v in state.coalesced.items()}} if state.coalesced else None
     item["group"] = group_to_item(state.group) if state.group else None
     return item
+
+
+def state_from_item(pk: str, item: Mapping[str, Any]) -> IssueState:
+    """An item as read from the table (a scan or batch read), as the state it holds."""
+    return _from_item(pk, item)
 
 
 def _from_item(pk: str, item: Mapping[str, Any]) -> IssueState:

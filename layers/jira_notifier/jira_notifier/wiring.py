@@ -10,7 +10,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from jira_notifier.config import GATEWAY_HOST, JiraSecret
+from jira_notifier.config import GATEWAY_HOST, JiraSecret, ProviderConfig
 from jira_notifier.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
     from jira_notifier.insight.enrich import AlarmInsights
-    from jira_notifier.jira.client import JiraClient
+    from jira_notifier.jira.client import JiraClient, JiraIssue
     from jira_notifier.outcome import Recorder
     from jira_notifier.secrets import SecretStore
     from jira_notifier.service import Notifier
     from jira_notifier.syncback import SyncBackPort
+    from jira_notifier.webhook import WebhookReceiver
 
 
 _jira_session_factory: Callable[[], requests.Session] | None = None
@@ -177,7 +178,69 @@ def report_token_expiry(secret: JiraSecret) -> None:
         record_token_expiry(days)
 
 
+@lru_cache(maxsize=1)
+def get_webhook_receiver() -> WebhookReceiver:
+    """The Jira webhook receiver: the notifier's state, secrets and Jira adapters, the providers of every group and
+    the shared secret (both cached for CONFIG_CACHE_SECONDS).
+
+    Raises:
+        ConfigError: WEBHOOK_SECRET_NAME is not set.
+    """
+    import time
+
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+
+    from jira_notifier.aws import client_config
+    from jira_notifier.errors import ConfigError, SecretError, SecretFetchError
+    from jira_notifier.providers import scan_providers
+    from jira_notifier.talkback import read_issue
+    from jira_notifier.talkback_store import OwnedIssueStore
+    from jira_notifier.webhook import WebhookReceiver
+
+    settings = get_settings()
+    secret_name = settings.webhook_secret_name
+    if not secret_name:
+        raise ConfigError("environment variable WEBHOOK_SECRET_NAME must be set (the template sets it)")
+    notifier = get_notifier("webhook")
+    session = boto3.session.Session()
+    config = client_config()
+    dynamodb = session.client("dynamodb", config=config)
+    secrets = SecretsProvider(boto_config=config, boto3_session=session)
+    cached: dict[str, tuple[float, list[ProviderConfig]]] = {}
+
+    def shared_secret() -> bytes:
+        try:
+            value = secrets.get(secret_name, max_age=settings.config_cache_seconds)
+        except GetParameterError:
+            raise SecretFetchError("the webhook's shared secret could not be read; will retry") from None
+        if not isinstance(value, str) or not value:
+            raise SecretError("the webhook's shared secret must be a non-empty SecretString")
+        return value.encode("utf-8")
+
+    def providers() -> list[ProviderConfig]:
+        now = time.monotonic()
+        if "all" not in cached or now - cached["all"][0] > settings.config_cache_seconds:
+            cached["all"] = (now, scan_providers(dynamodb, settings.providers_table))
+        return cached["all"][1]
+
+    def read(provider: ProviderConfig, issue_id: str, remaining: Callable[[], float] | None) -> JiraIssue | None:
+        return read_issue(notifier.jira_for(notifier.secrets.get(provider.secret), remaining), issue_id)
+
+    return WebhookReceiver(
+        shared_secret=shared_secret,
+        providers=providers,
+        owned=OwnedIssueStore(dynamodb, settings.state_table),
+        leases=notifier.store,
+        read_issue=read,
+        recorder=notifier.recorder,
+        sync_back=notifier.sync_back,
+    )
+
+
 def reset() -> None:
     """Forget every cached adapter (tests; a new configuration in a long-running process)."""
     get_settings.cache_clear()
     get_notifier.cache_clear()
+    get_webhook_receiver.cache_clear()

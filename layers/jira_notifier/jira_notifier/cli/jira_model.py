@@ -2,17 +2,22 @@
 
 It answers what ``jira-notifier provider test`` and the functions call (REST v3: myself, project, statuses,
 createmeta (the create screen with each field's schema and allowed values), mypermissions, resolutions, create, bulk
-create, edit (``PUT /issue/{key}``), comment, attachments, get issue, transitions, JQL search) and
-``/_edge/tenant_info``. Creates and edits are checked as Jira checks them: fields on the screen, options, components
-and priorities it has, numbers, users it knows. It keeps issues in memory with a small workflow: To Do -> In
-Progress -> Done, with the transitions "Start Progress", "Done" and "Reopen". Every request must carry Basic
-credentials matching its e-mail and API token, as Jira checks them: anything else gets 401. Uploads (attachments)
-need ``X-Atlassian-Token: no-check`` and parts named ``file``, and answer 413 over ``attachment_limit``.
+create, edit (``PUT /issue/{key}``), comment, attachments, get issue, transitions, JQL search paged by
+``nextPageToken``) and ``/_edge/tenant_info``. Creates and edits are checked as Jira checks them: fields on the
+screen, options, components and priorities it has, numbers, users it knows. It keeps issues in memory with a small
+workflow: To Do -> In Progress -> Done, with the transitions "Start Progress", "Done" and "Reopen". Every request
+must carry Basic credentials matching its e-mail and API token, as Jira checks them: anything else gets 401. Uploads
+(attachments) need ``X-Atlassian-Token: no-check`` and parts named ``file``, and answer 413 over
+``attachment_limit``.
 
 It can be told to fail as Jira does (:meth:`JiraStandIn.fail`): a status such as 429 with ``Retry-After`` and
 ``RateLimit-Reason``, or 5xx; an answer lost (a timeout) or cut off mid-body, before or after acting. With
 ``write_limit`` it answers 429 ``jira-per-issue-on-write`` to writes on one issue beyond a rate; with
 ``search_lag`` its search trails writes (``reconcileIssues`` sees through). Times come from ``now``.
+
+People act on it as they do in Jira: ``resolve_by_hand``, ``reopen_by_hand``, ``move_by_hand`` (to another project:
+new key, same id, the old key still finds it) and ``delete_by_hand``; ``webhook_payload`` is what an admin webhook
+would send about an issue.
 
 Its front ends: ``local_jira.LocalJira`` serves it over HTTP (``jira-notifier local jira``, the benchmark, the
 built-stack tests); :func:`answer_request` answers a ``requests`` request in-process (the dry run of
@@ -92,6 +97,8 @@ CREATE_SCREEN: tuple[tuple[str, str, bool, bool, dict[str, Any]], ...] = (
 NOT_AUTHENTICATED = {"message": "Client must be authenticated to access this resource.", "status-code": 401}
 RESOLUTION_NOT_ON_SCREEN = "Field 'resolution' cannot be set. It is not on the appropriate screen, or unknown."
 PER_ISSUE_ON_WRITE = "jira-per-issue-on-write"
+SEARCH_PAGE_LIMIT = 100  # issues per search page at most: Jira "may return fewer" than maxResults
+ID_PAGE_LIMIT = 5000  # ids-only searches return up to this many per page
 ATTACHMENT_LIMIT = 10 * 1024 * 1024  # bytes a site takes in one attachment (an admin setting in Jira)
 
 Lost = Literal["timeout", "cut"]
@@ -108,6 +115,9 @@ class Issue:
     resolved_at: datetime | None = None
     comments: list[Any] = field(default_factory=list)  # ADF bodies, oldest first
     transitions: list[str] = field(default_factory=list)  # names of the transitions made, in order
+    project: str = "OPS"
+    updated: datetime | None = None  # the last change (create, comment, transition, move); None: when created
+    old_keys: list[str] = field(default_factory=list)  # keys before moves: Jira still finds the issue by them
     attachments: list[StoredFile] = field(default_factory=list)  # oldest first
 
     @property
@@ -268,6 +278,32 @@ class JiraStandIn:
     def resolve_by_hand(self, key: str, resolution: str, *, when: datetime | None = None) -> None:
         issue = self.by_key(key)
         issue.status, issue.resolution, issue.resolved_at = "Done", resolution, when or self.now()
+        issue.updated = when or self.now()
+
+    def reopen_by_hand(self, key: str) -> None:
+        issue = self.by_key(key)
+        issue.status, issue.resolution, issue.resolved_at, issue.updated = "To Do", None, None, self.now()
+
+    def move_by_hand(self, key: str, project: str) -> Issue:
+        """Move the issue to ``project``: a new key there, the same id."""
+        issue = self.by_key(key)
+        issue.old_keys.append(issue.key)
+        number = 1 + sum(1 for other in self.issues.values() if other.project == project)
+        issue.project, issue.key, issue.updated = project, f"{project}-{number}", self.now()
+        return issue
+
+    def delete_by_hand(self, key: str) -> Issue:
+        return self.issues.pop(self.by_key(key).id)
+
+    def webhook_payload(self, issue: Issue, event: str = "jira:issue_updated") -> dict[str, Any]:
+        """An admin webhook's body about ``issue`` (``jira:issue_updated``, ``jira:issue_deleted``)."""
+        return {
+            "timestamp": int(self.now().timestamp() * 1000),
+            "webhookEvent": event,
+            "issue_event_type_name": "issue_generic",
+            "user": {"accountId": "557058:person", "displayName": "A person"},
+            "issue": self._issue_json(issue),
+        }
 
     def by_key(self, key: str) -> Issue:
         return next(issue for issue in self.issues.values() if issue.key == key)
@@ -519,6 +555,7 @@ class JiraStandIn:
         if not isinstance(comment, dict):
             return Answer(400, _field_errors({"comment": "Comment body can not be empty!"}))
         issue.comments.append(comment)
+        issue.updated = self.now()
         return Answer(201, {"id": str(len(issue.comments)), "body": comment}, note=f"commented on {issue.key}")
 
     @_route("POST", "/issue/{key}/attachments", multipart=True)
@@ -583,6 +620,7 @@ class JiraStandIn:
         issue.resolved_at = self.now() if target == "Done" else None
         for update in _mapping(body.get("update")).get("comment") or []:
             issue.comments.append(_mapping(_mapping(update).get("add")).get("body"))
+        issue.updated = self.now()
         return Answer(204, note=f"{issue.key}: {before} -> {target} ({name})")
 
     @_route("POST", "/search/jql")
@@ -591,15 +629,22 @@ class JiraStandIn:
             return Answer(400, _errors("The search parameters belong in the request body."))
         body = _mapping(body)
         jql = str(body.get("jql") or "")
-        limit = int(body.get("maxResults") or 50)
+        ids_only = body.get("fields") == ["id"]
+        limit = min(int(body.get("maxResults") or 50), ID_PAGE_LIMIT if ids_only else SEARCH_PAGE_LIMIT)
         indexed_before = self.now() - timedelta(seconds=self.search_lag)
         reconciled = {str(issue_id) for issue_id in body.get("reconcileIssues") or []}
         found = [
-            self._issue_json(issue)
-            for issue in reversed(self.issues.values())
+            {"id": issue.id} if ids_only else self._issue_json(issue)
+            for issue in self._ordered(jql)
             if self._matches(jql, issue) and (issue.created <= indexed_before or issue.id in reconciled)
         ]
-        return Answer(200, {"issues": found[:limit], "isLast": True})
+        start = _page_start(body.get("nextPageToken"))
+        if start is None:
+            return Answer(400, _errors("The provided next page token is invalid or expired."))
+        page: dict[str, Any] = {"issues": found[start : start + limit], "isLast": start + limit >= len(found)}
+        if not page["isLast"]:
+            page["nextPageToken"] = _page_token(start + limit)
+        return Answer(200, page)
 
     # ---- helpers (lock held) --------------------------------------------------------------------------------
 
@@ -639,7 +684,13 @@ class JiraStandIn:
             if self.keep_content
             else {k: fields[k] for k in ("issuetype", "summary", "labels") if k in fields}
         )
-        issue = Issue(id=str(10000 + number), key=f"{self.project}-{number}", fields=kept, created=self.now())
+        issue = Issue(
+            id=str(10000 + number),
+            key=f"{self.project}-{number}",
+            fields=kept,
+            created=self.now(),
+            project=self.project,
+        )
         self.issues[issue.id] = issue
         self._write_log[issue.id] = [issue.created]
         return issue
@@ -648,19 +699,33 @@ class JiraStandIn:
         return {"id": issue.id, "key": issue.key, "self": f"{self.base_url}{API}/issue/{issue.id}"}
 
     def _find(self, ref: str) -> Issue | None:
-        return next((issue for issue in self.issues.values() if ref in (issue.key, issue.id)), None)
+        return next(
+            (issue for issue in self.issues.values() if ref in (issue.key, issue.id) or ref in issue.old_keys), None
+        )
 
     def _matches(self, jql: str, issue: Issue) -> bool:
-        """The clauses the callers use: project, issuetype (id) and labels; the rest of the JQL is ignored."""
+        """The clauses the callers use: project, issuetype (id), labels, ``updated >= "-Nm"`` (relative minutes)
+        and ``statusCategory != Done``; the rest of the JQL is ignored."""
         projects = re.findall(r'project\s*=\s*"?([^"\s]+)"?', jql)
         types = re.findall(r'issuetype\s*=\s*"?(\d+)"?', jql)
         labels = re.findall(r'labels\s*=\s*"([^"]+)"', jql)
+        updated = re.findall(r'updated\s*>=\s*"?-(\d+)m"?', jql)
+        open_only = re.search(r"statusCategory\s*!=\s*Done", jql) is not None
         issue_type = str(_mapping(issue.fields.get("issuetype")).get("id"))
+        last_change = issue.updated or issue.created
         return (
-            all(self._is_project(p) for p in projects)
+            all(p in (issue.project, PROJECT_ID if issue.project == self.project else None) for p in projects)
             and all(t == issue_type for t in types)
             and all(label in issue.labels for label in labels)
+            and all(last_change >= self.now() - timedelta(minutes=int(minutes)) for minutes in updated)
+            and not (open_only and issue.status == "Done")
         )
+
+    def _ordered(self, jql: str) -> list[Issue]:
+        """Newest first, or by last change with ``ORDER BY updated ASC``."""
+        if re.search(r"ORDER BY updated ASC", jql, re.IGNORECASE):
+            return sorted(self.issues.values(), key=lambda issue: issue.updated or issue.created)
+        return list(reversed(self.issues.values()))
 
     def _issue_json(self, issue: Issue) -> dict[str, Any]:
         type_id = str(_mapping(issue.fields.get("issuetype")).get("id"))
@@ -671,13 +736,14 @@ class JiraStandIn:
             "fields": {
                 "summary": issue.summary,
                 "issuetype": next((t for t in self.issue_types if t["id"] == type_id), None),
-                "project": {"id": PROJECT_ID, "key": self.project},
+                "project": {"key": issue.project, **({"id": PROJECT_ID} if issue.project == self.project else {})},
                 "status": STATUSES[issue.status],
                 "resolution": {"name": issue.resolution} if issue.resolution else None,
                 "resolutiondate": _jira_time(issue.resolved_at) if issue.resolved_at else None,
                 "labels": issue.labels,
                 "priority": issue.fields.get("priority") or {"name": "Medium"},  # the project's default
                 "created": _jira_time(issue.created),
+                "updated": _jira_time(issue.updated or issue.created),
             },
         }
 
@@ -783,6 +849,21 @@ def _jira_time(when: datetime) -> str:
     """Jira's timestamp format, in UTC: 2026-05-01T10:07:12.345+0000."""
     utc = when.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}+0000"
+
+
+def _page_token(start: int) -> str:
+    return base64.urlsafe_b64encode(f"start={start}".encode()).decode()
+
+
+def _page_start(token: Any) -> int | None:
+    """Where a search page starts (0 without a token); None for a token the stand-in did not hand out."""
+    if token is None:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(str(token)).decode()
+    except ValueError:
+        return None
+    return int(text[6:]) if text.startswith("start=") and text[6:].isdigit() else None
 
 
 def _page(key: str, values: list[Any]) -> dict[str, Any]:

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from jira_notifier.cli import account, dlq, invoke, local, provider, reconcile, route, secret, state
+from jira_notifier.cli import account, dlq, invoke, local, provider, reconcile, route, secret, state, talkback
 from jira_notifier.errors import JiraNotifierError
 
-COMMAND_MODULES = (secret, provider, route, account, invoke, dlq, reconcile, state, local)
+COMMAND_MODULES = (secret, provider, route, account, invoke, dlq, reconcile, state, talkback, local)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -89,9 +89,15 @@ def _where(args: argparse.Namespace) -> Iterator[bool]:
     from jira_notifier.cli.invoke import LocalContext, function_for, jira_mode, load_event, load_handler
 
     dry_run = args.dry_run or real_jira_settings(os.environ) is None
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    with embedded_aws(os.environ, dry_run=dry_run), jira_mode(dry_run) if args.event else nullcontext():
+    quiet = {  # for this command only: the handlers' logs and metrics stay off the terminal
+        name: os.environ.get(name, value)
+        for name, value in (("POWERTOOLS_LOG_LEVEL", "WARNING"), ("POWERTOOLS_METRICS_DISABLED", "true"))
+    }
+    with (
+        functions_environment(quiet),
+        embedded_aws(os.environ, dry_run=dry_run),
+        jira_mode(dry_run) if args.event else nullcontext(),
+    ):
         for path in args.event:
             event = load_event(path)
             function = function_for(event)

@@ -39,6 +39,8 @@ class JiraIssue:
     created_at: float | None = None
     labels: tuple[str, ...] = ()
     priority: str | None = None  # its name
+    updated_at: float | None = None  # epoch seconds of its last change
+    project_key: str | None = None
 
     @property
     def done(self) -> bool:
@@ -187,7 +189,7 @@ class JiraClient:
             JiraRequestError: 404 when it was deleted or is not visible.
             JiraUnavailableError: retryable.
         """
-        return _issue(self._call("GET", f"/rest/api/3/issue/{issue}", params={"fields": ",".join(fields)}))
+        return issue_from_json(self._call("GET", f"/rest/api/3/issue/{issue}", params={"fields": ",".join(fields)}))
 
     def add_comment(self, issue: str, body: Mapping[str, Any]) -> None:
         """Add an ADF comment.
@@ -287,7 +289,7 @@ class JiraClient:
             body["reconcileIssues"] = list(reconcile_ids)[:50]
         while True:
             data = self._call("POST", "/rest/api/3/search/jql", json=body)
-            issues.extend(_issue(issue) for issue in data.get("issues") or [] if isinstance(issue, Mapping))
+            issues.extend(issue_from_json(issue) for issue in data.get("issues") or [] if isinstance(issue, Mapping))
             token = data.get("nextPageToken")
             if not token or not all_pages:
                 return issues
@@ -335,7 +337,8 @@ class JiraClient:
                 return items
 
 
-def _issue(data: Mapping[str, Any]) -> JiraIssue:
+def issue_from_json(data: Mapping[str, Any]) -> JiraIssue:
+    """An issue as Jira sends it (an answer, a search result, a webhook payload's ``issue``)."""
     fields = _mapping(data.get("fields"))
     labels = fields.get("labels")
     return JiraIssue(
@@ -345,7 +348,9 @@ def _issue(data: Mapping[str, Any]) -> JiraIssue:
         resolution=_mapping(fields.get("resolution")).get("name"),
         resolved_at=_jira_time(fields.get("resolutiondate")),
         created_at=_jira_time(fields.get("created")),
+        updated_at=_jira_time(fields.get("updated")),
         labels=tuple(label for label in labels if isinstance(label, str)) if isinstance(labels, list) else (),
+        project_key=_mapping(fields.get("project")).get("key"),
         priority=_mapping(fields.get("priority")).get("name"),
     )
 
