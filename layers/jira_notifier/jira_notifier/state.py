@@ -324,8 +324,8 @@ class LeaseStore(Protocol):
     def release(self, lease: Lease, *, clear_mark: bool) -> None: ...
 
 
-class StateStore:
-    """DynamoDB adapter for ``IssueState`` with a per-item lease."""
+class StateTable:
+    """The state table's client, name and clock, shared by its adapters (``StateStore``, ``OwnedIssueStore``)."""
 
     def __init__(
         self,
@@ -339,6 +339,17 @@ class StateStore:
         self._table = table
         self.clock = clock
         self.sleep = sleep
+
+    def _call(self, what: str, method: Callable[..., Any], **request: Any) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = method(**request)
+        except Exception as exc:  # botocore errors: throttling, network
+            raise StoreError(f"state table {what} failed: {type(exc).__name__}") from exc
+        return response
+
+
+class StateStore(StateTable):
+    """DynamoDB adapter for ``IssueState`` with a per-item lease."""
 
     def acquire(
         self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float, mark: bool = True

@@ -9,16 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jira_notifier.errors import StoreError
-from jira_notifier.state import IssueState, IssueStatus, state_from_item
-
-if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
+from jira_notifier.state import IssueState, IssueStatus, StateTable, state_from_item
 
 CURSOR_PREFIX = "readback#"
 DELIVERY_PREFIX = "webhook-delivery#"
@@ -35,21 +31,8 @@ class Cursor:
     swept_at: float | None = None
 
 
-class OwnedIssueStore:
+class OwnedIssueStore(StateTable):
     """DynamoDB reads and writes of the read-back and the webhook (issue states change only under a ``Lease``)."""
-
-    def __init__(
-        self,
-        client: DynamoDBClient,
-        table: str,
-        *,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._client = client
-        self._table = table
-        self.clock = clock
-        self.sleep = sleep
 
     def states(self, pks: Iterable[str]) -> dict[str, IssueState]:
         """The stored states of these keys (absent keys are left out).
@@ -137,13 +120,6 @@ class OwnedIssueStore:
         """Drop a claim whose delivery could not be applied, so Jira's retry of it is applied (best effort)."""
         with contextlib.suppress(Exception):  # the error that brought us here is the one to report
             self._client.delete_item(TableName=self._table, Key={"pk": {"S": _delivery_pk(identifier)}})
-
-    def _call(self, what: str, method: Callable[..., Any], **request: Any) -> dict[str, Any]:
-        try:
-            response: dict[str, Any] = method(**request)
-        except Exception as exc:  # botocore errors: throttling, network
-            raise StoreError(f"state table {what} failed: {type(exc).__name__}") from exc
-        return response
 
 
 def _delivery_pk(identifier: str) -> str:
