@@ -28,6 +28,7 @@ from jira_notifier.models import Alert, AlertState
 from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.service import START_BUDGET_SECONDS, Notifier
 from jira_notifier.source_truth import NO_STATE_SOURCES, Answer, SourceRef, SourceTruth, Truth, batches, source_ref
+from jira_notifier.state import PersonDecision
 from jira_notifier.syncback import retry_due_sync_backs
 
 if TYPE_CHECKING:
@@ -235,10 +236,13 @@ class Reconcile:
         if isinstance(provider, str):
             return _result(state, ref.source, Truth.UNCHECKED, "unchecked", provider)
         alert = self._alert(state, ref, answer)
-        if state.alert_state is AlertState.RESOLVED and state.pending_state is None:
-            # The lifecycle already applied a clear and left the issue open (no resolve transition, or a person
-            # reopened it): not reconcile's to fight.
-            return _result(state, ref.source, answer.truth, "skipped", "a clear was already applied to this issue")
+        if _clear_recorded(state):
+            if not provider.resolve_transition or state.person_decision is PersonDecision.REOPENED:
+                # The lifecycle applied the clear and left the issue open on purpose (no resolve transition, or a
+                # person reopened it): not reconcile's to fight.
+                return _result(state, ref.source, answer.truth, "skipped", "a clear was already applied to this issue")
+            # A clear recorded but never written to the issue: not a duplicate of itself, so it is resolved now.
+            alert = replace(alert, transition_at=None)
         decision = decide(state, alert, provider, self.notifier.clock())
         if decision.action is Action.SKIP:
             return _result(state, ref.source, answer.truth, "skipped", decision.reason)
@@ -312,6 +316,11 @@ class Reconcile:
         self.recorder.count("ReconcileLinksChecked", summary.checked)
         self.recorder.count("ReconcileResolved", summary.count(action="resolved"))
         self.recorder.count("ReconcileUnchecked", summary.count(truth=Truth.UNCHECKED))
+
+
+def _clear_recorded(state: IssueState) -> bool:
+    """The state says the alert cleared, with nothing held back: the issue is open only if that clear left it so."""
+    return state.alert_state is AlertState.RESOLVED and state.pending_state is None
 
 
 def _result(state: IssueState, source: str, truth: str, action: str, detail: str) -> LinkResult:

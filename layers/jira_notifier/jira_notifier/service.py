@@ -292,6 +292,10 @@ class Notifier:
         if decision.action is Action.SKIP and not (flushing and note):
             lease.save(state.remembered(alert, applied=records_alert_state(decision, alert)), release=True)
             self.recorder.count("AlertsDeduplicated" if decision.reason != "nothing-open" else "AlertsSkipped")
+            if state.pending_state is not None and not flushing:
+                # A copy of a change still held back (its interval not passed): it may be the retry its holder asked
+                # for with no time left, so this invocation writes it too (whichever comes second finds it written).
+                return Outcome(provider.provider_id, "coalesced", decision.reason, state.issue_key)
             return Outcome(provider.provider_id, "skipped", decision.reason, state.issue_key)
         if decision.action is Action.SKIP:  # flushing held-back changes that end where the issue already is
             return effects.comment(lease, alert, provider, client, "coalesced", note)

@@ -111,11 +111,13 @@ class IssueState:
         return replace(self, deliveries=(*kept, digest))
 
     def remembered(self, alert: Alert, *, applied: bool = True) -> IssueState:
-        """The delivery recorded, and the alert's state when it was applied (or is simply newer than ours)."""
+        """The delivery recorded, and the alert's state when it was applied (or is simply newer than ours).
+
+        A held-back change counts as ours: a copy of it (a retry, a second channel) is not applied by being skipped,
+        and recording it so would make the write of the held-back change look like a duplicate."""
         state = self.with_delivery(alert.delivery_key)
-        newer = alert.transition_at is not None and (
-            state.transition_at is None or alert.transition_at > state.transition_at
-        )
+        known = [t for t in (state.transition_at, state.pending_transition_at) if t is not None]
+        newer = alert.transition_at is not None and (not known or alert.transition_at > max(known))
         if applied or newer:
             state = replace(state, alert_state=alert.state, transition_at=alert.transition_at or state.transition_at)
         return state
