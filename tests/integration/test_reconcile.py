@@ -20,6 +20,7 @@ from botocore.stub import Stubber
 from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from jira_notifier import wiring
+from jira_notifier.state import PersonDecision, state_from_item
 from tests.support.builders import alarm_event
 from tests.support.lambda_sim import Context, LambdaTime
 from tests.support.links import open_link, put_alarm
@@ -491,6 +492,25 @@ def test_sources_with_no_state_are_left_alone_and_said_so(world: World) -> None:
 
     assert counts["noSource"] == 1 and counts["unchecked"] == 0 and counts["checked"] == 0
     assert beyond_read_back(world.jira, start) == []
+
+
+def test_the_run_reads_back_a_persons_decision_first_and_reconcile_then_leaves_the_issue_alone(world: World) -> None:
+    world.alarm("api-5xx")
+    world.fire("api-5xx")
+    world.clock.now += 60
+    world.jira.resolve_by_hand("OPS-1", "Done")  # a person resolves it while the alarm still fires
+    world.alarm("api-5xx", "OK")  # then the alarm clears, and its OK notification is lost
+    start = len(world.jira.requests)
+
+    result = world.reconcile()
+
+    assert list(result) == ["readback", "reconcile", "sync-back"]
+    assert result["readback"]["links"] == 1  # one decision recorded
+    assert result["reconcile"]["links"] == 0  # the issue is no longer open: nothing to ask, nothing to resolve
+    assert writes_since(world.jira, start) == []
+    [state] = [state_from_item(item["pk"]["S"], item) for item in world.aws.state_items() if item.get("issueKey")]
+    assert state.person_decision == PersonDecision.RESOLVED and state.person_resolution == "Done"
+    assert world.issue(1).status == "Done" and world.issue(1).transitions == []
 
 
 def test_the_run_emits_its_metrics(world: World, capsys: pytest.CaptureFixture[str]) -> None:
