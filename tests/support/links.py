@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from jira_notifier.models import Alert, AlertState
+from jira_notifier.render import TOOL_LABEL
 from jira_notifier.state import IssueState, IssueStatus, StateStore, state_pk
 
 LONG_AGO_MS = 1_700_000_000_000  # the firing's transition time: older than anything a source answers
@@ -30,7 +31,8 @@ def put_alarm(cloudwatch: Any, name: str, state: str | None = "ALARM") -> None:
 def open_link(dynamodb: Any, table: str, jira: Any, dedupe_key: str, provider_id: str = "ops/jira") -> str:
     """An open issue in the stand-in Jira and the state item that follows it; returns the issue's key."""
     alert = Alert("cloudwatch-alarm", dedupe_key, "seeded", AlertState.FIRING, dedupe_key)
-    issue = jira._new_issue({"issuetype": jira.issue_types[0], "summary": dedupe_key})
+    labels = [TOOL_LABEL, alert.dedupe_label]  # as the product labels the issues it creates
+    issue = jira._new_issue({"issuetype": jira.issue_types[0], "summary": dedupe_key, "labels": labels})
     state = IssueState(
         pk=state_pk(provider_id, alert.dedupe_hash),
         provider=provider_id,
