@@ -38,6 +38,12 @@ WEBHOOK_KEY = b"built-stack-webhook-key"  # a test double  # pragma: allowlist s
 RUN_TIMEOUT = 60  # seconds for one invocation in its own interpreter
 CREATEMETA = ("GET", "/rest/api/3/issue/createmeta/OPS/issuetypes")
 # function -> (sample, handler result, the Jira requests a cold container sends for it)
+# A scheduled run step's counts when it did nothing
+NOTHING_DONE: dict[str, Any] = {
+    **dict.fromkeys(("links", "checked", "active", "cleared", "gone", "unchecked", "noSource", "resolved"), 0),
+    **dict.fromkeys(("commented", "wouldResolve", "wouldComment", "failed"), 0),
+    "stoppedEarly": False,
+}
 SAMPLES: dict[str, tuple[str, Any, list[tuple[str, str]]]] = {
     "SnsToJiraFunction": ("sns_cloudwatch_alarm.json", {"created": 1}, [CREATEMETA, ("POST", "/rest/api/3/issue")]),
     "EventBridgeToJiraFunction": (
@@ -56,18 +62,24 @@ SAMPLES: dict[str, tuple[str, Any, list[tuple[str, str]]]] = {
         [CREATEMETA, ("POST", "/rest/api/3/issue/bulk")],
     ),
     # The schedule's event (empty); the stack holds one open issue whose alarm no longer exists: commented, resolved
+    # (after the read-back's search and hourly sweep, which find nothing a person did)
     "ReconcileFunction": (
         "",
         {
+            "readback": {**NOTHING_DONE, "notes": ["ops/jira: 1 changed issues read"]},
             "reconcile": {
-                **dict.fromkeys(("active", "cleared", "unchecked", "noSource", "commented", "failed"), 0),
-                **dict.fromkeys(("wouldResolve", "wouldComment"), 0),
+                **NOTHING_DONE,
                 **dict.fromkeys(("links", "checked", "gone", "resolved"), 1),
-                "stoppedEarly": False,
                 "notes": [],
-            }
+            },
+            "sync-back": {**NOTHING_DONE, "notes": ["sent 0, still due 0, given up 0, dropped 0"]},
         },
-        [("GET", "/rest/api/3/issue/OPS-1/transitions"), ("POST", "/rest/api/3/issue/OPS-1/transitions")],
+        [
+            ("POST", "/rest/api/3/search/jql"),
+            ("POST", "/rest/api/3/search/jql"),
+            ("GET", "/rest/api/3/issue/OPS-1/transitions"),
+            ("POST", "/rest/api/3/issue/OPS-1/transitions"),
+        ],
     ),
 }
 GONE_ALARM = "cloudwatch-alarm:arn:aws:cloudwatch:us-east-1:123456789012:alarm:deleted-alarm"
@@ -194,7 +206,6 @@ def invoke(
     with RecordingJira() as jira:
         dynamodb, queue_url = _fresh_stack(moto_url, jira)
         out = tmp / f"{function_id}.json"
-        event = EVENTS / SAMPLES[function_id][0]
         if function_id == "ReconcileFunction":
             open_link(dynamodb, STATE_TABLE, jira, GONE_ALARM)
             event = tmp / "schedule.json"
