@@ -20,7 +20,7 @@ from botocore.stub import Stubber
 from jira_notifier import wiring
 from jira_notifier.cli.invoke import load_handler
 from jira_notifier.state import IssueState
-from jira_notifier.syncback import MAX_DUE_ATTEMPTS, retry_due_sync_backs
+from jira_notifier.syncback import MAX_DUE_ATTEMPTS
 from tests.conftest import DEFAULT_PROVIDER, load_event
 from tests.support.emf import metrics_emitted
 from tests.support.fake_jira import SITE
@@ -134,7 +134,7 @@ def reconcile_run(clock: Clock) -> Any:
     """What the scheduled reconcile run does for sync-back, one interval after the last step."""
     clock.now += 15 * 60
     notifier = on_clock(clock)
-    return retry_due_sync_backs(notifier.sync_back, notifier.providers)
+    return notifier.sync_back.retry_due(notifier.providers)
 
 
 def due_items(aws: Any) -> list[dict[str, Any]]:

@@ -29,7 +29,6 @@ from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.service import START_BUDGET_SECONDS, Notifier
 from jira_notifier.source_truth import NO_STATE_SOURCES, Answer, SourceRef, SourceTruth, Truth, batches, source_ref
 from jira_notifier.state import PersonDecision
-from jira_notifier.syncback import retry_due_sync_backs
 
 if TYPE_CHECKING:
     from jira_notifier.state import IssueState
@@ -402,7 +401,7 @@ class SyncBackRetry:
         if self.dry_run:
             summary.notes.append("dry run: remembered sync-backs are not sent")
             return summary
-        report = retry_due_sync_backs(self.notifier.sync_back, self.notifier.providers)
+        report = self.notifier.sync_back.retry_due(self.notifier.providers)
         summary.notes.append(
             f"sent {report.sent}, still due {report.failed}, given up {report.given_up}, dropped {report.dropped}"
         )

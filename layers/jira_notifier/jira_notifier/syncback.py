@@ -12,7 +12,7 @@ parameter each, passed to the functions as ``SYNC_BACK``):
 The mapping from (alert key, decision) to the AWS request is pure (``request_for``); ``AwsSyncBack`` sends it.
 A sync-back never costs the issue or its state: a failure is counted (``SyncBackFailed``) and logged, and one that
 may pass later (throttling, 5xx, network) is remembered on the alert's state item (``syncBackDue``) for
-``retry_due_sync_backs``, which the scheduled reconcile run calls.
+``SyncBackPort.retry_due``, which the scheduled reconcile run calls.
 """
 
 from __future__ import annotations
@@ -227,15 +227,11 @@ class SyncBackPort(Protocol):
     def issue_created(self, provider: ProviderConfig, alert: Alert, state: IssueState) -> None: ...
     def issue_resolved(self, provider: ProviderConfig, alert: Alert, state: IssueState) -> None: ...
     def sync_resolution(self, provider: ProviderConfig, state: IssueState, resolution: str | None) -> None: ...
-    def retry_due(self, providers: ProviderSource) -> RetryReport: ...
-
-
-def retry_due_sync_backs(sync_back: SyncBackPort, providers: ProviderSource) -> RetryReport:
-    """Send again the sync-backs that failed in a way that may pass (throttling, 5xx, network), as remembered on
-    their state items; one whose provider no longer asks for it is dropped, one that failed ``MAX_DUE_ATTEMPTS``
-    times is given up (logged). For the scheduled reconcile run: ``retry_due_sync_backs(notifier.sync_back,
-    notifier.providers)``."""
-    return sync_back.retry_due(providers)
+    def retry_due(self, providers: ProviderSource) -> RetryReport:
+        """Send again the sync-backs that failed in a way that may pass (throttling, 5xx, network), as remembered on
+        their state items; one whose provider no longer asks for it is dropped, one that failed ``MAX_DUE_ATTEMPTS``
+        times is given up (logged). The scheduled reconcile run's last step."""
+        ...
 
 
 class NoSyncBack:
@@ -334,7 +330,7 @@ class AwsSyncBack:
     # ---- retry ------------------------------------------------------------------------------------------------
 
     def retry_due(self, providers: ProviderSource) -> RetryReport:
-        """Send again every remembered sync-back whose provider still asks for it (see ``retry_due_sync_backs``)."""
+        """Send again every remembered sync-back whose provider still asks for it (see ``SyncBackPort.retry_due``)."""
         report = RetryReport()
         for due in self.ledger.due():
             provider = _provider(providers, due.provider)
