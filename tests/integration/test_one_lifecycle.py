@@ -438,6 +438,86 @@ def test_a_firing_delivered_after_its_clear_still_leaves_its_episode_in_jira(
     assert [issue.status for issue in carrying] == ["Done"]
 
 
+# ---- An issue a person deleted, and the changes that follow ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("person", "grouped"),
+    [
+        pytest.param("resolves", False, id="control-a-person-resolved-it"),
+        pytest.param(
+            "deletes",
+            False,
+            id="a-person-deleted-it",
+            marks=known_defect(
+                "Effects.resolve takes the 404 of the deleted issue's transitions for a refusal and the clear is "
+                "parked (the comment path records a deletion instead): the clear is never recorded"
+            ),
+        ),
+        pytest.param(
+            "deletes",
+            True,
+            id="a-person-deleted-a-storms-parent",
+            marks=known_defect(
+                "storms._update_parent takes the 404 of the deleted parent's edit for a refusal, so the member's "
+                "clear is parked"
+            ),
+        ),
+    ],
+)
+def test_a_clear_after_a_person_closed_the_issue_is_recorded_and_the_next_episode_followed(
+    aws: Any, stack: Stack, person: str, grouped: bool
+) -> None:
+    provider(aws, **(GROUPED if grouped else {}))
+    stack.notify("orders-latency", "ALARM", 1)
+    if person == "resolves":
+        stack.jira.resolve_by_hand("OPS-1", "Done")
+    else:
+        stack.jira.delete_by_hand("OPS-1")
+
+    # The alarm clears: the OK notification arrives before any read-back saw what the person did
+    cleared = stack.notify("orders-latency", "OK", 2)
+    assert stack.aws.dead_letters() == [], cleared
+
+    # Then the next episode is followed again: reopened, or in a new issue
+    stack.notify("orders-latency", "ALARM", 3)
+    [following] = [issue for issue in stack.issues_naming("orders-latency") if issue.status != "Done"]
+    assert following.key == ("OPS-1" if person == "resolves" else "OPS-2")
+
+
+@pytest.mark.parametrize(
+    "grouped",
+    [
+        pytest.param(False, id="control-issues-of-their-own"),
+        pytest.param(
+            True,
+            id="a-storms-parent",
+            marks=known_defect(
+                "storms._apply_to_parent creates a parent whose deletion was read back as soon as any member of its "
+                "group is listed firing: a person's deletion is undone within the episode it was made in"
+            ),
+        ),
+    ],
+)
+def test_an_issue_a_person_deleted_is_not_made_again_while_its_alerts_fire(
+    aws: Any, stack: Stack, grouped: bool
+) -> None:
+    provider(aws, **(GROUPED if grouped else {}))
+    stack.notify("orders-latency", "ALARM", 1)
+    stack.notify("orders-errors", "ALARM", 2)
+    for key in [issue.key for issue in stack.jira.issues.values()]:  # a person deletes what was made
+        stack.jira.delete_by_hand(key)
+    assert stack.scheduled_run()["readback"]["links"] == (1 if grouped else 2)  # the deletions, read back
+
+    # One alarm clears while the other goes on firing, its notification repeated
+    stack.notify("orders-latency", "OK", 3)
+    repeat = alarm_event("ALARM", 2, name="orders-errors", arn=alarm_arn("orders-errors"))
+    stack.invoke(sns_handler, "sns", repeat)
+
+    assert list(stack.jira.issues.values()) == []
+    assert stack.aws.dead_letters() == []
+
+
 # ---- 7. A buffered bulk create whose marks aged while graphs were drawn ------------------------------------------
 
 
