@@ -438,6 +438,40 @@ def test_a_firing_delivered_after_its_clear_still_leaves_its_episode_in_jira(
     assert [issue.status for issue in carrying] == ["Done"]
 
 
+# ---- A clear after a person reopened the issue ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "firing_heard",
+    [
+        pytest.param(True, id="control-the-firing-is-notified-too"),
+        pytest.param(
+            False,
+            id="only-the-clear-is-notified",
+            marks=known_defect(
+                "lifecycle.decide skips a clear that finds the issue resolved ('already-resolved') before the "
+                "read-back saw a person reopen it; the read-back then records the reopen, and Reconcile._act leaves "
+                "an issue a person reopened alone once a clear is recorded, whichever came first"
+            ),
+        ),
+    ],
+)
+def test_a_clear_after_a_person_reopened_the_issue_resolves_it(stack: Stack, firing_heard: bool) -> None:
+    stack.alarm("api-5xx", "ALARM")
+    stack.notify("api-5xx", "ALARM", 1)
+    stack.alarm("api-5xx", "OK")
+    assert stack.notify("api-5xx", "OK", 2) == {"resolved": 1}
+    stack.jira.reopen_by_hand("OPS-1")  # a person thinks it is not over
+
+    # The alarm fires and clears again before the next scheduled run
+    if firing_heard:
+        assert stack.notify("api-5xx", "ALARM", 3) == {"commented": 1}
+    assert stack.notify("api-5xx", "OK", 4) is not None
+    stack.scheduled_run()
+
+    assert stack.issue(1).status == "Done"
+
+
 # ---- An issue a person deleted, and the changes that follow ------------------------------------------------------
 
 

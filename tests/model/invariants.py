@@ -1,0 +1,383 @@
+"""What must hold of the product after any interleaving of inputs and faults (product.md, "One lifecycle, every
+path"), checked against the world's own records (``world.py``): Jira's issues and writes, the people's actions, the
+source's episodes and what was sent back to AWS.
+
+``always`` holds after every step; ``at_rest`` once the faults are over, every notification still in flight has
+been delivered and one scheduled run has passed.
+
+Known defects make some of these fail. ``Known`` names them; a check given a set of them sets aside the cases they
+explain, counting each (``Known.set_aside``), so that a long run can look past them for new ones. Without it (the
+default) every case counts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from jira_standin.model import Issue
+
+from tests.model.world import ESCALATION, SCHEDULED, Delivery, PersonAction, Source, World
+
+
+class KnownDefect(StrEnum):
+    """Defects known to break the invariants (each has its regression test in test_one_lifecycle.py)."""
+
+    DECISION_OUTLIVES_LOST_CLEAR = "a person's resolve or delete holds past a clear that no notification reported"
+    SUPPRESSION_OVERWRITTEN = "the scheduled run sends RESOLVED over a finding a person suppressed"
+    STALE_SYNC_BACK = "a remembered RESOLVED is sent after the finding's issue was reopened"
+    PARENT_IGNORES_PEOPLE = "a storm's parent is reopened over a person's decision"
+    PARENT_NOT_RECONCILED = "a storm's parent is never reconciled"
+    MEMBER_CLEAR_FIRST = "a storm member whose clear arrived before its firing is dropped"
+    ESCALATION_ADOPTS_PERSON = "escalation takes a person's priority that equals its next step for its own"
+    REOPEN_READ_AFTER_ITS_CLEAR = "a clear heard before the read-back saw a person's reopen leaves the issue open"
+    CLEAR_OF_DELETED_ISSUE_PARKED = "the clear of an issue a person deleted is parked (404), not recorded"
+    DELETED_PARENT_NOT_HONOURED = (
+        "a change to a storm's parent a person deleted is parked (404), then the parent is made again"
+    )
+
+
+@dataclass
+class Known:
+    """The known defects whose cases the checks set aside, and how often each was."""
+
+    defects: frozenset[KnownDefect] = frozenset()
+    set_aside: Counter[KnownDefect] = field(default_factory=Counter)
+
+    def explains(self, defect: KnownDefect, case: bool) -> bool:
+        """Whether ``case`` (a case of ``defect``) is set aside."""
+        if case and defect in self.defects:
+            self.set_aside[defect] += 1
+            return True
+        return False
+
+
+NOTHING_KNOWN = Known()
+DECIDING = ("resolve", "wont-fix", "reopen", "delete")  # what a person does to an issue's status
+
+
+# ---- after every step ----------------------------------------------------------------------------------------
+
+
+def always(world: World, known: Known = NOTHING_KNOWN) -> list[str]:
+    """What holds after any step, whatever is still in flight."""
+    return [
+        *one_open_issue_per_alert(world),
+        *nothing_created_outside_alert_deliveries(world),
+        *decisions_stand(world, known),
+        *deleted_issues_stay_deleted(world, known),
+        *priorities_people_set_stand(world, known),
+        *nothing_sent_to_aws_contradicts(world, known),
+    ]
+
+
+def one_open_issue_per_alert(world: World) -> list[str]:
+    """At most one open issue per alert (and per storm parent) in the provider: by their ``jn-`` label."""
+    open_by_label = Counter(
+        label for issue in world.issues() if issue.status != "Done" for label in issue.labels if label.startswith("jn-")
+    )
+    return [f"duplicate: {count} open issues carry {label}" for label, count in open_by_label.items() if count > 1]
+
+
+def nothing_created_outside_alert_deliveries(world: World) -> list[str]:
+    """Reconcile, the read-back and the webhook never create an issue."""
+    return [
+        f"created-outside: issue {', '.join(w.issues)} created by the {by}"
+        for w in world.created_outside_alerts
+        for by in ["scheduled run" if SCHEDULED in w.context else "webhook"]
+    ]
+
+
+def decisions_stand(world: World, known: Known) -> list[str]:
+    """A person's won't-fix is never undone by the product; a person's resolve stands while the episodes it was
+    made in go on (every alert it covers still firing in that episode)."""
+    found = []
+    for issue in world.issues():
+        decision = last_decision(world, issue.id)
+        if decision is None or decision.action not in ("resolve", "wont-fix") or issue.status == "Done":
+            continue
+        parent = "alert-group" in issue.labels
+        if known.explains(KnownDefect.PARENT_IGNORES_PEOPLE, parent):
+            continue
+        if decision.action == "wont-fix":
+            found.append(
+                f"person-overruled: {issue.key}: resolved as won't-fix by a person, reopened ({issue.transitions})"
+            )
+        elif decision.covers and all(still_in(world.sources[name], episode) for name, episode in decision.covers):
+            found.append(
+                f"person-overruled: {issue.key}: resolved by a person while {decision.covers} fired, reopened within it"
+            )
+    return found
+
+
+def deleted_issues_stay_deleted(world: World, known: Known) -> list[str]:
+    """An issue a person deleted is not made again while the episodes it was deleted in go on."""
+    found = []
+    for decision in world.people:
+        if decision.action != "delete" or not covers_now(world, decision):
+            continue
+        gone = world.jira.deleted[decision.issue_id]
+        labels = {label for label in gone.labels if label.startswith("jn-")}
+        again = [
+            i.key for i in world.issues() if i.status != "Done" and labels & set(i.labels) and i.created > gone.created
+        ]
+        parent = "alert-group" in gone.labels
+        if again and not known.explains(KnownDefect.DELETED_PARENT_NOT_HONOURED, parent):
+            found.append(
+                f"person-overruled: {gone.key}: deleted by a person while {decision.covers} fired, made again: {again}"
+            )
+    return found
+
+
+def priorities_people_set_stand(world: World, known: Known) -> list[str]:
+    """A priority a person set is never changed by the product."""
+    found = []
+    for issue in world.issues():
+        set_by_hand = [p for p in world.people if p.issue_id == issue.id and p.action == "priority"]
+        if not set_by_hand:
+            continue
+        wanted = set_by_hand[-1].detail
+        now = (issue.fields.get("priority") or {}).get("name")
+        if now == wanted:
+            continue
+        if known.explains(KnownDefect.ESCALATION_ADOPTS_PERSON, wanted == ESCALATION[1] or now == ESCALATION[1]):
+            continue
+        found.append(f"person-overruled: {issue.key}: a person set priority {wanted}, the product changed it to {now}")
+    return found
+
+
+def nothing_sent_to_aws_contradicts(world: World, known: Known) -> list[str]:
+    """What went back to Security Hub agreed with the finding's issue, and never undid a person's suppression."""
+    found = []
+    for sent in world.sent:
+        if sent.status in ("RESOLVED", "SUPPRESSED") and sent.issue_done is False:
+            if known.explains(KnownDefect.STALE_SYNC_BACK, sent.step == "scheduled"):
+                continue
+            found.append(f"aws-contradicted: {sent.status} sent while the finding's issue is open ({sent.step})")
+        if sent.status == "RESOLVED" and sent.suppressed_by_person:
+            if known.explains(KnownDefect.SUPPRESSION_OVERWRITTEN, sent.step == "scheduled"):
+                continue
+            found.append(f"aws-contradicted: RESOLVED sent over a person's SUPPRESSED ({sent.step})")
+        if sent.status == "NOTIFIED" and sent.issue_done:
+            found.append(f"aws-contradicted: NOTIFIED sent while the finding's issue is resolved ({sent.step})")
+    return found
+
+
+# ---- at rest -----------------------------------------------------------------------------------------------------
+
+
+def at_rest(world: World, left: Sequence[Delivery] = (), known: Known = NOTHING_KNOWN) -> list[str]:
+    """What holds once the faults are over, a scheduled run has passed and nothing is in flight but ``left``
+    (deliveries that failed every time they were delivered again)."""
+    found = always(world, known)
+    stuck = {
+        d.alert
+        for d in left
+        if known.explains(KnownDefect.CLEAR_OF_DELETED_ISSUE_PARKED, parked_clear(world, d))
+        or known.explains(KnownDefect.DELETED_PARENT_NOT_HONOURED, parked_for_deleted_parent(world, d))
+    }
+    found += [
+        f"stuck: {d.alert}: delivery {d.number} ({d.channel}) failed every time" for d in left if d.alert not in stuck
+    ]
+    if world.grouped:
+        found += storms_follow_their_members(world, known, stuck)
+        found += [
+            why.replace(": ", f": {name}: ", 1)
+            for name, why in members_in_their_parents(world, known)
+            if name not in stuck
+        ]
+    else:
+        for source in world.sources.values():
+            if source.name not in stuck:
+                found += [
+                    f"{why.replace(': ', f': {source.name}: ', 1)}" for why in follows_its_source(world, source, known)
+                ]
+    return found
+
+
+def follows_its_source(world: World, source: Source, known: Known) -> list[str]:
+    """With no person's decision holding, the alert's issue is open exactly while it fires (and the product heard
+    it fire); every episode it heard of left a trace in Jira, unless a person's decision covered that episode."""
+    if known.explains(KnownDefect.DECISION_OUTLIVES_LOST_CLEAR, decision_before_unheard_clear(world, source)):
+        return []
+    found = []
+    open_issues = [i.key for i in world.issues_of(source) if i.status != "Done"]
+    decision = last_alert_decision(world, source)
+    current = source.current
+    if decision is not None and decision.action == "wont-fix":
+        expected: int | None = 0
+    elif decision is not None and decision.action in ("resolve", "delete") and covers_now(world, decision):
+        expected = 0
+    elif source.firing:
+        expected = 1 if current is not None and current.firing_taken is not None else None
+    elif decision is not None and decision.action == "reopen" and not ended_since(source, decision.at):
+        expected = None  # reopened by a person after the alert's last clear: theirs until it fires and clears again
+    elif decision is not None and known.explains(
+        KnownDefect.REOPEN_READ_AFTER_ITS_CLEAR,
+        decision.action == "reopen" and unheard_firing_since(source, decision.at),
+    ):
+        expected = None
+    else:
+        expected = 0
+    if expected is not None and len(open_issues) != expected:
+        state = "fires" if source.firing else "is clear"
+        found.append(
+            f"wrong-state: {state}, {len(open_issues)} open issue(s) {open_issues}, last decision {describe(decision)}"
+        )
+    for episode in source.episodes:
+        if episode.firing_taken is None or covered(world, source, episode.number):
+            continue
+        traced = any(
+            w.context & episode.firing_deliveries and w.kind in ("create", "comment", "transition")
+            for w in world.writes
+            if any(issue_id in ids_of(world, source) for issue_id in w.issues)
+        )
+        if not traced:
+            found.append(f"lost: episode {episode.number} (fired at {episode.started_at:.0f}) left no trace in Jira")
+    return found
+
+
+def storms_follow_their_members(world: World, known: Known, stuck: set[str]) -> list[str]:
+    """An open storm parent lists a member that still fires (else every member cleared and it resolves)."""
+    found = []
+    for parent in world.parents():
+        if parent.status == "Done" or stuck & set(world.members(parent)):
+            continue
+        decided = last_decision(world, parent.id)
+        if decided is not None and known.explains(KnownDefect.PARENT_IGNORES_PEOPLE, True):
+            continue
+        if decided is not None and decided.action == "reopen":
+            continue
+        members = world.members(parent)
+        if any(world.sources[name].firing for name in members if name in world.sources):
+            continue
+        unheard = any(not heard_its_clear(world.sources[name]) for name in members if name in world.sources)
+        if known.explains(KnownDefect.PARENT_NOT_RECONCILED, unheard):
+            continue
+        found.append(f"wrong-state: {parent.key}: open, and none of its members {members} fires")
+    return found
+
+
+def members_in_their_parents(world: World, known: Known) -> Iterable[tuple[str, str]]:
+    """A member that fires (and whose firing the product heard) is listed as firing in an open parent; every
+    episode the product heard of is listed in a parent."""
+    parents, everywhere = world.parents(), world.parents(deleted=True)
+    for source in world.sources.values():
+        decided_on = [p for p in parents if source.name in world.members(p) and last_decision(world, p.id)]
+        if decided_on and known.explains(KnownDefect.PARENT_IGNORES_PEOPLE, True):
+            continue
+        if any(last_decision(world, p.id).action == "wont-fix" for p in decided_on):  # type: ignore[union-attr]
+            continue
+        current = source.current
+        if source.firing and current is not None and current.firing_taken is not None:
+            listed = [p.key for p in parents if p.status != "Done" and world.members(p).get(source.name) == "Firing"]
+            if len(listed) != 1 and not covered(world, source, current.number):
+                yield source.name, f"wrong-state: fires, listed as firing in {len(listed)} open parents {listed}"
+        for episode in source.episodes:
+            if episode.firing_taken is None or any(source.name in world.members(p) for p in everywhere):
+                continue
+            clear_first = episode.clear_taken is not None and episode.clear_taken < episode.firing_taken
+            if known.explains(KnownDefect.MEMBER_CLEAR_FIRST, clear_first):
+                continue
+            yield source.name, f"lost: episode {episode.number} is listed in no parent"
+
+
+# ---- reading the records --------------------------------------------------------------------------------------
+
+
+def last_decision(world: World, issue_id: str) -> PersonAction | None:
+    """The last thing a person did to the issue's status."""
+    return next((p for p in reversed(world.people) if p.issue_id == issue_id and p.action in DECIDING), None)
+
+
+def last_alert_decision(world: World, source: Source) -> PersonAction | None:
+    """The last thing a person did to the status of any issue of the alert (a deleted one included)."""
+    ids = ids_of(world, source)
+    return next((p for p in reversed(world.people) if p.issue_id in ids and p.action in DECIDING), None)
+
+
+def ids_of(world: World, source: Source) -> set[str]:
+    """The ids of every issue the alert ever had, deleted ones included."""
+    issues: list[Issue] = [*world.jira.issues.values(), *world.jira.deleted.values()]
+    return {issue.id for issue in issues if source.label in issue.labels}
+
+
+def still_in(source: Source, episode: int) -> bool:
+    return source.firing and source.current is not None and source.current.number == episode
+
+
+def covers_now(world: World, decision: PersonAction) -> bool:
+    return bool(decision.covers) and all(still_in(world.sources[n], e) for n, e in decision.covers)
+
+
+def covered(world: World, source: Source, episode: int) -> bool:
+    """Whether a person's decision covers the episode: one made in it, or a won't-fix made before it."""
+    parents = world.parents(deleted=True)
+    ids = ids_of(world, source) | {p.id for p in parents if source.name in world.members(p)}
+    for decision in world.people:
+        if decision.issue_id not in ids or decision.action not in ("resolve", "wont-fix", "delete"):
+            continue
+        if (source.name, episode) in decision.covers:
+            return True
+        if decision.action == "wont-fix" and decision.at <= source.episodes[episode].started_at:
+            return True
+    return False
+
+
+def ended_since(source: Source, at: float) -> bool:
+    """Whether an episode of the alert ended after ``at``."""
+    return any(e.ended_at is not None and e.ended_at > at for e in source.episodes)
+
+
+def unheard_firing_since(source: Source, at: float) -> bool:
+    """Whether an episode that ended after ``at`` had its clear heard but not its firing."""
+    return any(
+        e.ended_at is not None and e.ended_at > at and e.clear_taken is not None and e.firing_taken is None
+        for e in source.episodes
+    )
+
+
+def heard_its_clear(source: Source) -> bool:
+    current = source.current
+    return current is None or source.firing or current.clear_taken is not None
+
+
+def decision_before_unheard_clear(world: World, source: Source) -> bool:
+    """A person resolved or deleted the alert's issue, and a later firing was heard with the clear before it
+    unheard (lost, or arrived after it)."""
+    decisions = [p for p in world.people if p.issue_id in ids_of(world, source) and p.action in ("resolve", "delete")]
+    if not decisions:
+        return False
+    first = decisions[0].at
+    for episode in source.episodes[1:]:
+        before = source.episodes[episode.number - 1]
+        if episode.firing_taken is None or episode.firing_taken < first:
+            continue
+        if before.clear_taken is None or before.clear_taken > episode.firing_taken:
+            return True
+    return False
+
+
+def parked_clear(world: World, delivery: Delivery) -> bool:
+    """A clear parked while the alert's issue was one a person deleted."""
+    deleted = any(
+        p.action == "delete" and p.issue_id in ids_of(world, world.sources[delivery.alert]) for p in world.people
+    )
+    return not delivery.firing and deleted and any(event is delivery.event for _, event in world.parked)
+
+
+def parked_for_deleted_parent(world: World, delivery: Delivery) -> bool:
+    """A member's change parked while a parent listing it was one a person deleted."""
+    gone = [p for p in world.jira.deleted.values() if "alert-group" in p.labels and delivery.alert in world.members(p)]
+    return bool(gone) and any(event is delivery.event for _, event in world.parked)
+
+
+def tally(found: Iterable[str]) -> Counter[str]:
+    """How many of each kind of failure (the word each message starts with: duplicate, lost, wrong-state, ...)."""
+    return Counter(message.split(":", 1)[0] for message in found)
+
+
+def describe(decision: PersonAction | None) -> str:
+    return "none" if decision is None else f"{decision.action} at {decision.at:.0f} covering {decision.covers}"
