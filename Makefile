@@ -6,7 +6,7 @@ READY  := $(VENV)/.ready
 SAM_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) /usr/bin)
 EVENT  ?= events/sns_cloudwatch_alarm.json
 
-.PHONY: run test lint typecheck validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
+.PHONY: run test soak lint typecheck validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jira-notifier needs Python 3.11 or newer")'
@@ -24,6 +24,11 @@ run: $(READY)
 ##       function in a fresh Python 3.13 with only the runtime's SDK), on every core
 test: $(READY)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+## soak: the lifecycle model (tests/model) far longer than make test, on fresh random examples: at least 100,000
+##       steps (MODEL_EXAMPLES examples of up to 50 steps); prints the steps it ran
+soak: $(READY)
+	MODEL_PROFILE=soak $(BIN)/python -m pytest tests/model -p no:cacheprovider -q
 
 ## lint: ruff's checks and its formatting check, over the whole tree
 lint: $(READY)

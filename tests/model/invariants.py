@@ -142,7 +142,7 @@ def priorities_people_set_stand(world: World, known: Known) -> list[str]:
         now = (issue.fields.get("priority") or {}).get("name")
         if now == wanted:
             continue
-        if known.explains(KnownDefect.ESCALATION_ADOPTS_PERSON, wanted == ESCALATION[1] or now == ESCALATION[1]):
+        if known.explains(KnownDefect.ESCALATION_ADOPTS_PERSON, wanted in {step for _, step in ESCALATION}):
             continue
         found.append(f"person-overruled: {issue.key}: a person set priority {wanted}, the product changed it to {now}")
     return found

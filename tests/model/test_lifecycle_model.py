@@ -37,7 +37,7 @@ PROFILES = {
     ),
     # make soak: at least 100,000 steps
     "soak": settings(
-        max_examples=int(os.environ.get("MODEL_EXAMPLES", "2200")),
+        max_examples=int(os.environ.get("MODEL_EXAMPLES", "3000")),
         stateful_step_count=50,
         derandomize=False,
         database=None,

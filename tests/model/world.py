@@ -64,7 +64,7 @@ PRODUCT = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
 ALARMS = ("api-5xx", "api-latency", "db-cpu")  # two storm groups with --group-by prefix:-
 FINDING = "s3-public"
 WONT_FIX = "Won't Do"
-ESCALATION = (4 * 3600.0, "Highest")  # an issue whose alarm fires this long is raised to this priority
+ESCALATION = ((4 * 3600.0, "High"), (86400.0, "Highest"))  # an issue whose alarm fires this long is raised
 CHANNELS = ("sns", "eventbridge", "alarm-action", "sqs")  # how an alarm's state change reaches the functions
 FUNCTION_SECONDS = {"alert": 60.0, "sqs": 240.0, "scheduled": 300.0, "webhook": 30.0}  # the template's timeouts
 JIRA_LATENCY = 0.05  # seconds each Jira answer takes
@@ -85,9 +85,9 @@ def model_provider(*, grouped: bool) -> ProviderConfig:
         reopen_window=7 * 86400,
         wont_fix_resolution=WONT_FIX,
         labels=("aws-alerts",),
-        priority_map={"critical": "Highest", "high": "High", "medium": "Medium"},
+        priority_map={"critical": "Highest", "high": "Medium", "medium": "Low"},
         sync_back=True,
-        escalate_after=(ESCALATION,),
+        escalate_after=ESCALATION,
         group_by=("prefix:-",) if grouped else (),
         group_window=600,
     ).validate()

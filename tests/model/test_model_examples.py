@@ -1,0 +1,180 @@
+"""The smallest interleavings the lifecycle model (``test_lifecycle_model.py``) breaks an invariant with, each
+replayed through the model's driver as a test of its own: what the model found, and the known defects it reaches.
+
+Each is a case of a defect that has its regression test through the handlers (``tests/integration/
+test_one_lifecycle.py``); here the same failure is shown as the model sees it, in milliseconds. They are marked
+``xfail(strict=True)`` with their cause; the fix removes the marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.model.invariants import always, at_rest
+from tests.model.world import FINDING, World, quiet
+
+
+def known_defect(reason: str) -> pytest.MarkDecorator:
+    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> Iterator[None]:
+    with quiet():
+        yield
+
+
+def heard(world: World, alert: str, *channels: str) -> list[str]:
+    """The alert changes state, notified on ``channels``, each delivered at once; what each delivery came to."""
+    return [world.deliver(delivery) for delivery in world.transition(alert, channels)]
+
+
+# ---- found by the model --------------------------------------------------------------------------------------------
+
+
+@known_defect(
+    "storms._apply_to_parent and _reopens skip the person-decision rules: a parent a person resolved while its "
+    "storm goes on is reopened by the next member that joins it"
+)
+def test_a_storms_parent_a_person_resolved_is_not_reopened_while_its_storm_goes_on() -> None:
+    world = World(grouped=True)
+    heard(world, "api-latency", "sns")
+    world.person("resolve", world.parents()[0])
+    world.scheduled_run()
+
+    heard(world, "api-5xx", "sns")  # another alarm of the storm fires
+
+    assert always(world) == []
+
+
+@known_defect("truth.source_ref knows no alert-group: keys, so a parent whose members cleared unheard stays open")
+def test_a_storms_parent_whose_members_cleared_without_notification_resolves_at_the_next_run() -> None:
+    world = World(grouped=True)
+    heard(world, "api-latency", "sns")
+    heard(world, "api-latency")  # cleared, and no notification came
+
+    left = world.settle([])
+
+    assert at_rest(world, left) == []
+
+
+@known_defect("Effects.resolve takes the 404 of a deleted issue's transitions for a refusal: the clear is parked")
+def test_the_clear_of_an_issue_a_person_deleted_is_taken_in() -> None:
+    world = World()
+    heard(world, "api-5xx", "sns")
+    world.person("delete", world.issues()[0])
+    world.wait(60)
+
+    assert heard(world, "api-5xx", "sns") == ["done"]
+
+
+@known_defect(
+    "storms._update_parent takes the 404 of a deleted parent's edit for a refusal (the member's change is parked), "
+    "and once the deletion is read back _apply_to_parent makes the parent again"
+)
+def test_a_storms_parent_a_person_deleted_is_not_made_again_while_its_storm_goes_on() -> None:
+    world = World(grouped=True)
+    heard(world, "api-5xx", "sns")
+    heard(world, "api-latency", "sns")
+    world.person("delete", world.parents()[0])
+    world.wait(60)
+
+    [clear] = world.transition("api-5xx", ["sns"])
+    first = world.deliver(clear)
+    world.scheduled_run()  # the deletion is read back
+    again = world.deliver(clear)  # the parked clear, replayed
+
+    assert (first, again) == ("done", "done")
+    assert always(world) == []
+
+
+@known_defect(
+    "lifecycle.decide skips a clear that finds the issue resolved before the read-back saw a person reopen it, and "
+    "Reconcile._act then leaves the reopened issue open as 'a clear was already applied'"
+)
+def test_a_clear_after_a_person_reopened_the_issue_resolves_it() -> None:
+    world = World()
+    heard(world, "api-latency", "sns")
+    heard(world, "api-latency", "sns")
+    world.person("reopen", world.issues()[0])
+    world.wait(600)
+    heard(world, "api-latency")  # fires again, unheard
+    heard(world, "api-latency", "sns")  # and clears, before the next scheduled run
+
+    left = world.settle([])
+
+    assert at_rest(world, left) == []
+
+
+# ---- the known defects, as the model reaches them ------------------------------------------------------------------
+
+
+@known_defect("lifecycle._held_by_person counts only a recorded clear as the end of a person's episode")
+def test_a_persons_resolve_ends_with_its_episode_when_the_clear_went_unheard() -> None:
+    world = World()
+    heard(world, "api-5xx", "sns")
+    world.person("resolve", world.issues()[0])
+    world.scheduled_run()
+    heard(world, "api-5xx")  # clears: no notification
+    world.wait(600)
+    heard(world, "api-5xx", "sns")  # the next episode
+
+    left = world.settle([])
+
+    assert at_rest(world, left) == []
+
+
+@known_defect("Reconcile._alert carries no workflow, and AwsSyncBack.issue_resolved decides from alert.raw")
+def test_the_scheduled_run_sends_no_resolved_over_a_persons_suppression() -> None:
+    world = World()
+    heard(world, FINDING, "eventbridge")
+    world.suppress_in_security_hub(FINDING)
+
+    world.scheduled_run()
+
+    assert always(world) == []
+
+
+@known_defect("AwsSyncBack.retry_due resends a remembered RESOLVED blindly; Effects.refire neither clears nor replaces")
+def test_a_remembered_resolved_is_not_sent_after_the_finding_failed_again() -> None:
+    world = World()
+    heard(world, FINDING, "eventbridge")
+    world.security_hub.throttled = True
+    heard(world, FINDING)  # passes: only the scheduled run can see it
+    world.scheduled_run()  # resolves the issue; its RESOLVED is throttled, remembered
+    world.security_hub.throttled = False
+    world.wait(60)
+    assert heard(world, FINDING, "eventbridge") == ["done"]  # fails again: the issue is reopened
+
+    world.wait(900)
+    world.scheduled_run()
+
+    assert always(world) == []
+
+
+@known_defect("storms.member_skip drops a firing whose clear arrived first as out of order")
+def test_a_storm_members_firing_delivered_after_its_clear_is_listed_in_a_parent() -> None:
+    world = World(grouped=True)
+    [firing] = world.transition("api-5xx", ["sns"])
+    [clear] = world.transition("api-5xx", ["sns"])
+    world.deliver(clear)
+    world.deliver(firing)
+
+    left = world.settle([])
+
+    assert at_rest(world, left) == []
+
+
+@known_defect("escalation.raise_priority reads 'current equals wanted' as its own lost edit")
+def test_a_priority_a_person_set_to_the_next_step_is_left_to_them() -> None:
+    world = World()
+    heard(world, "api-5xx", "sns")
+    world.person("priority", world.issues()[0], "High")  # what the next step would set
+    for hours in (5, 20):  # past each step, the alarm's notification repeated
+        world.wait(hours * 3600)
+        repeated = world.repeat("api-5xx", "sns")
+        assert repeated is not None and world.deliver(repeated) == "done"
+
+    assert always(world) == []
