@@ -32,7 +32,7 @@ class KnownDefect(StrEnum):
     PARENT_NOT_RECONCILED = "a storm's parent is never reconciled"
     MEMBER_CLEAR_FIRST = "a storm member whose clear arrived before its firing is dropped"
     ESCALATION_ADOPTS_PERSON = "escalation takes a person's priority that equals its next step for its own"
-    REOPEN_READ_AFTER_ITS_CLEAR = "a clear heard before the read-back saw a person's reopen leaves the issue open"
+    REOPEN_READ_AFTER_ITS_CLEAR = "a clear heard after a person's reopen, before the read-back saw it, is skipped"
     CLEAR_OF_DELETED_ISSUE_PARKED = "the clear of an issue a person deleted is parked (404), not recorded"
     DELETED_PARENT_NOT_HONOURED = (
         "a change to a storm's parent a person deleted is parked (404), then the parent is made again"
@@ -216,7 +216,7 @@ def follows_its_source(world: World, source: Source, known: Known) -> list[str]:
         expected = None  # reopened by a person after the alert's last clear: theirs until it fires and clears again
     elif decision is not None and known.explains(
         KnownDefect.REOPEN_READ_AFTER_ITS_CLEAR,
-        decision.action == "reopen" and unheard_firing_since(source, decision.at),
+        decision.action == "reopen" and clear_heard_before_read_back(world, source, decision.at),
     ):
         expected = None
     else:
@@ -331,10 +331,12 @@ def ended_since(source: Source, at: float) -> bool:
     return any(e.ended_at is not None and e.ended_at > at for e in source.episodes)
 
 
-def unheard_firing_since(source: Source, at: float) -> bool:
-    """Whether an episode that ended after ``at`` had its clear heard but not its firing."""
+def clear_heard_before_read_back(world: World, source: Source, at: float) -> bool:
+    """Whether a clear of the alert was heard after ``at`` and before the next scheduled run read back what a person
+    did at ``at``."""
+    read_back = next((run for run in world.runs if run > at), None)
     return any(
-        e.ended_at is not None and e.ended_at > at and e.clear_taken is not None and e.firing_taken is None
+        e.clear_taken is not None and e.clear_taken > at and (read_back is None or e.clear_taken < read_back)
         for e in source.episodes
     )
 

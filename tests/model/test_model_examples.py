@@ -91,8 +91,8 @@ def test_a_storms_parent_a_person_deleted_is_not_made_again_while_its_storm_goes
 
 
 @known_defect(
-    "lifecycle.decide skips a clear that finds the issue resolved before the read-back saw a person reopen it, and "
-    "Reconcile._act then leaves the reopened issue open as 'a clear was already applied'"
+    "a clear heard after a person reopened the issue, before the read-back saw it, is skipped by lifecycle.decide, "
+    "and Reconcile._act then leaves the reopened issue open as 'a clear was already applied'"
 )
 def test_a_clear_after_a_person_reopened_the_issue_resolves_it() -> None:
     world = World()

@@ -513,6 +513,7 @@ class World:
         self.webhooks_sent: list[tuple[str, dict[str, Any]]] = []
         self.created_outside_alerts: list[Write] = []  # creates during a scheduled run or a webhook: never allowed
         self.invocations: Counter[str] = Counter()
+        self.runs: list[float] = []  # when each scheduled run started
 
     def client(self, remaining: Callable[[], float] | None) -> JiraClient:
         """One invocation's Jira client, on the warm container's transport."""
@@ -706,6 +707,7 @@ class World:
             ),
             SyncBackRetry(self.notifier),
         ]
+        self.runs.append(self.clock.now)
         with self.invocation("scheduled", frozenset({SCHEDULED}), "scheduled"):
             return run_steps(steps, self.remaining, self.recorder)  # type: ignore[arg-type]
 
