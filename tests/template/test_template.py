@@ -19,6 +19,7 @@ from cfnlint.decode import cfn_yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
+from tests.support.built_stack import FUNCTIONS
 from tests.support.cfn import Stack
 from tests.support.sam_cli import find_sam, offline_environment
 
@@ -738,7 +739,7 @@ def test_buffer_concurrency_cannot_go_below_the_sqs_minimum(template: dict[str, 
 
 
 def test_outputs_name_every_table_queue_topic_and_function(template: dict[str, Any]) -> None:
-    function_outputs = {f"{fn}{kind}" for fn in FUNCTION_DIRS for kind in ("Name", "Arn")}
+    function_outputs = {f"{fn}{kind}" for fn in FUNCTIONS for kind in ("Name", "Arn")}  # all six
 
     assert set(template["Outputs"]) == {
         "ProvidersTableName",
@@ -752,6 +753,33 @@ def test_outputs_name_every_table_queue_topic_and_function(template: dict[str, A
         "JiraWebhookSecretArn",
         *function_outputs,
     }
+
+
+@pytest.mark.parametrize("parameters", [{}, {"JiraWebhook": "Enabled"}], ids=["default", "webhook"])
+def test_every_deployed_function_is_named_in_the_outputs_and_no_output_names_a_missing_one(
+    translated: dict[str, Any], parameters: dict[str, str]
+) -> None:
+    stack = Stack(translated, parameters)
+    functions = {
+        name
+        for name, resource in of_type(translated["Resources"], "AWS::Lambda::Function").items()
+        if stack.deployed(resource)
+    }
+    outputs = {name: output for name, output in translated["Outputs"].items() if stack.deployed(output)}
+
+    named = {target(output["Value"]) for name, output in outputs.items() if name.endswith("FunctionName")}
+    with_arn = {target(output["Value"]) for name, output in outputs.items() if name.endswith("FunctionArn")}
+    assert named == with_arn == functions
+    assert len(functions) == (6 if parameters else 5)
+    assert ("JiraWebhookUrl" in outputs) is bool(parameters)
+
+
+def test_the_outputs_the_cli_reads_are_there(template: dict[str, Any]) -> None:
+    from jira_notifier.cli.aws import _STACK_OUTPUTS  # --stack NAME: the tables and the dead-letter queue
+
+    assert set(_STACK_OUTPUTS) <= set(template["Outputs"])
+    # jira-notifier webhook setup --stack NAME
+    assert {"JiraWebhookUrl", "JiraWebhookSecretArn"} <= set(template["Outputs"])
 
 
 def test_local_env_file_sets_only_variables_the_functions_declare(resources: dict[str, Any]) -> None:
