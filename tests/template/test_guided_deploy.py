@@ -9,6 +9,7 @@ itself (moto reads no template from a local S3 URL and runs no SAM transform).
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -24,6 +25,7 @@ import pytest
 from cfnlint.decode import cfn_yaml
 
 from tests.support.built_stack import FUNCTIONS
+from tests.support.markdown import section, shell_commands, split_fences
 from tests.support.sam_cli import find_sam, offline_environment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -171,3 +173,32 @@ def test_guided_deploy_answered_with_enter_throughout_reaches_the_changeset(aws_
     assert overrides == {name: default_answer(spec) for name, spec in parameters.items()}
     assert overrides["JiraWebhook"] == "Disabled"
     assert saved["parameters"]["capabilities"] == "CAPABILITY_IAM CAPABILITY_AUTO_EXPAND"
+
+
+def readme_first_deploy() -> list[str]:
+    """The arguments of the `sam deploy` in the README's "First deploy" block (after its `make build`)."""
+    readme = ROOT / "README.md"
+    _, [block] = split_fences(readme, section(readme, "### First deploy"))
+    build, deploy = shell_commands(block)
+    assert build == ["make", "build"]
+    assert deploy[:2] == ["sam", "deploy"], deploy
+    return deploy[2:]
+
+
+@pytest.mark.slow
+def test_the_readmes_first_deploy_asks_nothing_and_reaches_the_changeset_with_its_parameters(
+    aws_endpoint: str, tmp_path: Path
+) -> None:
+    # Given the README's command, with its parameters
+    arguments = readme_first_deploy()
+    given = dict(item.split("=", 1) for item in arguments[arguments.index("--parameter-overrides") + 1 :])
+    assert set(given) <= set(template_parameters())
+
+    # When it runs with no answers to give
+    deploy = sam_deploy(arguments, "", aws_endpoint, tmp_path)
+
+    # Then it asked nothing, and the changeset it asked for carries the parameters as given
+    assert "Parameter " not in deploy.output.split("Deploying with following values", 1)[0]
+    assert_reached_the_changeset(deploy)
+    [overrides] = re.findall(r"Parameter overrides\s+:\s+(\{.*\})", deploy.output)
+    assert json.loads(overrides) == given
