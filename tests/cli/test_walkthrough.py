@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from jira_standin.server import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
 
-from jira_notifier.cli.local_jira import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
 from tests.support.markdown import jira_notifier_commands, section
 
 pytestmark = pytest.mark.slow  # real processes and servers: about 30 s
