@@ -278,7 +278,7 @@ def members_in_their_parents(world: World, known: Known) -> Iterable[tuple[str, 
         for episode in source.episodes:
             if episode.firing_taken is None or any(source.name in world.members(p) for p in everywhere):
                 continue
-            clear_first = episode.clear_taken is not None and episode.clear_taken < episode.firing_taken
+            clear_first = episode.clear_taken is not None and episode.clear_taken <= episode.firing_taken
             if known.explains(KnownDefect.MEMBER_CLEAR_FIRST, clear_first):
                 continue
             yield source.name, f"lost: episode {episode.number} is listed in no parent"
