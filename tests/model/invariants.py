@@ -33,6 +33,7 @@ class KnownDefect(StrEnum):
     MEMBER_CLEAR_FIRST = "a storm member whose clear arrived before its firing is dropped"
     ESCALATION_ADOPTS_PERSON = "escalation takes a person's priority that equals its next step for its own"
     REOPEN_READ_AFTER_ITS_CLEAR = "a clear heard after a person's reopen, before the read-back saw it, is skipped"
+    REOPEN_OUTLIVES_UNHEARD_CLEAR = "reconcile leaves a reopened issue open though its source cleared again since"
     CLEAR_OF_DELETED_ISSUE_PARKED = "the clear of an issue a person deleted is parked (404), not recorded"
     DELETED_PARENT_NOT_HONOURED = (
         "a change to a storm's parent a person deleted is parked (404), then the parent is made again"
@@ -214,10 +215,7 @@ def follows_its_source(world: World, source: Source, known: Known) -> list[str]:
         expected = 1 if current is not None and current.firing_taken is not None else None
     elif decision is not None and decision.action == "reopen" and not ended_since(source, decision.at):
         expected = None  # reopened by a person after the alert's last clear: theirs until it fires and clears again
-    elif decision is not None and known.explains(
-        KnownDefect.REOPEN_READ_AFTER_ITS_CLEAR,
-        decision.action == "reopen" and clear_heard_before_read_back(world, source, decision.at),
-    ):
+    elif decision is not None and decision.action == "reopen" and reopen_set_aside(world, source, decision, known):
         expected = None
     else:
         expected = 0
@@ -339,6 +337,18 @@ def clear_heard_before_read_back(world: World, source: Source, at: float) -> boo
         e.clear_taken is not None and e.clear_taken > at and (read_back is None or e.clear_taken < read_back)
         for e in source.episodes
     )
+
+
+def reopen_set_aside(world: World, source: Source, decision: PersonAction, known: Known) -> bool:
+    """Whether a known defect explains the issue a person reopened staying open after a later clear."""
+    return known.explains(
+        KnownDefect.REOPEN_READ_AFTER_ITS_CLEAR, clear_heard_before_read_back(world, source, decision.at)
+    ) or known.explains(KnownDefect.REOPEN_OUTLIVES_UNHEARD_CLEAR, unheard_clear_since(source, decision.at))
+
+
+def unheard_clear_since(source: Source, at: float) -> bool:
+    """Whether an episode ended after ``at`` with its clear unheard."""
+    return any(e.ended_at is not None and e.ended_at > at and e.clear_taken is None for e in source.episodes)
 
 
 def heard_its_clear(source: Source) -> bool:

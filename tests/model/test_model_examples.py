@@ -108,6 +108,37 @@ def test_a_clear_after_a_person_reopened_the_issue_resolves_it() -> None:
     assert at_rest(world, left) == []
 
 
+@pytest.mark.parametrize(
+    "fires_again",
+    [
+        pytest.param(False, id="control-the-alarm-stays-ok"),
+        pytest.param(
+            True,
+            id="it-fires-and-clears-unheard",
+            marks=known_defect(
+                "Reconcile._act leaves an issue a person reopened alone once a clear is recorded, without comparing "
+                "the source's newer state change (Answer.at) with that clear or with the reopen"
+            ),
+        ),
+    ],
+)
+def test_an_issue_a_person_reopened_is_resolved_once_its_alarm_fired_and_cleared_again(fires_again: bool) -> None:
+    world = World()
+    heard(world, "api-5xx", "sns")
+    heard(world, "api-5xx", "sns")
+    world.person("reopen", world.issues()[0])  # the alarm is OK: the person reopens it all the same
+    world.scheduled_run()
+    world.wait(600)
+    if fires_again:  # a new episode, neither of its notifications heard: CloudWatch shows OK since after the reopen
+        heard(world, "api-5xx")
+        heard(world, "api-5xx")
+
+    left = world.settle([])
+
+    assert at_rest(world, left) == []
+    assert [issue.status for issue in world.issues()] == ["Done" if fires_again else "To Do"]
+
+
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 

@@ -747,6 +747,8 @@ class World:
         elif action == "reopen":
             jira.reopen_by_hand(issue.key)
         elif action == "priority":
+            if (issue.fields.get("priority") or {}).get("name", "Medium") == detail:
+                return  # the priority it has: Jira changes (and records) nothing
             jira.set_priority_by_hand(issue.key, detail)
             issue.updated = jira.now()
         elif action == "delete":
