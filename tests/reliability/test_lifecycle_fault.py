@@ -1,6 +1,6 @@
 """Storms, people and the scheduled run together, while Jira and AWS misbehave: a seeded random run of a few hours.
 
-24 alarms in three groups and a Security Hub finding change state at random; each change is notified on some of
+24 alarms in eight groups and a Security Hub finding change state at random; each change is notified on some of
 its channels (SNS, EventBridge, the alarm action, the SQS buffer), some notifications never arrive, some arrive
 twice, none in order. People resolve (as done or won't-fix), reopen, delete and re-prioritise the issues; Jira sends
 its webhooks late, twice or never. The scheduled run (read-back, reconcile, sync-back retry) comes every 15 minutes.
@@ -28,7 +28,9 @@ from tests.model.invariants import Known, KnownDefect, at_rest, tally
 from tests.model.world import CHANNELS, FINDING, Delivery, World, quiet
 
 SEED = 20
-ALARMS = tuple(f"{team}-{n}" for team in ("api", "db", "queue") for n in range(8))
+ALARMS = tuple(
+    f"{team}-{n}" for team in ("api", "db", "queue", "cache", "auth", "mail", "search", "batch") for n in range(3)
+)
 HOURS = 12.0
 MEAN_FLIP_SECONDS = 30 * 60.0  # how long an alert stays in a state, on average
 LOST = 0.1  # a state change notified on no channel at all
