@@ -408,6 +408,37 @@ def test_alarms_that_cleared_without_notification_have_their_issue_resolved_by_t
     assert counts["unchecked"] == 0
 
 
+@pytest.mark.parametrize(
+    "grouped",
+    [
+        pytest.param(False, id="control-an-issue-of-its-own"),
+        pytest.param(
+            True,
+            id="a-storms-parent",
+            marks=known_defect(
+                "storms._apply_to_parent starts a resolved parent over once the reopen window has passed without "
+                "reading the issue (Effects.refire reads it first): a second parent of the same window, with the "
+                "same label, beside the one a person reopened"
+            ),
+        ),
+    ],
+)
+def test_a_late_firing_never_makes_a_second_open_issue_beside_one_a_person_reopened(
+    aws: Any, stack: Stack, grouped: bool
+) -> None:
+    provider(aws, **(GROUPED if grouped else {}))
+    stack.notify("orders-latency", "ALARM", 1)
+    stack.notify("orders-latency", "OK", 2)
+    assert stack.issue(1).status == "Done"
+    stack.jira.reopen_by_hand("OPS-1")  # a person thinks it is not over
+
+    # A firing of the same minutes, replayed from the dead-letter queue eight days later (past the reopen window)
+    name = "orders-errors" if grouped else "orders-latency"
+    stack.notify(name, "ALARM", 3, after=8 * 86400)
+
+    assert [issue.key for issue in stack.jira.issues.values() if issue.status != "Done"] == ["OPS-1"]
+
+
 # ---- 6. A storm member whose clear arrives before its firing -----------------------------------------------------
 
 

@@ -35,6 +35,9 @@ class KnownDefect(StrEnum):
     REOPEN_READ_AFTER_ITS_CLEAR = "a clear heard after a person's reopen, before the read-back saw it, is skipped"
     REOPEN_OUTLIVES_UNHEARD_CLEAR = "reconcile leaves a reopened issue open though its source cleared again since"
     CLEAR_OF_DELETED_ISSUE_PARKED = "the clear of an issue a person deleted is parked (404), not recorded"
+    PARENT_STARTS_OVER_BESIDE_A_REOPEN = (
+        "a member heard after the reopen window makes a second parent for its window beside one a person reopened"
+    )
     DELETED_PARENT_NOT_HONOURED = (
         "a change to a storm's parent a person deleted is parked (404), then the parent is made again"
     )
@@ -57,6 +60,7 @@ class Known:
 
 NOTHING_KNOWN = Known()
 DECIDING = ("resolve", "wont-fix", "reopen", "delete")  # what a person does to an issue's status
+NO_DECISION = PersonAction(0.0, "", "")
 
 
 # ---- after every step ----------------------------------------------------------------------------------------
@@ -65,7 +69,7 @@ DECIDING = ("resolve", "wont-fix", "reopen", "delete")  # what a person does to 
 def always(world: World, known: Known = NOTHING_KNOWN) -> list[str]:
     """What holds after any step, whatever is still in flight."""
     return [
-        *one_open_issue_per_alert(world),
+        *one_open_issue_per_alert(world, known),
         *nothing_created_outside_alert_deliveries(world),
         *decisions_stand(world, known),
         *deleted_issues_stay_deleted(world, known),
@@ -74,12 +78,23 @@ def always(world: World, known: Known = NOTHING_KNOWN) -> list[str]:
     ]
 
 
-def one_open_issue_per_alert(world: World) -> list[str]:
+def one_open_issue_per_alert(world: World, known: Known) -> list[str]:
     """At most one open issue per alert (and per storm parent) in the provider: by their ``jn-`` label."""
-    open_by_label = Counter(
-        label for issue in world.issues() if issue.status != "Done" for label in issue.labels if label.startswith("jn-")
-    )
-    return [f"duplicate: {count} open issues carry {label}" for label, count in open_by_label.items() if count > 1]
+    open_by_label: dict[str, list[Issue]] = {}
+    for issue in world.issues():
+        for label in issue.labels:
+            if issue.status != "Done" and label.startswith("jn-"):
+                open_by_label.setdefault(label, []).append(issue)
+    found = []
+    for label, issues in open_by_label.items():
+        if len(issues) < 2:
+            continue
+        reopened = any(
+            "alert-group" in i.labels and (last_decision(world, i.id) or NO_DECISION).action == "reopen" for i in issues
+        )
+        if not known.explains(KnownDefect.PARENT_STARTS_OVER_BESIDE_A_REOPEN, reopened):
+            found.append(f"duplicate: {len(issues)} open issues carry {label}: {[i.key for i in issues]}")
+    return found
 
 
 def nothing_created_outside_alert_deliveries(world: World) -> list[str]:
@@ -381,14 +396,10 @@ def parked_clear(world: World, delivery: Delivery) -> bool:
 
 
 def parked_for_deleted_parent(world: World, delivery: Delivery) -> bool:
-    """A member's change parked while a parent listing it was one a person deleted."""
-    gone = [p for p in world.jira.deleted.values() if "alert-group" in p.labels and delivery.alert in world.members(p)]
+    """A member's change parked while a parent of its storm's group was one a person deleted."""
+    group = f"prefix {world.shown_as[delivery.alert].split('-', 1)[0]}"
+    gone = [p for p in world.jira.deleted.values() if "alert-group" in p.labels and p.summary.endswith(group)]
     return bool(gone) and any(event is delivery.event for _, event in world.parked)
-
-
-def tally(found: Iterable[str]) -> Counter[str]:
-    """How many of each kind of failure (the word each message starts with: duplicate, lost, wrong-state, ...)."""
-    return Counter(message.split(":", 1)[0] for message in found)
 
 
 def describe(decision: PersonAction | None) -> str:

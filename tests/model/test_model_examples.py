@@ -139,6 +139,23 @@ def test_an_issue_a_person_reopened_is_resolved_once_its_alarm_fired_and_cleared
     assert [issue.status for issue in world.issues()] == ["Done" if fires_again else "To Do"]
 
 
+@known_defect(
+    "storms._apply_to_parent starts a resolved parent over once the reopen window has passed, without reading the "
+    "issue: a second parent of the same window beside the one a person reopened"
+)
+def test_a_member_heard_late_joins_no_second_parent_beside_one_a_person_reopened() -> None:
+    world = World(grouped=True)
+    heard(world, "api-latency", "sqs")
+    heard(world, "api-latency", "sns")
+    world.person("reopen", world.parents()[0])
+    [late] = world.transition("api-5xx", ["sns"])  # fires in the same window ...
+    world.wait(8 * 86400)
+
+    world.deliver(late)  # ... and is heard past the reopen window (a dead letter replayed)
+
+    assert always(world) == []
+
+
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 
