@@ -23,7 +23,7 @@ from tests.model.world import ESCALATION, SCHEDULED, Delivery, PersonAction, Sou
 
 
 class KnownDefect(StrEnum):
-    """Defects known to break the invariants (each has its regression test in test_one_lifecycle.py)."""
+    """Defects known to break the invariants (their tests: test_one_lifecycle.py, test_model_examples.py)."""
 
     DECISION_OUTLIVES_LOST_CLEAR = "a person's resolve or delete holds past a clear that no notification reported"
     SUPPRESSION_OVERWRITTEN = "the scheduled run sends RESOLVED over a finding a person suppressed"
