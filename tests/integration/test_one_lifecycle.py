@@ -282,6 +282,37 @@ def test_a_finding_cleared_by_the_scheduled_run_goes_back_to_aws_only_as_what_it
     assert stack.back.workflows() == sent
 
 
+@pytest.mark.parametrize(
+    ("in_security_hub", "sent"),
+    [
+        pytest.param({}, ["NOTIFIED"], id="control-the-finding-is-still-new"),
+        pytest.param(
+            {"Workflow": {"Status": "SUPPRESSED"}},
+            [],
+            id="a-person-suppressed-it-since",
+            marks=known_defect(
+                "AwsSyncBack.issue_created sends NOTIFIED whatever the finding's workflow became since its NEW "
+                "event, undoing a person's (or an automation rule's) SUPPRESSED"
+            ),
+        ),
+    ],
+)
+def test_a_new_findings_issue_goes_back_to_aws_only_over_what_it_still_is(
+    aws: Any, stack: Stack, in_security_hub: dict[str, Any], sent: list[str]
+) -> None:
+    provider(aws, sync_back=True)
+    aws.session.client("securityhub").enable_security_hub()
+    stack.back.stub("securityhub").add_response(
+        "batch_update_findings", PROCESSED, workflow_request("NOTIFIED", "Tracked in")
+    )
+    # The finding as Security Hub has it when its NEW event reaches the function, moments after it left
+    stack.finding_in_security_hub(UpdatedAt="2026-11-01T09:00:05.000Z", **in_security_hub)
+
+    assert stack.finding_event("sh-1") == {"created": 1}
+
+    assert stack.back.workflows() == sent
+
+
 # ---- 3. A stale sync-back after a reopen -------------------------------------------------------------------------
 
 

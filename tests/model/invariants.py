@@ -28,6 +28,7 @@ class KnownDefect(StrEnum):
     DECISION_OUTLIVES_LOST_CLEAR = "a person's resolve or delete holds past a clear that no notification reported"
     SUPPRESSION_OVERWRITTEN = "the scheduled run sends RESOLVED over a finding a person suppressed"
     STALE_SYNC_BACK = "a remembered RESOLVED is sent after the finding's issue was reopened"
+    NOTIFIED_OVER_SUPPRESSION = "a new issue's NOTIFIED undoes a suppression made after the finding's NEW event"
     PARENT_IGNORES_PEOPLE = "a storm's parent is reopened over a person's decision"
     PARENT_NOT_RECONCILED = "a storm's parent is never reconciled"
     MEMBER_CLEAR_FIRST = "a storm member whose clear arrived before its firing is dropped"
@@ -176,6 +177,10 @@ def nothing_sent_to_aws_contradicts(world: World, known: Known) -> list[str]:
             if known.explains(KnownDefect.SUPPRESSION_OVERWRITTEN, sent.step == "scheduled"):
                 continue
             found.append(f"aws-contradicted: RESOLVED sent over a person's SUPPRESSED ({sent.step})")
+        if sent.status == "NOTIFIED" and sent.suppressed_by_person:
+            if known.explains(KnownDefect.NOTIFIED_OVER_SUPPRESSION, True):
+                continue
+            found.append(f"aws-contradicted: NOTIFIED sent over a person's SUPPRESSED ({sent.step})")
         if sent.status == "NOTIFIED" and sent.issue_done:
             found.append(f"aws-contradicted: NOTIFIED sent while the finding's issue is resolved ({sent.step})")
     return found

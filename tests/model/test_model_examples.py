@@ -156,6 +156,20 @@ def test_a_member_heard_late_joins_no_second_parent_beside_one_a_person_reopened
     assert always(world) == []
 
 
+@known_defect(
+    "AwsSyncBack.issue_created sends NOTIFIED whatever the finding's workflow has become since its NEW event: "
+    "a person's (or an automation rule's) SUPPRESSED is undone"
+)
+def test_a_new_issues_notified_leaves_a_suppression_made_since_the_event_alone() -> None:
+    world = World()
+    [new] = world.transition(FINDING, ["eventbridge"])
+    world.suppress_in_security_hub(FINDING)  # moments after the finding's NEW event left Security Hub
+
+    world.deliver(new)
+
+    assert always(world) == []
+
+
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 

@@ -391,6 +391,8 @@ class SecurityHub:
         if status in ("RESOLVED", "SUPPRESSED"):  # Security Hub shows it over, whatever its control says
             source.firing = False
             self.world.ended(source)
+        elif source.compliance == "FAILED" and not source.firing and source.current is not None:
+            source.firing, source.current.ended_at = True, None  # active again in Security Hub, as the product said
         return {"ProcessedFindings": [identifier], "UnprocessedFindings": []}
 
 
