@@ -393,11 +393,11 @@ def decision_before_unheard_clear(world: World, source: Source) -> bool:
 
 
 def parked_clear(world: World, delivery: Delivery) -> bool:
-    """A clear parked while the alert's issue was one a person deleted."""
-    deleted = any(
-        p.action == "delete" and p.issue_id in ids_of(world, world.sources[delivery.alert]) for p in world.people
-    )
-    return not delivery.firing and deleted and any(event is delivery.event for _, event in world.parked)
+    """A delivery parked while the alert's issue was one a person deleted: its clear, or a held-back clear it wrote,
+    met the 404."""
+    ids = ids_of(world, world.sources[delivery.alert])
+    deleted = any(p.action == "delete" and p.issue_id in ids for p in world.people)
+    return deleted and any(event is delivery.event for _, event in world.parked)
 
 
 def parked_for_deleted_parent(world: World, delivery: Delivery) -> bool:
