@@ -231,6 +231,8 @@ def follows_its_source(world: World, source: Source, known: Known) -> list[str]:
         expected: int | None = 0
     elif decision is not None and decision.action in ("resolve", "delete") and covers_now(world, decision):
         expected = 0
+    elif decision is not None and decision.action in ("resolve", "delete") and still_during(world, decision):
+        expected = None  # made while the alert fired in an episode the product had not heard yet: either holds
     elif source.firing:
         expected = 1 if current is not None and current.firing_taken is not None else None
     elif decision is not None and decision.action == "reopen" and not ended_since(source, decision.at):
@@ -330,6 +332,10 @@ def covers_now(world: World, decision: PersonAction) -> bool:
     return bool(decision.covers) and all(still_in(world.sources[n], e) for n, e in decision.covers)
 
 
+def still_during(world: World, decision: PersonAction) -> bool:
+    return bool(decision.during) and all(still_in(world.sources[n], e) for n, e in decision.during)
+
+
 def covered(world: World, source: Source, episode: int) -> bool:
     """Whether a person's decision covers the episode: one made in it, or a won't-fix made before it."""
     parents = world.parents(deleted=True)
@@ -337,7 +343,7 @@ def covered(world: World, source: Source, episode: int) -> bool:
     for decision in world.people:
         if decision.issue_id not in ids or decision.action not in ("resolve", "wont-fix", "delete"):
             continue
-        if (source.name, episode) in decision.covers:
+        if (source.name, episode) in decision.covers or (source.name, episode) in decision.during:
             return True
         if decision.action == "wont-fix" and decision.at <= source.episodes[episode].started_at:
             return True

@@ -179,6 +179,9 @@ class PersonAction:
     # The episodes a decision is made in: (alert, episode) of each alert the issue follows that fires, in an
     # episode whose firing the product already heard (else what the person saw may be an older episode's).
     covers: tuple[tuple[str, int], ...] = ()
+    # The episodes the alerts the issue follows were firing in then, heard or not: what the person saw may be
+    # either, so neither expectation holds for them (a trace, or the issue's status) while they go on.
+    during: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -743,7 +746,7 @@ class World:
         """A person acts on ``issue`` in Jira: resolve, wont-fix, reopen, delete, or priority (``detail``); Jira
         queues the webhook it sends about it."""
         jira = self.jira
-        covers = self.covered_by(issue)
+        covers, during = self.covered_by(issue), self.covered_by(issue, heard=False)
         if action in ("resolve", "wont-fix"):
             jira.resolve_by_hand(issue.key, WONT_FIX if action == "wont-fix" else "Done")
         elif action == "reopen":
@@ -758,11 +761,12 @@ class World:
             jira.deleted[issue.id] = jira.delete_by_hand(issue.key)
         if action != "delete":
             self.outbox.append((f"wh-{next(self._numbers)}", jira.webhook_payload(issue)))
-        self.people.append(PersonAction(self.clock.now, action, issue.id, detail, covers))
+        self.people.append(PersonAction(self.clock.now, action, issue.id, detail, covers, during))
 
-    def covered_by(self, issue: Issue) -> tuple[tuple[str, int], ...]:
+    def covered_by(self, issue: Issue, *, heard: bool = True) -> tuple[tuple[str, int], ...]:
         """The episodes a person's decision on ``issue`` is made in (``PersonAction.covers``): its own alert's, or
-        for a storm's parent those of the members its table shows firing."""
+        for a storm's parent those of the members its table shows firing; with ``heard`` False, those whose firing
+        the product has not heard yet too (``PersonAction.during``)."""
         source = self.source_of(issue)
         if source is not None:
             names = [source.name]
@@ -771,7 +775,7 @@ class World:
         covers = []
         for name in names:
             current = self.sources[name].current
-            if self.sources[name].firing and current is not None and current.firing_taken is not None:
+            if self.sources[name].firing and current is not None and (current.firing_taken or not heard):
                 covers.append((name, current.number))
         return tuple(covers)
 
