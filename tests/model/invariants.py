@@ -413,5 +413,10 @@ def parked_for_deleted_parent(world: World, delivery: Delivery) -> bool:
     return bool(gone) and any(event is delivery.event for _, event in world.parked)
 
 
+def tally(found: Iterable[str]) -> Counter[str]:
+    """How many of each kind of failure (the word each message starts with: duplicate, lost, wrong-state, ...)."""
+    return Counter(message.split(":", 1)[0] for message in found)
+
+
 def describe(decision: PersonAction | None) -> str:
     return "none" if decision is None else f"{decision.action} at {decision.at:.0f} covering {decision.covers}"
