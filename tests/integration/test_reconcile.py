@@ -19,9 +19,11 @@ from botocore.stub import Stubber
 
 from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
-from jira_notifier.core.state import PersonDecision, state_from_item
+from jira_notifier.adapters.dynamodb.state import state_from_item
+from jira_notifier.core.state import PersonDecision
 from jira_notifier.entry import wiring
 from tests.support.builders import alarm_event
+from tests.support.clocks import on_clock
 from tests.support.lambda_sim import Context, LambdaTime
 from tests.support.links import open_link, put_alarm
 
@@ -63,8 +65,7 @@ class World:
 
     def invoke(self, handler: Any, function: str, event: Any, seconds: float = 60.0) -> Any:
         notifier = wiring.get_notifier(function)
-        notifier.clock = notifier.store.clock = self.clock.time  # type: ignore[attr-defined]
-        notifier.sleep = notifier.store.sleep = self.clock.sleep  # type: ignore[attr-defined]
+        on_clock(notifier, self.clock.time, self.clock.sleep)
         self.clock.deadline = self.clock.now + seconds
         return handler(event, Context(self.clock))
 
@@ -212,7 +213,8 @@ def test_issues_the_product_does_not_own_are_never_touched(world: World) -> None
 
 def test_a_dry_run_says_what_it_would_do_and_changes_nothing(world: World) -> None:
     from jira_notifier.adapters.observability import MetricsRecorder
-    from jira_notifier.app.reconcile import run_steps, scheduled_steps
+    from jira_notifier.app.reconcile import run_steps
+    from jira_notifier.entry.scheduled import scheduled_steps
 
     world.alarm("quiet")
     world.fire("quiet")
@@ -220,7 +222,7 @@ def test_a_dry_run_says_what_it_would_do_and_changes_nothing(world: World) -> No
     items_before = world.aws.state_items()
     start = len(world.jira.requests)
 
-    wiring.get_notifier("reconcile").clock = world.clock.time
+    wiring.get_notifier("reconcile").deps.clock = world.clock.time
     steps = scheduled_steps(ACCOUNT, REGION, dry_run=True)
     summary = run_steps(steps, lambda: 300.0, MetricsRecorder())
 

@@ -21,6 +21,7 @@ from tests.conftest import DEFAULT_PROVIDER
 from tests.integration.test_lifecycle import Clock
 from tests.integration.test_sqs_batch import sqs_record
 from tests.support.builders import alarm_message, sns_event
+from tests.support.clocks import on_clock
 
 CREATEMETA = ("GET", "/rest/api/3/issue/createmeta/OPS/issuetypes")
 CREATE = ("POST", "/rest/api/3/issue")
@@ -48,8 +49,7 @@ class Storm:
     def _run(self, function: str, handler: Any, event: dict[str, Any], after: float) -> tuple[Any, list[Any]]:
         self.clock.now += after
         notifier = wiring.get_notifier(function)
-        notifier.clock, notifier.sleep = self.clock.time, self.clock.sleep
-        notifier.store.clock, notifier.store.sleep = self.clock.time, self.clock.sleep
+        on_clock(notifier, self.clock.time, self.clock.sleep)
         result = handler(event, self.context)
         cost, self.seen = self.jira.requests[self.seen :], len(self.jira.requests)
         return result, cost

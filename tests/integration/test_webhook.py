@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from functions.jira_webhook.handler import lambda_handler
-from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, state_from_item
+from jira_notifier.adapters.dynamodb.state import state_from_item
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision
 from jira_notifier.entry import wiring
 from jira_notifier.entry.webhook import MAX_BODY_BYTES, sign
 from tests.integration.test_lifecycle import NONE, Run, run  # noqa: F401 - run is a fixture
@@ -96,7 +97,7 @@ def test_a_signed_delivery_records_what_a_person_did_and_the_lifecycle_honours_i
 
     assert (status, result, cost) == (200, "recorded", [])
     assert webhook.state().person_decision is PersonDecision.RESOLVED
-    result_of_firing, cost = run(alarm_event("ALARM", 5, message_id="m-2", reason="still"))
+    result_of_firing, cost = run(alarm_event("ALARM", 5, message_id="m-2", reason="still", previous="ALARM"))
     assert result_of_firing == {"commented": 1} and cost == [("POST", "/rest/api/3/issue/OPS-1/comment")]
 
 

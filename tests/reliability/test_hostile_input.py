@@ -32,6 +32,7 @@ from jira_notifier.core.errors import JiraNotifierError, SecretError
 from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
 from tests.support.builders import TOPIC_ARN, alerts_in, sns_event
+from tests.support.clocks import on_clock
 from tests.support.jira_spec import ADF_NODE_TYPES, validate_calls
 
 HANDLERS: dict[str, Callable[[Any, Any], Any]] = {
@@ -89,8 +90,7 @@ class Deliver:
         self.now += 120
         self.jira.now = lambda: datetime.fromtimestamp(self.now, UTC)  # Jira's clock and the functions' agree
         notifier = wiring.get_notifier(function)
-        notifier.clock, notifier.sleep = self.clock, self.sleep
-        notifier.store.clock, notifier.store.sleep = self.clock, self.sleep
+        on_clock(notifier, self.clock, self.sleep)
         issues_before, calls_before = set(self.jira.issues), len(self.jira.mock.calls)
         self.handed_back.clear()
         try:
@@ -690,7 +690,7 @@ def test_a_server_url_jira_may_not_be_reached_at_is_refused_before_any_connectio
             wiring.reset()
             allow_lists.append(allowed)
         aws.put_secret(serverUrl=url)
-        wiring.get_notifier("sns").secrets.forget()  # read the secret just written
+        wiring.get_notifier("sns").deps.secrets.forget()  # read the secret just written
         calls_before = len(jira.mock.calls)
 
         delivered = deliver("sns", sns_event(json.dumps({"dedupKey": f"ssrf-{url}", "title": "t"})))

@@ -6,11 +6,14 @@ from dataclasses import replace
 
 import pytest
 
-from jira_notifier.adapters.jira.client import JiraIssue
-from jira_notifier.app.readback import jira_says, needs_reading, owned_pks
+from jira_notifier.app.effects import view_of
+from jira_notifier.app.readback import needs_reading, owned_pks
 from jira_notifier.core.alert import AlertState
 from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.lifecycle import JiraView
+from jira_notifier.core.lifecycle import jira_says as says
 from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, WorkflowPhase
+from jira_notifier.ports import JiraIssue
 
 NOW = 1_800_000_000.0
 PROVIDER = ProviderConfig(
@@ -32,6 +35,12 @@ RESOLVED = replace(
 TODO = JiraIssue(id="10001", key="OPS-1", status_category="new", updated_at=NOW - 60, project_key="OPS")
 DONE = replace(TODO, status_category="done", resolution="Done", resolved_at=NOW - 60)
 WONT = replace(DONE, resolution="won't do")
+
+
+def jira_says(
+    state: IssueState, issue_id: str, issue: JiraIssue | None, provider: ProviderConfig, now: float
+) -> tuple[IssueState, tuple[str, ...]]:
+    return says(state, JiraView(issue_id, view_of(issue), provider.wont_fix_resolution), now)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +92,7 @@ def test_a_person_decision_keeps_what_they_chose_and_when_it_was_read() -> None:
         "won't do",
         NOW,
     )
-    assert after.resolved_at is None  # the product's own resolve time only; Jira keeps the person's
+    assert after.resolved_at == WONT.resolved_at  # Jira's resolution date: the reopen window counts from it
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
 
+from jira_notifier.core.errors import report_unexpected_with
+
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
@@ -74,6 +76,13 @@ class LazyTracer:
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = LazyTracer(SERVICE)
+
+
+def _log_unexpected(raised: Exception) -> None:
+    logger.exception("unexpected error; will retry", error_type=type(raised).__name__)
+
+
+report_unexpected_with(_log_unexpected)
 
 
 def trace_sdk_calls() -> None:

@@ -6,7 +6,7 @@ A run is a list of steps (``Step``), each returning its own summary; a step is a
 Reconcile reads every open alert-to-issue link from the state table, asks each link's source for the truth in
 API-sized batches (``source_truth``), and turns a source that says "over" into an ordinary resolved ``Alert``: a
 delivery key unique to the run, the source's transition time, and a ``why`` saying reconcile found it. That alert
-goes through ``Notifier.process_for``, the event path's own lease and lifecycle, so ordering, stale and duplicate
+goes through ``AlertFlow.apply``, the event path's own lease and lifecycle, so ordering, stale and duplicate
 rules hold against concurrent deliveries and concurrent runs, and a resolved alert never creates an issue. Only
 issues in the state table are touched: the product's own.
 """
@@ -19,19 +19,30 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
-from jira_notifier.adapters.aws.config import AWS_CALL_WORST_SECONDS
-from jira_notifier.app.notify import START_BUDGET_SECONDS, Notifier
+from jira_notifier.app.apply import AlertFlow
+from jira_notifier.app.deps import Deps
 from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.budgets import AWS_CALL_WORST_SECONDS, START_BUDGET_SECONDS
 from jira_notifier.core.coalescing import HeldBack
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import JiraNotifierError
 from jira_notifier.core.lifecycle import Action, decide
-from jira_notifier.core.outcome import Outcome, Recorder
+from jira_notifier.core.outcome import Outcome
 from jira_notifier.core.state import PersonDecision
-from jira_notifier.sources.truth import NO_STATE_SOURCES, Answer, SourceRef, SourceTruth, Truth, batches, source_ref
+from jira_notifier.ports import (
+    NO_STATE_SOURCES,
+    Answer,
+    KeyReader,
+    OwnedIssues,
+    ProviderSource,
+    Recorder,
+    SourceRef,
+    SourceTruth,
+    SyncBackPort,
+    Truth,
+)
 
 if TYPE_CHECKING:
-    from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
     from jira_notifier.core.state import IssueState
 
 # A source batch is started only with this much of the invocation left (one AWS call at its slowest, and room to
@@ -156,9 +167,11 @@ class Reconcile:
     """The reconcile step (module docstring)."""
 
     links: OpenLinks
-    notifier: Notifier
+    flow: AlertFlow
+    providers: ProviderSource
     truths: Sequence[SourceTruth]
     recorder: Recorder
+    refer: KeyReader
     group: str | None = None  # only the providers of this notification group
     dry_run: bool = False
     name: str = "reconcile"
@@ -169,7 +182,7 @@ class Reconcile:
         states = list(self.links.open_issues(f"{self.group}/" if self.group else ""))
         by_source: dict[str, list[tuple[IssueState, SourceRef]]] = {}
         for state in states:
-            ref = source_ref(state.dedupe_key)
+            ref = self.refer(state.dedupe_key)
             if ref is not None:
                 by_source.setdefault(ref.source, []).append((state, ref))
             else:
@@ -242,7 +255,7 @@ class Reconcile:
                 return _result(state, ref.source, answer.truth, "skipped", "a clear was already applied to this issue")
             # A clear recorded but never written to the issue: not a duplicate of itself, so it is resolved now.
             alert = replace(alert, transition_at=None)
-        decision = decide(state, alert, provider, self.notifier.clock())
+        decision = decide(state, alert, provider, self.flow.deps.clock())
         if decision.action is Action.SKIP:
             return _result(state, ref.source, answer.truth, "skipped", decision.reason)
         if self.dry_run:
@@ -252,10 +265,10 @@ class Reconcile:
             summary.stopped_early = True
             return _result(state, ref.source, answer.truth, "deferred", OUT_OF_TIME)
         try:
-            outcome = self.notifier.process_for(alert, provider, remaining, held)
+            outcome = self.flow.apply(alert, provider, remaining, held)
         except JiraNotifierError as error:
             return _result(state, ref.source, answer.truth, "failed", f"{error.reason}: {error}")
-        return _result(state, ref.source, answer.truth, outcome.action, f"{answer.detail} ({outcome.reason})")
+        return _result(state, ref.source, answer.truth, outcome.action.value, f"{answer.detail} ({outcome.reason})")
 
     def _alert(self, state: IssueState, ref: SourceRef, answer: Answer) -> Alert:
         gone = answer.truth is Truth.GONE
@@ -276,13 +289,15 @@ class Reconcile:
             what=answer.detail,
             why=" ".join(filter(None, (why, answer.reason))),
             # A deleted alarm has no transition time: the run's own clock orders it after everything seen so far.
-            transition_at=answer.at if answer.at is not None else (int(self.notifier.clock() * 1000) if gone else None),
+            transition_at=answer.at
+            if answer.at is not None
+            else (int(self.flow.deps.clock() * 1000) if gone else None),
         )
 
     def _provider(self, provider_id: str) -> ProviderConfig | str:
         """The link's provider, or why it cannot be had (left for the next run)."""
         try:
-            providers = self.notifier.providers.group_providers(provider_id.split("/", 1)[0])
+            providers = self.providers.group_providers(provider_id.split("/", 1)[0])
         except JiraNotifierError as error:
             return f"providers could not be read: {error}"
         found = next((p for p in providers if p.provider_id == provider_id), None)
@@ -293,10 +308,10 @@ class Reconcile:
     ) -> None:
         """Changes coalesced because their issue was just written: written now, or left stored for the next
         delivery or run (the lifecycle flushes them)."""
-        for index, written in zip(held_at, self.notifier.write_held_back(held, remaining), strict=True):
+        for index, written in zip(held_at, self.flow.write_held_back(held, remaining), strict=True):
             before = summary.results[index]
             if isinstance(written, Outcome):
-                action, detail = written.action, f"{before.detail} ({written.reason})"
+                action, detail = written.action.value, f"{before.detail} ({written.reason})"
             else:
                 action, detail = "failed", f"{written.reason}: {written}"
             summary.results[index] = replace(before, action=action, detail=detail)
@@ -315,6 +330,13 @@ class Reconcile:
         self.recorder.count("ReconcileLinksChecked", summary.checked)
         self.recorder.count("ReconcileResolved", summary.count(action="resolved"))
         self.recorder.count("ReconcileUnchecked", summary.count(truth=Truth.UNCHECKED))
+
+
+def batches(refs: Sequence[SourceRef], size: int) -> Iterable[Sequence[SourceRef]]:
+    """``refs`` in API-sized batches, each thing asked once (Health entities of one event share a slot)."""
+    unique = list({ref.key: ref for ref in refs}.values())
+    for start in range(0, len(unique), size):
+        yield unique[start : start + size]
 
 
 def _clear_recorded(state: IssueState) -> bool:
@@ -345,8 +367,8 @@ class ReadBack:
     (``talkback.read_back``); a provider whose read-back fails is read again, from the same point, by the next run."""
 
     providers: Callable[[], Sequence[ProviderConfig]]
-    notifier: Notifier
-    owned: OwnedIssueStore
+    deps: Deps
+    owned: OwnedIssues
     recorder: Recorder
     group: str | None = None
     dry_run: bool = False
@@ -364,15 +386,15 @@ class ReadBack:
                 summary.notes.append(f"{provider.provider_id}: {OUT_OF_TIME}")
                 continue
             try:
-                client = self.notifier.jira_for(self.notifier.secrets.get(provider.secret), remaining)
+                client = self.deps.jira(provider, remaining)
                 report = read_back(
                     provider,
                     client,
-                    self.notifier.store,
+                    self.deps.leases,
                     self.owned,
                     self.recorder,
-                    sync_back=self.notifier.sync_back,
-                    clock=self.notifier.clock,
+                    sync_back=self.deps.sync_back,
+                    clock=self.deps.clock,
                     remaining=remaining,
                     dry_run=self.dry_run,
                 )
@@ -392,7 +414,8 @@ class ReadBack:
 class SyncBackRetry:
     """The last step: sync-backs to AWS that failed in a way that may pass, sent again (``syncback``)."""
 
-    notifier: Notifier
+    sync_back: SyncBackPort
+    providers: ProviderSource
     dry_run: bool = False
     name: str = "sync-back"
 
@@ -401,83 +424,8 @@ class SyncBackRetry:
         if self.dry_run:
             summary.notes.append("dry run: remembered sync-backs are not sent")
             return summary
-        report = self.notifier.sync_back.retry_due(self.notifier.providers)
+        report = self.sync_back.retry_due(self.providers)
         summary.notes.append(
             f"sent {report.sent}, still due {report.failed}, given up {report.given_up}, dropped {report.dropped}"
         )
         return summary
-
-
-# ---- the scheduled run, with the real adapters ---------------------------------------------------------------
-
-
-def scheduled_steps(
-    account: str | None,
-    region: str | None,
-    *,
-    group: str | None = None,
-    dry_run: bool = False,
-    session: Any = None,
-) -> list[Step]:
-    """The steps of a run, in order, with the real adapters (AWS clients created on first use).
-
-    ``account`` and ``region`` are the stack's: alarms elsewhere cannot be described from here. The read-back comes
-    first, so a person's decision made since the last run is recorded before the sources are asked.
-    """
-    import functools
-
-    import boto3
-
-    from jira_notifier.adapters.aws.config import client_config
-    from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
-    from jira_notifier.adapters.dynamodb.providers import scan_providers
-    from jira_notifier.adapters.observability import MetricsRecorder
-    from jira_notifier.core.state import StateStore
-    from jira_notifier.entry import wiring
-    from jira_notifier.sources.truth import HEALTH_REGION, AlarmTruth, GuardDutyTruth, HealthTruth, SecurityHubTruth
-
-    aws = session or boto3.session.Session()
-    config = client_config()
-
-    def lazy(service: Any, region_name: str | None = None) -> Callable[[], Any]:
-        return functools.cache(lambda: aws.client(service, config=config, region_name=region_name))
-
-    truths: list[SourceTruth] = [
-        AlarmTruth(lazy("cloudwatch"), account, region),
-        SecurityHubTruth(lazy("securityhub")),
-        GuardDutyTruth(lazy("guardduty")),
-        HealthTruth(lazy("health", HEALTH_REGION), account),
-    ]
-    dynamodb = aws.client("dynamodb", config=config)
-    settings = wiring.get_settings()
-    notifier = wiring.get_notifier("reconcile")
-    recorder = MetricsRecorder()
-    return [
-        ReadBack(
-            lambda: scan_providers(dynamodb, settings.providers_table),
-            notifier,
-            OwnedIssueStore(dynamodb, settings.state_table),
-            recorder,
-            group=group,
-            dry_run=dry_run,
-        ),
-        Reconcile(StateStore(dynamodb, settings.state_table), notifier, truths, recorder, group=group, dry_run=dry_run),
-        SyncBackRetry(notifier, dry_run=dry_run),
-    ]
-
-
-def run_scheduled(context: Any) -> dict[str, Any]:
-    """One scheduled run as Lambda calls it: the stack's account and region from the function's own ARN."""
-    from jira_notifier.adapters.observability import MetricsRecorder, logger
-    from jira_notifier.entry.runner import remaining_from
-    from jira_notifier.sources.common import arn_region_account
-
-    region, account = arn_region_account(str(getattr(context, "invoked_function_arn", "")))
-    remaining = remaining_from(context) or (lambda: 60.0)
-    summary = run_steps(scheduled_steps(account, region), remaining, MetricsRecorder())
-    for step in summary.steps:
-        for failed in (r for r in step.results if r.action == "failed"):
-            logger.warning("link not reconciled; the next run tries again", **failed.to_dict())
-        log = logger.warning if step.stopped_early or step.count(action="failed") else logger.info
-        log("run step finished", step=step.step, counts=step.counts(), notes=step.notes)
-    return summary.brief()

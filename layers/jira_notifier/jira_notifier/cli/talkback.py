@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 from typing import TYPE_CHECKING, Any
 
 from jira_notifier.cli import aws
@@ -52,13 +53,14 @@ def register(commands: Any) -> None:
 
 
 def run_readback(args: argparse.Namespace) -> int:
-    from jira_notifier.adapters.aws.syncback import NoSyncBack
     from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
     from jira_notifier.adapters.dynamodb.providers import scan_providers
+    from jira_notifier.adapters.dynamodb.state import StateStore
     from jira_notifier.adapters.jira.client import JiraClient
+    from jira_notifier.app.lease import Leases
     from jira_notifier.app.readback import read_back
     from jira_notifier.cli.provider import load_provider, read_secret
-    from jira_notifier.core.state import StateStore
+    from jira_notifier.ports import NoSyncBack
 
     session = aws.session()
     found = aws.resources(args.stack, os.environ, session)
@@ -80,7 +82,7 @@ def run_readback(args: argparse.Namespace) -> int:
                 read_back(
                     provider,
                     client,
-                    StateStore(dynamodb, state_table),
+                    Leases(StateStore(dynamodb, state_table), time.time),
                     OwnedIssueStore(dynamodb, state_table),
                     _NoMetrics(),
                     sync_back=NoSyncBack(),  # the stack's functions hold the sync-back grants, not the terminal

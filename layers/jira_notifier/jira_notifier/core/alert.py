@@ -64,6 +64,7 @@ class Alert:
     notification_group: str | None = None  # from the message itself (attribute or Notification body)
     route_key: str | None = None  # SNS topic ARN, EventBridge source, or SQS queue ARN
     transition_at: int | None = None  # epoch ms of the state change, when the source gives one
+    previous_state: AlertState | None = None  # the state the source says it changed from, when it says
     ignore_reason: str | None = None  # set for events that must never open an issue (see docs)
     extra_labels: tuple[str, ...] = field(default=())
     alarm: AlarmDefinition | None = None  # a CloudWatch alarm's definition, as its event carries it

@@ -9,10 +9,9 @@ its own item, with its dedupe key and a pointer to its parent, so late and repea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
 
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.errors import ConfigError
@@ -176,38 +175,3 @@ def parent_step(open_: bool, group: Group) -> ParentStep:
     if not open_ and group.any_firing:
         return ParentStep.REOPEN
     return ParentStep.NONE
-
-
-def group_to_item(group: Group) -> dict[str, Any]:
-    """The DynamoDB attribute value of a parent's membership."""
-    return {
-        "M": {
-            "key": {"S": group.key},
-            "windowStart": {"N": str(group.window_start)},
-            "unwritten": {"BOOL": group.unwritten},
-            "members": {
-                "L": [
-                    {
-                        "M": {
-                            "k": {"S": m.key},
-                            "n": {"S": m.name},
-                            "s": {"S": m.state.value},
-                            "t": {"N": str(round(m.since, 3))},
-                        }
-                    }
-                    for m in group.members
-                ]
-            },
-        }
-    }
-
-
-def group_from_item(value: Mapping[str, Any]) -> Group:
-    data = value["M"]
-    members: Iterable[Mapping[str, Any]] = (entry["M"] for entry in data.get("members", {}).get("L", []))
-    return Group(
-        key=data["key"]["S"],
-        window_start=int(data["windowStart"]["N"]),
-        members=tuple(Member(m["k"]["S"], m["n"]["S"], AlertState(m["s"]["S"]), float(m["t"]["N"])) for m in members),
-        unwritten=bool(data.get("unwritten", {}).get("BOOL", False)),
-    )

@@ -54,7 +54,7 @@ def sqs(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
 @metrics.log_metrics
 def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: ARG001 - a schedule's event says nothing
     """The scheduled run (EventBridge Scheduler): open issues reconciled with their alerts' sources."""
-    from jira_notifier.app.reconcile import run_scheduled  # imported here: the alert functions never load it
+    from jira_notifier.entry.scheduled import run_scheduled  # imported here: the alert functions never load it
 
     return run_scheduled(context)
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jira_notifier.adapters.observability import logger
-from jira_notifier.app.notify import Notifier
+from jira_notifier.app.notify import Notify
 from jira_notifier.core.alert import Alert
 from jira_notifier.core.errors import EventParseError, JiraNotifierError
-from jira_notifier.core.outcome import Outcome, summarize
+from jira_notifier.core.outcome import Outcome, OutcomeAction, summarize
 from jira_notifier.sources.common import items, mapping
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 def handle_event(
     event: Any,
     read: Callable[[object], list[Alert]],
-    notifier: Notifier,
+    notifier: Notify,
     remaining: Callable[[], float] | None,
 ) -> dict[str, int]:
     """Run one Lambda event, read by its function's ``read``, through the notifier.
@@ -31,7 +31,7 @@ def handle_event(
         alerts = read(event)
     except EventParseError as error:
         notifier.parker.park(event=event, error=error, alert=None, provider=None)
-        notifier.recorder.count("AlertsParked")
+        notifier.deps.recorder.count("AlertsParked")
         logger.error("event could not be read; parked", reason=error.reason, error=str(error))
         return {"parked": 1}
     outcomes: list[Outcome] = []
@@ -52,7 +52,7 @@ def handle_event(
 
 def log_outcomes(outcomes: list[Outcome]) -> None:
     for outcome in outcomes:
-        log = logger.warning if outcome.action in ("parked", "retry") else logger.info
+        log = logger.warning if outcome.action in (OutcomeAction.PARKED, OutcomeAction.RETRY) else logger.info
         log(
             "alert handled",
             action=outcome.action,
@@ -67,12 +67,11 @@ def remaining_from(context: Any) -> Callable[[], float] | None:
     return (lambda: getter() / 1000.0) if callable(getter) else None
 
 
-def handle_sqs_event(
-    event: Any, notifier: Notifier, remaining: Callable[[], float] | None
-) -> PartialItemFailureResponse:
+def handle_sqs_event(event: Any, notifier: Notify, remaining: Callable[[], float] | None) -> PartialItemFailureResponse:
     """A batch of SQS records; the response lists the records SQS should deliver again (partial batch failure)."""
-    from jira_notifier.app.batch import process_batch
+    from jira_notifier.app.batch import Batch
+    from jira_notifier.sources import normalize_sqs_record
 
-    result = process_batch(notifier, items(mapping(event).get("Records")), remaining)
+    result = Batch(notifier, normalize_sqs_record).process(items(mapping(event).get("Records")), remaining)
     log_outcomes(result.outcomes)
     return {"batchItemFailures": [{"itemIdentifier": record_id} for record_id in result.failed]}

@@ -26,13 +26,11 @@ from jira_notifier.app.readback import Recorded, apply_jira_view, find_state
 from jira_notifier.core.errors import JiraNotifierError
 
 if TYPE_CHECKING:
-    from jira_notifier.adapters.aws.syncback import SyncBackPort
-    from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
-    from jira_notifier.adapters.jira.client import JiraIssue
     from jira_notifier.adapters.jira.issue_events import IssueEvent
+    from jira_notifier.app.lease import Leases
     from jira_notifier.core.config import ProviderConfig
-    from jira_notifier.core.outcome import Recorder
-    from jira_notifier.core.state import IssueState, LeaseStore
+    from jira_notifier.core.state import IssueState
+    from jira_notifier.ports import JiraIssue, OwnedIssues, Recorder, SyncBackPort
 
 MAX_BODY_BYTES = 1024 * 1024  # an issue payload with its fields is tens of kilobytes; this is far beyond a real one
 SIGNATURE_HEADER = "x-hub-signature"
@@ -60,8 +58,8 @@ class WebhookReceiver:
 
     shared_secret: Callable[[], bytes]  # the key Jira signs with (read from Secrets Manager, cached)
     providers: Callable[[], Sequence[ProviderConfig]]
-    owned: OwnedIssueStore
-    leases: LeaseStore
+    owned: OwnedIssues
+    leases: Leases
     read_issue: Callable[[ProviderConfig, str, Callable[[], float] | None], JiraIssue | None]  # by id; None: 404
     recorder: Recorder
     sync_back: SyncBackPort  # a resolution a person chose goes back to AWS

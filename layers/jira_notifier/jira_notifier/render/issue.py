@@ -131,18 +131,6 @@ def labels(alert: Alert, provider_labels: Sequence[str] = ()) -> list[str]:
     return list(dict.fromkeys(label for label in sanitized if label))
 
 
-def priority_name(severity: Severity | str, priority_map: Mapping[str, str]) -> str | None:
-    """The Jira priority name mapped to ``severity`` (keys match case-insensitively), or None when unmapped.
-
-    None means "send no priority": many projects have no priority field on the create screen.
-    """
-    wanted = (severity.value if isinstance(severity, Severity) else str(severity)).strip().lower()
-    for key, name in priority_map.items():
-        if key.strip().lower() == wanted and name.strip():
-            return name.strip()
-    return None
-
-
 # Description and comments --------------------------------------------------------------------------------
 
 

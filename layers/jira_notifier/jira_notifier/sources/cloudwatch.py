@@ -298,6 +298,7 @@ def _alarm_alert(view: _AlarmView, delivery: Delivery, raw: Any) -> Alert:
         notification_group=delivery.group(),
         route_key=delivery.route_key,
         transition_at=epoch_ms(view.changed_at),
+        previous_state=_STATES.get(view.previous),
         ignore_reason=view.ignore_reason,
         alarm=view.definition,
         resources=(view.arn,) if view.arn.startswith("arn:") else (),

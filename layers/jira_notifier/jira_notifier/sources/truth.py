@@ -1,5 +1,5 @@
-"""What an alert's source says now: a link's dedupe key read back into the source's own name for the alert, and
-the source asked in batches within each API's limits.
+"""What an alert's source says now (``ports.SourceTruth``): a link's dedupe key read back into the source's own name
+for the alert, and the source asked in batches within each API's limits.
 
 Parsing is pure; each ``*Truth`` class is a thin adapter over one boto3 client, created on first use. Nothing here
 writes anywhere: the reconcile run turns the answers into alerts for the normal lifecycle.
@@ -7,13 +7,12 @@ writes anywhere: the reconcile run turns the answers into alerts for the normal 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from jira_notifier.core.alert import AlertState
+from jira_notifier.ports import NO_STATE_SOURCES, Answer, SourceRef, SourceTruth, Truth
 from jira_notifier.sources.common import alarm_name_from_arn, arn_region_account, epoch_ms, parse_time, text
 from jira_notifier.sources.findings import securityhub_state
 
@@ -29,39 +28,6 @@ FINDING_IDS_PER_FILTER = 20  # Security Hub GetFindings: "up to 20 filter values
 GUARDDUTY_IDS_PER_CALL = 50  # GuardDuty GetFindings FindingIds
 HEALTH_ARNS_PER_CALL = 10  # Health DescribeEvents filter.eventArns
 HEALTH_REGION = "us-east-1"  # the AWS Health API's global endpoint
-
-# Sources that keep no state to ask: their issues are left to their own notifications (and to people).
-NO_STATE_SOURCES = ("cost-anomaly", "budget", "notification", "generic")
-
-
-class Truth(StrEnum):
-    ACTIVE = "active"  # the source still has it firing (or cannot say it is over): nothing to do
-    CLEARED = "cleared"  # the source says it is over
-    GONE = "gone"  # the source no longer has it at all (a deleted alarm)
-    UNCHECKED = "unchecked"  # cannot be told from here: another account or region, not visible, the call failed
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    truth: Truth
-    detail: str  # what the source said, in a sentence: goes into the comment, or says why it was not checked
-    at: int | None = None  # epoch ms of the source's last transition, when it gives one
-    reason: str = ""  # the source's own reason text (an alarm's StateReason)
-
-
-@dataclass(frozen=True, slots=True)
-class SourceRef:
-    """An alert as its source names it."""
-
-    source: str  # cloudwatch-alarm | securityhub | guardduty | health
-    name: str  # what the API takes: alarm name, finding id, event ARN
-    account: str | None = None
-    region: str | None = None
-    product_arn: str | None = None  # Security Hub: a finding is (ProductArn, Id)
-
-    @property
-    def key(self) -> tuple[str, str, str | None]:
-        return self.source, self.name, self.product_arn
 
 
 def source_ref(dedupe_key: str) -> SourceRef | None:
@@ -90,16 +56,6 @@ def source_ref(dedupe_key: str) -> SourceRef | None:
         account = parts[6] if len(parts) > 6 and parts[6].isdigit() else None
         return SourceRef(source, ":".join(parts[:6]), account, arn_region_account(":".join(parts[:6]))[0])
     return None
-
-
-class SourceTruth(Protocol):
-    """One source's adapter: which refs it can see from here, and their answers, one API call per batch."""
-
-    source: str
-    batch_size: int
-
-    def out_of_reach(self, ref: SourceRef) -> str | None: ...
-    def ask(self, refs: Sequence[SourceRef]) -> dict[tuple[str, str, str | None], Answer]: ...
 
 
 class AlarmTruth:
@@ -278,13 +234,6 @@ def _health_answer(event: Mapping[str, Any]) -> Answer:
     return Answer(Truth.ACTIVE, f"The AWS Health event is {status or 'open'}.", at)
 
 
-def batches(refs: Sequence[SourceRef], size: int) -> Iterable[Sequence[SourceRef]]:
-    """``refs`` in API-sized batches, each thing asked once (Health entities of one event share a slot)."""
-    unique = list({ref.key: ref for ref in refs}.values())
-    for start in range(0, len(unique), size):
-        yield unique[start : start + size]
-
-
 def _get(data: Mapping[str, Any], *path: str) -> Any:
     value: Any = data
     for part in path:
@@ -302,3 +251,6 @@ def _since(at: int | None) -> str:
     if at is None:
         return ""
     return " since " + datetime.fromtimestamp(at / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+__all__ = ["NO_STATE_SOURCES", "Answer", "SourceRef", "SourceTruth", "Truth"]

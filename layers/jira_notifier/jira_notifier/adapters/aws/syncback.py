@@ -26,15 +26,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from jira_notifier.ports import ProviderSource, Recorder, RetryReport
 from jira_notifier.sources.common import items, mapping, text
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-    from jira_notifier.app.notify import ProviderSource
     from jira_notifier.core.alert import Alert
     from jira_notifier.core.config import ProviderConfig
-    from jira_notifier.core.outcome import Recorder
     from jira_notifier.core.state import IssueState
 
 UPDATED_BY = "jira-notifier"
@@ -219,35 +218,6 @@ def parse_capabilities(value: str) -> frozenset[Capability]:
 class Log(Protocol):
     def warning(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
     def error(self, msg: str, *args: Any, **kwargs: Any) -> None: ...
-
-
-class SyncBackPort(Protocol):
-    """What the Jira effects call (one line each): after an issue is created, and after it is resolved."""
-
-    def issue_created(self, provider: ProviderConfig, alert: Alert, state: IssueState) -> None: ...
-    def issue_resolved(self, provider: ProviderConfig, alert: Alert, state: IssueState) -> None: ...
-    def sync_resolution(self, provider: ProviderConfig, state: IssueState, resolution: str | None) -> None: ...
-    def retry_due(self, providers: ProviderSource) -> RetryReport:
-        """Send again the sync-backs that failed in a way that may pass (throttling, 5xx, network), as remembered on
-        their state items; one whose provider no longer asks for it is dropped, one that failed ``MAX_DUE_ATTEMPTS``
-        times is given up (logged). The scheduled reconcile run's last step."""
-        ...
-
-
-class NoSyncBack:
-    """No stack capability at all (and the fast tests): nothing goes back to AWS."""
-
-    def issue_created(self, provider: ProviderConfig, alert: Alert, state: IssueState) -> None:
-        return None
-
-    def issue_resolved(self, provider: ProviderConfig, alert: Alert, state: IssueState) -> None:
-        return None
-
-    def sync_resolution(self, provider: ProviderConfig, state: IssueState, resolution: str | None) -> None:
-        return None
-
-    def retry_due(self, providers: ProviderSource) -> RetryReport:
-        return RetryReport()
 
 
 @dataclass(frozen=True, slots=True)
@@ -471,14 +441,6 @@ def _classified(error: Any) -> SyncBackError:
     retryable = throttled or not isinstance(status, int) or status >= 500
     message = text(mapping(details.get("Error")).get("Message"))
     return SyncBackError(f"{error.operation_name} refused: {code} {message}".strip()[:300], retryable=retryable)
-
-
-@dataclass
-class RetryReport:
-    sent: int = 0
-    failed: int = 0  # still due: tried again by the next run
-    given_up: int = 0
-    dropped: int = 0  # the provider no longer asks for it
 
 
 # ---- the ledger on the state table -----------------------------------------------------------------------------

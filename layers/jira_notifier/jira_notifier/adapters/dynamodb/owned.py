@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from jira_notifier.adapters.dynamodb.state import StateTable, state_from_item
 from jira_notifier.core.errors import StoreError
-from jira_notifier.core.state import IssueState, IssueStatus, StateTable, state_from_item
+from jira_notifier.core.state import IssueState, IssueStatus
+from jira_notifier.ports import Cursor
 
 CURSOR_PREFIX = "readback#"
 DELIVERY_PREFIX = "webhook-delivery#"
@@ -23,16 +24,9 @@ BATCH_GET_LIMIT = 100  # BatchGetItem's keys per request
 UNPROCESSED_TRIES = 4  # rounds for keys BatchGetItem hands back unprocessed (throttling) before giving up
 
 
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """Where a provider's read-back stands: when its last completed run searched, and last swept for deletions."""
-
-    read_at: float
-    swept_at: float | None = None
-
-
 class OwnedIssueStore(StateTable):
-    """DynamoDB reads and writes of the read-back and the webhook (issue states change only under a ``Lease``)."""
+    """DynamoDB reads and writes of the read-back and the webhook (``ports.OwnedIssues``; issue states change only
+    under a lease)."""
 
     def states(self, pks: Iterable[str]) -> dict[str, IssueState]:
         """The stored states of these keys (absent keys are left out).

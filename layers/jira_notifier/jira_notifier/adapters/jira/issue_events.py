@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jira_notifier.adapters.jira.client import JiraIssue, issue_from_json
+from jira_notifier.adapters.jira.client import issue_from_json
+from jira_notifier.ports import JiraIssue
 
 ISSUE_UPDATED = "jira:issue_updated"
 ISSUE_DELETED = "jira:issue_deleted"

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
-from jira_notifier.adapters.aws.config import AWS_CALL_WORST_SECONDS
 from jira_notifier.adapters.jira.answers import error_for, json_body, json_or_empty
+from jira_notifier.core.budgets import AWS_CALL_WORST_SECONDS
 from jira_notifier.core.config import CLOUD_ID, GATEWAY_HOST
 from jira_notifier.core.errors import JiraRequestError, JiraUnavailableError
 
