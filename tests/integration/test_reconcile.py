@@ -213,7 +213,7 @@ def test_issues_the_product_does_not_own_are_never_touched(world: World) -> None
 
 def test_a_dry_run_says_what_it_would_do_and_changes_nothing(world: World) -> None:
     from jira_notifier.adapters.observability import MetricsRecorder
-    from jira_notifier.app.reconcile import run_steps
+    from jira_notifier.app.run import run_steps
     from jira_notifier.entry.scheduled import scheduled_steps
 
     world.alarm("quiet")

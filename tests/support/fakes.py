@@ -19,6 +19,7 @@ from jira_notifier.app.apply import AlertFlow
 from jira_notifier.app.deps import Deps
 from jira_notifier.app.lease import Leases
 from jira_notifier.app.notify import Notify
+from jira_notifier.core.alert import AlertState
 from jira_notifier.core.config import JiraSecret, ProviderConfig
 from jira_notifier.core.errors import BusyError, JiraNotifierError
 from jira_notifier.core.state import IssueState, IssueStatus
@@ -84,8 +85,14 @@ class MemoryStateStore:
     def stored(self) -> list[IssueState]:
         return [item.state for item in self.items.values()]
 
-    def open_issues(self, pk_prefix: str = "") -> list[IssueState]:
-        return [s for s in self.stored() if s.issue_status is IssueStatus.OPEN and s.pk.startswith(pk_prefix)]
+    def links(self, pk_prefix: str = "") -> list[IssueState]:
+        """As ``StateStore.links``: open issues, and firing alerts a person's decision or a storm's parent holds."""
+        return [s for s in self.stored() if s.pk.startswith(pk_prefix) and _live(s)]
+
+
+def _live(state: IssueState) -> bool:
+    held = state.person_decision is not None or state.parent is not None
+    return state.issue_status is IssueStatus.OPEN or (state.alert_state is AlertState.FIRING and held)
 
 
 @dataclass

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.app.reconcile import OUT_OF_TIME, Reconcile, StepSummary, run_steps
+from jira_notifier.app.reconcile import Reconcile
+from jira_notifier.app.run import OUT_OF_TIME, StepSummary, run_steps
 from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.sources.truth import Answer, SourceRef, Truth, source_ref
 from tests.support.fakes import Ports, in_memory

@@ -104,9 +104,10 @@ class LeaseStorage(Protocol):
 
 
 class LinkScan(Protocol):
-    """The alert-to-issue links the scheduled run checks against their sources."""
+    """The alert-to-issue links the scheduled run checks against their sources: open issues, and firing alerts whose
+    issue a person closed or deleted, or that are storm members."""
 
-    def open_issues(self, pk_prefix: str = "") -> Iterable[IssueState]: ...
+    def links(self, pk_prefix: str = "") -> Iterable[IssueState]: ...
 
 
 @dataclass(frozen=True, slots=True)

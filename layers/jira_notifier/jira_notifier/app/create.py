@@ -156,7 +156,7 @@ class Creates:
                 with contextlib.suppress(JiraNotifierError):  # the search failing too changes nothing: retry
                     found = self.find_created(lease, alert, provider, client)
                     if found is not None:
-                        return self.adopt(lease, alert, provider, found)
+                        return self.adopt(lease, alert, provider, found, group=group)
             raise
         outcome = self.record(lease, alert, provider, created, reason, group=group)
         self.attach_graph(client, created, request)  # after the record: the issue is safe whatever happens here
@@ -317,8 +317,10 @@ class Creates:
                 return issue
         return None
 
-    def adopt(self, lease: Lease, alert: Alert, provider: ProviderConfig, issue: JiraIssue) -> Outcome | None:
-        """Make the found issue the alert's.
+    def adopt(
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, issue: JiraIssue, *, group: Group | None = None
+    ) -> Outcome | None:
+        """Make the found issue the alert's (a storm's parent: with the ``group`` its create was sent with).
 
         Returns:
             "recovered" when the alert is the firing that create was for; None when the alert moved on since (or the
@@ -327,7 +329,7 @@ class Creates:
         """
         self.deps.recorder.count("IssuesRecovered")
         applied = not issue.done and alert.state is AlertState.FIRING
-        lease.record_adopted(alert, issue.id, issue.key, done=issue.done, applied=applied, release=applied)
+        lease.record_adopted(alert, issue.id, issue.key, done=issue.done, applied=applied, release=applied, group=group)
         if not applied:
             return None  # recorded before anything else can fail; the lease stays for the alert's own step
         return _confirmed(lease, provider, OutcomeAction.RECOVERED, Reason.UNCONFIRMED_CREATE_FOUND)

@@ -139,7 +139,15 @@ class Lease:
         self._create_in_doubt = False
 
     def record_adopted(
-        self, alert: Alert, issue_id: str, issue_key: str, *, done: bool, applied: bool, release: bool
+        self,
+        alert: Alert,
+        issue_id: str,
+        issue_key: str,
+        *,
+        done: bool,
+        applied: bool,
+        release: bool,
+        group: Group | None = None,
     ) -> None:
         """The issue an unconfirmed create made, found in Jira, is the alert's; ``applied``: the alert is the firing
         that create was for (its delivery recorded with it).
@@ -148,6 +156,7 @@ class Lease:
             BusyError, StoreError: not recorded; the mark stays.
         """
         state = self._state.adopted(alert, issue_id, issue_key, done=done, created_at=self._mark_at)
+        state = state.with_group(group.written()) if group is not None else state
         self._write(state.remembered(alert) if applied else state, release=release)
         self._create_in_doubt = False
 

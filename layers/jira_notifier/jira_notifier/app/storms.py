@@ -13,7 +13,6 @@ only after the parent's work succeeded, so a retry repeats nothing but an idempo
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -36,10 +35,12 @@ from jira_notifier.core.lifecycle import (
     Action,
     Decision,
     Reason,
+    aggregate,
     decide,
     decide_refire,
+    fired_before_own_clear,
+    member_skip,
     person_note,
-    stale_reason,
 )
 from jira_notifier.core.outcome import Outcome, OutcomeAction
 from jira_notifier.core.state import IssueState, IssueStatus, WorkflowPhase, state_pk
@@ -106,7 +107,7 @@ class Storms:
         for index, joiner in enumerate(joiners):
             state = joiner.lease.state
             skip = member_skip(state, joiner.alert)
-            if skip is Reason.OUT_OF_ORDER and _fired_before_own_clear(state, joiner.alert):
+            if skip is Reason.OUT_OF_ORDER and fired_before_own_clear(state, joiner.alert):
                 joiner.late_firing = True  # its clear came first: the episode is listed in its window's parent
             elif skip is not None:
                 try:
@@ -317,7 +318,7 @@ class _Plan:
                 refused[joiner] = error
             fired = fired or joiner.alert.state is AlertState.FIRING
         plan = cls(group, None, refused=refused)
-        parent = _aggregate(group, ref, fired)
+        parent = aggregate(group, ref, fired)
         decision = decide(state, parent, provider, now) if parent is not None else None
         if decision is None:
             return plan
@@ -357,43 +358,6 @@ def _with_member(group: Group, joiner: Joiner, now: float) -> tuple[Group, JiraN
         cleared_at = joiner.lease.state.transition_at / 1000
         group = group.with_member(alert.dedupe_hash, member_name(alert), AlertState.RESOLVED, cleared_at)
     return group, None
-
-
-def _aggregate(group: Group, ref: ParentRef, fired: bool) -> Alert | None:
-    """The parent as one alert: firing while a member fires (or one fired in this batch), clear once every member
-    has cleared; None while it is neither (members in an unknown state)."""
-    if group.any_firing or fired:
-        state = AlertState.FIRING
-    elif group.all_cleared:
-        state = AlertState.RESOLVED
-    else:
-        return None
-    digest = hashlib.sha256(repr(group.members).encode()).hexdigest()[:16]
-    return Alert(
-        source=PARENT_SOURCE,
-        dedupe_key=ref.dedupe_key,
-        delivery_key=f"{ref.dedupe_key}#{digest}",  # each membership a delivery of its own: never a duplicate
-        state=state,
-        title=storm_render.summary_title(ref.group_key),
-    )
-
-
-def member_skip(state: IssueState, alert: Alert) -> Reason | None:
-    """Why a member alert changes nothing (a duplicate, older than what is recorded, or a clear of an alert that
-    never joined a parent), or None. Pure."""
-    if state.seen(alert.delivery_key):
-        return Reason.DUPLICATE_DELIVERY
-    stale = stale_reason(state, alert)
-    if stale is not None:
-        return stale
-    if state.parent is None and alert.state is not AlertState.FIRING:
-        return Reason.NOTHING_OPEN
-    return None
-
-
-def _fired_before_own_clear(state: IssueState, alert: Alert) -> bool:
-    """A firing older than the clear its member recorded before it ever joined a parent (the clear came first)."""
-    return state.parent is None and alert.state is AlertState.FIRING and state.alert_state is AlertState.RESOLVED
 
 
 def _parent_alert(ref: ParentRef, first: Alert, provider: ProviderConfig) -> Alert:

@@ -107,7 +107,7 @@ def _where(args: argparse.Namespace) -> Iterator[bool]:
 
 def _run(group: str | None, dry_run: bool, account: str, region: str | None, session: Any) -> Any:
     from jira_notifier.adapters.observability import MetricsRecorder
-    from jira_notifier.app.reconcile import run_steps
+    from jira_notifier.app.run import run_steps
     from jira_notifier.entry.scheduled import scheduled_steps
 
     steps = scheduled_steps(account, region, group=group, dry_run=dry_run, session=session)

@@ -17,12 +17,14 @@ two agree). The rules are product.md's "Lifecycle of one alert in one provider" 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision
+from jira_notifier.core.storm import PARENT_SOURCE, Group, ParentRef
 
 MIN_WRITE_INTERVAL = 2.0  # seconds between two writes on one issue; faster changes are coalesced into one
 
@@ -321,3 +323,43 @@ def decide_refire(state: IssueState, issue: IssueView | None, provider: Provider
     if not within_reopen_window(provider, issue.resolved_at or state.resolved_at, now):
         return Decision(Action.CREATE, Reason.REFIRED_AFTER_REOPEN_WINDOW)
     return Decision(Action.REOPEN, Reason.FIRED_AFTER_RESOLVE)
+
+
+# ---- storm membership: a storm's parent is an alert of its own, firing while a member fires -----------------------
+
+
+def member_skip(state: IssueState, alert: Alert) -> Reason | None:
+    """Why a member alert changes nothing (a duplicate, older than what is recorded, or a clear of an alert that
+    never joined a parent), or None. Pure."""
+    if state.seen(alert.delivery_key):
+        return Reason.DUPLICATE_DELIVERY
+    stale = stale_reason(state, alert)
+    if stale is not None:
+        return stale
+    if state.parent is None and alert.state is not AlertState.FIRING:
+        return Reason.NOTHING_OPEN
+    return None
+
+
+def fired_before_own_clear(state: IssueState, alert: Alert) -> bool:
+    """A firing older than the clear its member recorded before it ever joined a parent (the clear came first)."""
+    return state.parent is None and alert.state is AlertState.FIRING and state.alert_state is AlertState.RESOLVED
+
+
+def aggregate(group: Group, ref: ParentRef, fired: bool) -> Alert | None:
+    """The parent as one alert: firing while a member fires (or one fired in this batch), clear once every member
+    has cleared; None while it is neither (members in an unknown state)."""
+    if group.any_firing or fired:
+        state = AlertState.FIRING
+    elif group.all_cleared:
+        state = AlertState.RESOLVED
+    else:
+        return None
+    digest = hashlib.sha256(repr(group.members).encode()).hexdigest()[:16]
+    return Alert(
+        source=PARENT_SOURCE,
+        dedupe_key=ref.dedupe_key,
+        delivery_key=f"{ref.dedupe_key}#{digest}",  # each membership a delivery of its own: never a duplicate
+        state=state,
+        title=f"Alert storm {ref.group_key}",
+    )

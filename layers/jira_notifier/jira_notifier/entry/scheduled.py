@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from jira_notifier.app.reconcile import ReadBack, Reconcile, Step, SyncBackRetry, run_steps
+from jira_notifier.app.reconcile import Reconcile
+from jira_notifier.app.run import LinkAction, ReadBack, Step, SyncBackRetry, run_steps
 from jira_notifier.entry import wiring
 from jira_notifier.sources.truth import SourceTruth, source_ref
 
@@ -84,8 +85,8 @@ def run_scheduled(context: Any) -> dict[str, Any]:
     remaining = remaining_from(context) or (lambda: 60.0)
     summary = run_steps(scheduled_steps(account, region), remaining, MetricsRecorder())
     for step in summary.steps:
-        for failed in (r for r in step.results if r.action == "failed"):
+        for failed in (r for r in step.results if r.action is LinkAction.FAILED):
             logger.warning("link not reconciled; the next run tries again", **failed.to_dict())
-        log = logger.warning if step.stopped_early or step.count(action="failed") else logger.info
+        log = logger.warning if step.stopped_early or step.count(action=LinkAction.FAILED) else logger.info
         log("run step finished", step=step.step, counts=step.counts(), notes=step.notes)
     return summary.brief()

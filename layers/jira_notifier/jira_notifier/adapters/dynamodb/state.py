@@ -240,18 +240,24 @@ class StateStore(StateTable):
             raise StoreError(f"state table write failed: {type(exc).__name__}") from exc
         return True
 
-    def open_issues(self, pk_prefix: str = "") -> Iterator[IssueState]:
-        """Every alert whose issue is open (of the providers whose id starts with ``pk_prefix``), for reconcile.
+    def links(self, pk_prefix: str = "") -> Iterator[IssueState]:
+        """Every alert the scheduled reconcile checks against its source (of the providers whose id starts with
+        ``pk_prefix``): those whose issue is open, and those still firing whose episode no open issue shows: a
+        person resolved or deleted the issue meanwhile (the clear that ends their decision must be seen), or the
+        alert is a storm member (its parent resolves through it).
 
-        A filtered Scan: it reads the whole table (one item per alert, about 1 KB) to return the open ones, which at
+        A filtered Scan: it reads the whole table (one item per alert, about 1 KB) to return these, which at
         thousands of alerts costs a few hundred read units per run and no write or index upkeep on the hot path.
-        Past about 100,000 alerts a sparse index (an attribute set only while the issue is open) would pay off.
+        Past about 100,000 alerts a sparse index (an attribute set only while a link is live) would pay off.
 
         Raises:
             StoreError: DynamoDB failed.
         """
-        values: dict[str, Any] = {":open": {"S": IssueStatus.OPEN.value}}
-        expression = "issueStatus = :open"
+        values: dict[str, Any] = {":open": {"S": IssueStatus.OPEN.value}, ":firing": {"S": AlertState.FIRING.value}}
+        expression = (
+            "(issueStatus = :open OR (alertState = :firing AND "
+            "(attribute_exists(personDecision) OR attribute_exists(parent))))"
+        )
         if pk_prefix:
             values[":prefix"] = {"S": pk_prefix}
             expression += " AND begins_with(pk, :prefix)"
