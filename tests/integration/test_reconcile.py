@@ -20,6 +20,7 @@ from botocore.stub import Stubber
 from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from jira_notifier.adapters.dynamodb.state import state_from_item
+from jira_notifier.core.alert import AlertState
 from jira_notifier.core.state import PersonDecision
 from jira_notifier.entry import wiring
 from tests.support.builders import alarm_event
@@ -508,10 +509,13 @@ def test_the_run_reads_back_a_persons_decision_first_and_reconcile_then_leaves_t
 
     assert list(result) == ["readback", "reconcile", "sync-back"]
     assert result["readback"]["links"] == 1  # one decision recorded
-    assert result["reconcile"]["links"] == 0  # the issue is no longer open: nothing to ask, nothing to resolve
+    # The person's decision holds while the alarm fires: reconcile asks its source, finds it cleared, and records
+    # the clear that ends that episode (the next firing is a new one), without a write to the issue
+    assert result["reconcile"]["links"] == 1 and result["reconcile"]["cleared"] == 1
     assert writes_since(world.jira, start) == []
     [state] = [state_from_item(item["pk"]["S"], item) for item in world.aws.state_items() if item.get("issueKey")]
     assert state.person_decision == PersonDecision.RESOLVED and state.person_resolution == "Done"
+    assert state.alert_state is AlertState.RESOLVED
     assert world.issue(1).status == "Done" and world.issue(1).transitions == []
 
 

@@ -104,7 +104,7 @@ class Deliver:
         return Delivered(function, result, issues, self.drain_dead_letters(), dict(self.handed_back))
 
     def watch_batches(self, process_batch: Callable[..., Any]) -> Callable[..., Any]:
-        """``process_batch`` noting why records are handed back (the handler's answer only lists their ids)."""
+        """``Batch.process`` noting why records are handed back (the handler's answer only lists their ids)."""
 
         def watched(*args: Any, **kwargs: Any) -> Any:
             result = process_batch(*args, **kwargs)
@@ -152,7 +152,7 @@ def deliver(aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.Monkey
     harness = Deliver(aws, jira, lambda_context)
     with monkeypatch.context() as patch:
         patch.setattr(SQSBackend, "send_message", _strict_sqs_send(SQSBackend.send_message))
-        patch.setattr(batch, "process_batch", harness.watch_batches(batch.process_batch))
+        patch.setattr(batch.Batch, "process", harness.watch_batches(batch.Batch.process))
         yield harness
 
 
