@@ -6,7 +6,7 @@ READY  := $(VENV)/.ready
 SAM_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) /usr/bin)
 EVENT  ?= events/sns_cloudwatch_alarm.json
 
-.PHONY: run test lint typecheck validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
+.PHONY: run test lint typecheck validate build lock requirements bench scan imports deploy invoke-sns invoke-eb clean
 
 $(READY): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jira-notifier needs Python 3.11 or newer")'
@@ -62,9 +62,9 @@ bench: $(READY)
 # packages and bundles a fork of detect-secrets. Pinned: a checkov release may add checks, and .secrets.baseline
 # records the detect-secrets version (change both together).
 SCAN_VENV ?= .venv-scan
-SCANNERS  := checkov==3.3.30 detect-secrets==1.5.0
+SCANNERS  := checkov==3.3.30 detect-secrets==1.5.0 import-linter==2.17
 
-$(SCAN_VENV)/checkov/.ready $(SCAN_VENV)/detect-secrets/.ready: Makefile
+$(SCAN_VENV)/checkov/.ready $(SCAN_VENV)/detect-secrets/.ready $(SCAN_VENV)/import-linter/.ready: Makefile
 	$(PYTHON) -m venv $(@D)
 	$(@D)/bin/python -m pip install --quiet $(filter $(notdir $(@D))==%,$(SCANNERS))
 	@touch $@
@@ -78,6 +78,11 @@ scan: $(SCAN_VENV)/checkov/.ready $(SCAN_VENV)/detect-secrets/.ready
 	$(SCAN_VENV)/checkov/bin/checkov --file template.yaml --framework cloudformation --compact --quiet --skip-download
 	git ls-files -z --cached --others --exclude-standard \
 		| xargs -0 $(SCAN_VENV)/detect-secrets/bin/detect-secrets-hook --baseline .secrets.baseline
+
+## imports: the layers' boundaries and no import cycles (import-linter's contracts in pyproject.toml, explained in
+##          docs/architecture.md); in a virtual environment of its own, as its click clashes with aws-sam-cli's pin
+imports: $(SCAN_VENV)/import-linter/.ready
+	PYTHONPATH=layers/jira_notifier $(SCAN_VENV)/import-linter/bin/lint-imports --config pyproject.toml
 
 deploy: build
 	$(BIN)/sam deploy --guided
