@@ -38,6 +38,13 @@ EXPECTED: dict[str, tuple[dict[str, Any], int, tuple[str, ...]]] = {
     "alarm_action_cloudwatch_alarm.json": ({"created": 1}, 1, ("api-5xx-high",)),
     "sqs_sns_envelope.json": ({"batchItemFailures": []}, 2, ()),  # an alarm and a budget
     "sqs_raw_delivery.json": ({"batchItemFailures": []}, 1, ("api-5xx-high",)),
+    "eventbridge_cloudwatch_contributor.json": ({"created": 1}, 1, ("dynamodb-throttles-by-table", "TableName=orders")),
+    "sns_cloudwatch_contributor.json": ({"created": 1}, 1, ("dynamodb-throttles-by-table", "TableName=orders")),
+    "alarm_action_cloudwatch_contributor.json": ({"created": 1}, 1, ("dynamodb-throttles-by-table", "TableName=orders")),
+    "eventbridge_cloudwatch_multi_series_alarm.json": ({"ignored": 1}, 0, ()),  # its contributors have the issues
+    "eventbridge_cloudwatch_alarm_tagged.json": ({"created": 1}, 1, ("checkout-latency-p99",)),
+    "eventbridge_securityhub_v2_finding.json": ({"created": 1}, 1, ("Security Hub", "cryptocurrency")),
+    "eventbridge_securityhub_v2_control_passed.json": ({"skipped": 1}, 0, ()),  # passed with nothing open
 }
 
 
