@@ -27,16 +27,20 @@ def owner_fields(
     tags: ResourceTags,
     refused: frozenset[str] = frozenset(),
 ) -> tuple[Alert, dict[str, Any]]:
-    """The field values the alert's resource tags give in this provider, and the alert with a warning fact for each
-    value left out (shown in the description). No tag read without tag fields; no createmeta call without tags.
-    ``refused``: fields Jira refused the tags' values for on a first try (e.g. an account id that is no user).
+    """The field values the alert's tags give in this provider, and the alert with a warning fact for each value left
+    out (shown in the description). An alarm's own tags, carried by its event, come first; the resources' tags are
+    read (``tags``) only for a tag field they leave unfilled. No tag read without tag fields; no createmeta call
+    without tags. ``refused``: fields Jira refused the tags' values for on a first try (e.g. an account id that is
+    no user).
 
     Raises:
         ConfigError, JiraRequestError, JiraUnavailableError: the create screen could not be read.
     """
-    if not provider.tag_fields or not alert.resources:
+    if not provider.tag_fields:
         return alert, {}
-    found = tags.tags(alert.resources)
+    found = dict(alert.alarm_tags or ())
+    if alert.resources and any(not found.get(tag) for tag in provider.tag_fields):
+        found = {**tags.tags(alert.resources), **{key: value for key, value in found.items() if value}}
     if not any(found.get(tag) for tag in provider.tag_fields):
         return alert, {}
     result = tag_fields(found, provider.tag_fields, catalog.create_screen(client, provider))
