@@ -16,13 +16,14 @@ from jira_notifier import render
 from jira_notifier.accounts import AccountNamer
 from jira_notifier.config import ProviderConfig
 from jira_notifier.errors import JiraNotifierError, JiraRequestError, refused_outright
+from jira_notifier.findingnotes import WONT_FIX_WORDS
 from jira_notifier.jira.catalog import JiraCatalog
 from jira_notifier.jira.payloads import create_body, create_priority
 from jira_notifier.lifecycle import DELETED_BY_PERSON, within_reopen_window
 from jira_notifier.models import Alert
 from jira_notifier.outcome import Outcome, Recorder
 from jira_notifier.owner import owner_fields, refused_tag_fields
-from jira_notifier.state import IssueStatus, Lease, PersonDecision, WorkflowPhase
+from jira_notifier.state import IssueState, IssueStatus, Lease, PersonDecision, WorkflowPhase
 from jira_notifier.syncback import NoSyncBack, SyncBackPort
 from jira_notifier.tags import ResourceTags
 from jira_notifier.unconfirmed import adopt, confirm_created, find_created
@@ -160,7 +161,10 @@ class Effects:
         note: str | None,
         *,
         status: IssueStatus | None = None,
+        wont_fix: str | None = None,
     ) -> Outcome | None:
+        """Comment on the lease's issue; ``status``: where the issue now stands (e.g. resolved by hand already);
+        ``wont_fix``: the resolution a won't-fix from the source (``Alert.wont_fix``) is recorded as."""
         state = lease.state
         assert state.issue_key is not None
         try:
@@ -174,10 +178,8 @@ class Effects:
             self.recorder.count("HumanDecisionsRecorded")
             return Outcome(provider.provider_id, "skipped", DELETED_BY_PERSON, state.issue_key)
         now = self.clock()
-        lease.save(
-            replace(state, issue_status=status or state.issue_status).written(alert, now, commented=True),
-            release=True,
-        )
+        commented = replace(state, issue_status=status or state.issue_status).written(alert, now, commented=True)
+        lease.save(_as_wont_fix(commented, wont_fix, now), release=True)
         self.recorder.count("IssuesCommented")
         return Outcome(provider.provider_id, "commented", reason, state.issue_key)
 
@@ -186,6 +188,8 @@ class Effects:
     ) -> Outcome | None:
         state = lease.state
         assert state.issue_key is not None
+        # The source's own won't-fix (a suppressed finding) resolves as the provider's won't-fix resolution.
+        wont_fix = (provider.wont_fix_resolution or WONT_FIX_WORDS) if alert.wont_fix else None
         moved = self._move(
             lease,
             client,
@@ -194,14 +198,21 @@ class Effects:
             purpose="resolve",
             name=provider.resolve_transition,
             comment=render.comment(alert, note=note),
-            resolution=provider.resolve_resolution,
+            resolution=provider.wont_fix_resolution if alert.wont_fix else provider.resolve_resolution,
         )
         if not moved:  # already done by hand, or no way to done from here: keep the timeline anyway
             return self.comment(
-                lease, alert, provider, client, "cleared-no-transition", note, status=IssueStatus.RESOLVED
+                lease,
+                alert,
+                provider,
+                client,
+                "cleared-no-transition",
+                note,
+                status=IssueStatus.RESOLVED,
+                wont_fix=wont_fix,
             )
         now = self.clock()
-        lease.save(state.resolved(now).written(alert, now, commented=True), release=True)
+        lease.save(_as_wont_fix(state.resolved(now).written(alert, now, commented=True), wont_fix, now), release=True)
         self.sync_back.issue_resolved(provider, alert, lease.state)
         self.recorder.count("IssuesResolved")
         return Outcome(provider.provider_id, "resolved", "cleared", state.issue_key)
@@ -275,6 +286,12 @@ class Effects:
                 with contextlib.suppress(JiraNotifierError):  # only a second failure leaves the doubt unrecorded
                     lease.note_status_unsure(self.clock())
             raise
+
+
+def _as_wont_fix(state: IssueState, resolution: str | None, now: float) -> IssueState:
+    """The state, with a won't-fix from the source recorded as the decision it is (``resolution``: its name), so that
+    ``lifecycle.decide`` never reopens the issue for a later firing; None: unchanged."""
+    return state if resolution is None else state.decided_by_person(PersonDecision.WONT_FIX, now, resolution=resolution)
 
 
 def join_notes(*parts: str | None) -> str | None:

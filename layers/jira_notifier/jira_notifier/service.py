@@ -6,7 +6,7 @@ Depends on narrow ports only (no boto3 or requests here): see ``wiring.py`` for 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -55,6 +55,7 @@ START_BUDGET_SECONDS = 15.0
 class ProviderSource(Protocol):
     def group_providers(self, group: str) -> list[ProviderConfig]: ...
     def route(self, route: str) -> str | None: ...
+    def alarm_tag_routes(self) -> Mapping[tuple[str, str], str]: ...
 
 
 class SecretSource(Protocol):
@@ -173,7 +174,11 @@ class Notifier:
             if error.retryable:
                 raise
             return self.park(event, error, alert, None)
-        return providers
+        taking = [provider for provider in providers if provider.takes(alert.product)]
+        if not taking:  # each provider of the group takes other products' findings only (--products)
+            self.recorder.count("AlertsIgnored")
+            return Outcome(None, "ignored", f"no provider of group {group} takes findings of {alert.product}")
+        return taking
 
     def fail(
         self, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None
