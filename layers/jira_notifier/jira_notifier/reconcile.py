@@ -277,6 +277,7 @@ class Reconcile:
             why=" ".join(filter(None, (why, answer.reason))),
             # A deleted alarm has no transition time: the run's own clock orders it after everything seen so far.
             transition_at=answer.at if answer.at is not None else (int(self.notifier.clock() * 1000) if gone else None),
+            wont_fix=answer.wont_fix,
         )
 
     def _provider(self, provider_id: str) -> ProviderConfig | str:
@@ -432,7 +433,15 @@ def scheduled_steps(
     from jira_notifier.aws import client_config
     from jira_notifier.observability import MetricsRecorder
     from jira_notifier.providers import scan_providers
-    from jira_notifier.source_truth import HEALTH_REGION, AlarmTruth, GuardDutyTruth, HealthTruth, SecurityHubTruth
+    from jira_notifier.source_truth import (
+        HEALTH_REGION,
+        AlarmTruth,
+        ContributorTruth,
+        GuardDutyTruth,
+        HealthTruth,
+        SecurityHubTruth,
+        SecurityHubV2Truth,
+    )
     from jira_notifier.state import StateStore
     from jira_notifier.talkback_store import OwnedIssueStore
 
@@ -442,15 +451,18 @@ def scheduled_steps(
     def lazy(service: Any, region_name: str | None = None) -> Callable[[], Any]:
         return functools.cache(lambda: aws.client(service, config=config, region_name=region_name))
 
+    notifier = wiring.get_notifier("reconcile")
+    cloudwatch, securityhub = lazy("cloudwatch"), lazy("securityhub")
     truths: list[SourceTruth] = [
-        AlarmTruth(lazy("cloudwatch"), account, region),
-        SecurityHubTruth(lazy("securityhub")),
+        AlarmTruth(cloudwatch, account, region),
+        ContributorTruth(cloudwatch, account, region, clock=lambda: notifier.clock()),
+        SecurityHubTruth(securityhub),
+        SecurityHubV2Truth(securityhub),
         GuardDutyTruth(lazy("guardduty")),
         HealthTruth(lazy("health", HEALTH_REGION), account),
     ]
     dynamodb = aws.client("dynamodb", config=config)
     settings = wiring.get_settings()
-    notifier = wiring.get_notifier("reconcile")
     recorder = MetricsRecorder()
     return [
         ReadBack(
