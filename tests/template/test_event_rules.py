@@ -243,9 +243,11 @@ def test_tagged_alarm_events_pass_the_alarm_rule_unchanged(translated: dict[str,
     for key in ("alarmTags", "alarmTagsStatus"):
         untagged["detail"].pop(key)
 
-    assert matching(rules(translated), tagged) == matching(rules(translated), untagged) == {
-        "EventBridgeToJiraFunctionAlarmStateChange"
-    }
+    assert (
+        matching(rules(translated), tagged)
+        == matching(rules(translated), untagged)
+        == {"EventBridgeToJiraFunctionAlarmStateChange"}
+    )
 
 
 @pytest.mark.parametrize(("state", "reaches"), [("ALARM", True), ("OK", True), ("INSUFFICIENT_DATA", False)])

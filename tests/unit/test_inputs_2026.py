@@ -617,10 +617,15 @@ def test_more_than_ten_health_events_are_asked_in_one_paged_query_for_closed_eve
     wanted = {"eventStatusCodes": ["closed"], "services": ["EC2", "RDS"]}
     stub.add_response(
         "describe_events",
-        {"events": [{"arn": "arn:aws:health:us-east-1::event/EC2/X/OTHER", "statusCode": "closed"}], "nextToken": "page-2"},
+        {
+            "events": [{"arn": "arn:aws:health:us-east-1::event/EC2/X/OTHER", "statusCode": "closed"}],
+            "nextToken": "page-2",
+        },
         {"filter": wanted, "maxResults": 100},
     )
-    stub.add_response("describe_events", {"events": [event]}, {"filter": wanted, "maxResults": 100, "nextToken": "page-2"})
+    stub.add_response(
+        "describe_events", {"events": [event]}, {"filter": wanted, "maxResults": 100, "nextToken": "page-2"}
+    )
     truth = HealthTruth(lambda: client, ACCOUNT)
 
     [batch] = batches(refs, truth.batch_size)
@@ -645,3 +650,75 @@ def test_ten_health_events_or_fewer_are_asked_by_arn() -> None:
     stub.assert_no_pending_responses()
     assert answers[refs[0].key].truth is Truth.ACTIVE
     assert {answers[ref.key].truth for ref in refs[1:]} == {Truth.UNCHECKED}
+
+
+# ---- the graph of a contributor, and contributors as storm members -----------------------------------------------
+
+GROUPED = 'SELECT SUM(ThrottledRequests) FROM SCHEMA("AWS/DynamoDB", TableName, Operation) GROUP BY TableName'
+
+
+@pytest.mark.parametrize(
+    ("expression", "attributes", "drawn"),
+    [
+        (
+            GROUPED + " ORDER BY SUM() DESC LIMIT 50",
+            {"TableName": "orders"},
+            'SELECT SUM(ThrottledRequests) FROM SCHEMA("AWS/DynamoDB", TableName, Operation) '
+            "WHERE TableName = 'orders' GROUP BY TableName ORDER BY SUM() DESC LIMIT 50",
+        ),
+        (
+            GROUPED.replace(" GROUP BY", " WHERE Operation = 'PutItem' GROUP BY"),
+            {"TableName": "orders"},
+            'SELECT SUM(ThrottledRequests) FROM SCHEMA("AWS/DynamoDB", TableName, Operation) '
+            "WHERE Operation = 'PutItem' AND TableName = 'orders' GROUP BY TableName",
+        ),
+        (
+            'SELECT AVG(CPUUtilization) FROM SCHEMA("AWS/EC2", InstanceId) GROUP BY InstanceId, "tag.team"',
+            {"InstanceId": "i-0abc", "tag.team": "search"},
+            'SELECT AVG(CPUUtilization) FROM SCHEMA("AWS/EC2", InstanceId) '
+            "WHERE InstanceId = 'i-0abc' AND \"tag.team\" = 'search' GROUP BY InstanceId, \"tag.team\"",
+        ),
+        (GROUPED, {"TableName": "o'rders"}, None),  # a quote could end the literal: not put in a query
+        (GROUPED, {"TableName": "Other"}, None),  # the series of values lacking the dimension
+        (GROUPED, {"Operation": "PutItem"}, None),  # the attributes name another key than the query groups by
+        (GROUPED.replace(" GROUP BY", " WHERE Operation = 'A' OR Operation = 'B' GROUP BY"), {"TableName": "x"}, None),
+        ("SEARCH('{AWS/DynamoDB,TableName} ThrottledRequests', 'Sum')", {"TableName": "orders"}, None),
+    ],
+    ids=["order-limit", "and-where", "quoted-key", "quote", "other", "other-key", "or-where", "no-select"],
+)
+def test_a_contributor_is_drawn_alone_when_its_query_allows_it(
+    expression: str, attributes: dict[str, str], drawn: str | None
+) -> None:
+    from jira_notifier.insight.definition import AlarmDefinition, MetricQuery
+    from jira_notifier.insight.widget import file_name, for_contributor, graph_note, metric_widget
+
+    alarm = AlarmDefinition(
+        arn=ALARM_ARN,
+        name=ALARM,
+        account=ACCOUNT,
+        region=REGION,
+        changed_at=datetime(2026, 11, 18, 10, 2, 41, tzinfo=UTC),
+        queries=(MetricQuery(id="q1", expression=expression, period=60),),
+        contributor=tuple(sorted(attributes.items())),
+    )
+
+    narrowed = for_contributor(alarm)
+    widget = metric_widget(alarm, "ALARM")
+
+    assert (narrowed.queries[0].expression if narrowed else None) == drawn
+    assert widget["metrics"] == [[{"expression": drawn or expression, "id": "q1"}]]
+    assert widget["title"].startswith(f"{ALARM} (")
+    assert graph_note(alarm).startswith("the contributor's own series" if drawn else "every series of the alarm's")
+    assert file_name(alarm).startswith(ALARM + "-")
+
+
+def test_an_alarm_s_contributors_share_a_storm_group_by_alarm_and_are_listed_by_their_series() -> None:
+    from jira_notifier.storm import check_group_by, group_key, member_name
+
+    orders = only(alerts_in(contributor_event(ORDERS, {"TableName": "orders"})))
+    carts = only(alerts_in(contributor_event("0a1b2c3d4e5f6789", {"TableName": "carts"})))
+    check_group_by(("alarm",), 600)
+
+    assert group_key(orders, ("alarm",)) == group_key(carts, ("alarm",)) == f"alarm={ALARM}"
+    assert group_key(orders, ("prefix:8",)) == "prefix:8=dynamodb"  # of the alarm's name, not its series
+    assert (member_name(orders), member_name(carts)) == (f"{ALARM} (TableName=orders)", f"{ALARM} (TableName=carts)")
