@@ -30,7 +30,8 @@ ALARM_KEY = f"cloudwatch-alarm:{ALARM_ARN}"
 ALARM_AT_MS = 1794993267512  # 2026-11-18T09:14:27.512+0000, the ALARM transition in every channel's sample
 THROTTLES = "dynamodb-throttles-by-table"  # an alarm over many time series: GROUP BY TableName
 THROTTLES_ARN = f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{THROTTLES}"
-CONTRIBUTOR_KEY = f"cloudwatch-contributor:{THROTTLES_ARN}:5f2c8e1a9b3d7046"  # its series TableName=orders
+ORDERS_ID = "5f2c8e1a9b3d7046"  # its contributor TableName=orders  # pragma: allowlist secret
+CONTRIBUTOR_KEY = f"cloudwatch-contributor:{THROTTLES_ARN}:{ORDERS_ID}"
 OK_AT_MS = 1794994887730  # 2026-11-18T09:41:27.730+0000
 TOPIC_ALARMS = "arn:aws:sns:eu-west-1:123456789012:cloudwatch-alarms"
 QUEUE = "arn:aws:sqs:eu-west-1:123456789012:jira-notifier-buffer"
@@ -305,7 +306,7 @@ SAMPLES = [
             AlertState.FIRING,
             Severity.HIGH,
             "CloudWatch alarm dynamodb-throttles-by-table (TableName=orders)",
-            {"Contributor": "TableName=orders", "Contributor ID": "5f2c8e1a9b3d7046", "Alarm": THROTTLES},
+            {"Contributor": "TableName=orders", "Contributor ID": ORDERS_ID, "Alarm": THROTTLES},
         )
         for name in (
             "eventbridge_cloudwatch_contributor.json",
@@ -336,7 +337,7 @@ SAMPLES = [
         "securityhub-v2",
         "securityhub-v2:123456789012:arn:aws:securityhub:eu-west-1::productv2/aws/guardduty:"
         "arn:aws:guardduty:eu-west-1:123456789012:detector/3ec8b1f07a2d4c96e5b0a1d2c3e4f5a6/finding/"
-        "8ac6f0e2b4d1c3a5e7f9b0d2c4e6a8f1",
+        "8ac6f0e2b4d1c3a5e7f9b0d2c4e6a8f1",  # pragma: allowlist secret
         AlertState.FIRING,
         Severity.HIGH,
         "Security Hub: EC2 instance i-0a1b2c3d4e5f60718 is querying a domain associated with cryptocurrency mining. "

@@ -44,7 +44,8 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 ALARM = "dynamodb-throttles-by-table"
 ALARM_ARN = f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{ALARM}"
-ORDERS = "5f2c8e1a9b3d7046"  # the contributor TableName=orders
+ORDERS = "5f2c8e1a9b3d7046"  # the contributor TableName=orders  # pragma: allowlist secret
+CARTS = "0a1b2c3d4e5f6789"  # the contributor TableName=carts  # pragma: allowlist secret
 ORDERS_KEY = f"cloudwatch-contributor:{ALARM_ARN}:{ORDERS}"
 STAMP, STAMP_MS = "2026-11-18T10:02:41.307+0000", 1794996161307
 GUARDDUTY_V2 = f"arn:aws:securityhub:{REGION}::productv2/aws/guardduty"
@@ -126,7 +127,7 @@ def test_one_contributor_transition_has_one_key_and_time_on_every_channel() -> N
 
 def test_each_contributor_is_an_alert_of_its_own_and_an_id_names_a_series_only_within_its_alarm() -> None:
     orders = only(alerts_in(contributor_event(ORDERS, {"TableName": "orders"})))
-    carts = only(alerts_in(contributor_event("0a1b2c3d4e5f6789", {"TableName": "carts"})))
+    carts = only(alerts_in(contributor_event(CARTS, {"TableName": "carts"})))
     elsewhere = copy.deepcopy(load("eventbridge_cloudwatch_contributor.json"))
     elsewhere["resources"] = [ALARM_ARN + "-eu-central"]
 
@@ -143,7 +144,7 @@ def test_a_contributor_s_ok_resolves_and_two_contributors_at_the_same_instant_ar
     ok = contributor_event(ORDERS, {"TableName": "orders"}, "OK")
     action = load("alarm_action_cloudwatch_contributor.json")
     other = copy.deepcopy(action)
-    other["alarmData"]["alarmContributor"] = {"id": "0a1b2c3d4e5f6789", "attributes": {"TableName": "carts"}}
+    other["alarmData"]["alarmContributor"] = {"id": CARTS, "attributes": {"TableName": "carts"}}
 
     assert only(alerts_in(ok)).state is AlertState.RESOLVED
     assert only(alerts_in(action)).delivery_key != only(alerts_in(other)).delivery_key
@@ -472,7 +473,7 @@ def test_nothing_goes_to_security_hub_ocsf_without_sync_back_or_for_a_key_naming
 
 def test_contributor_and_ocsf_keys_name_what_their_apis_take_and_one_answer_each() -> None:
     contributor = source_ref(ORDERS_KEY)
-    other = source_ref(contributor_key(ALARM_ARN, "0a1b2c3d4e5f6789"))
+    other = source_ref(contributor_key(ALARM_ARN, CARTS))
     finding = source_ref(V2_KEY)
     same_uid_elsewhere = source_ref(V2_KEY.replace(ACCOUNT, "444455556666", 1))
 
@@ -533,7 +534,7 @@ def test_a_contributor_no_longer_listed_in_alarm_has_cleared_and_a_deleted_alarm
     truth = ContributorTruth(lambda: client, ACCOUNT, REGION, clock=Clock(1795000000.0))
     orders, carts, gone = (
         contributor_ref(ALARM, ORDERS),
-        contributor_ref(ALARM, "0a1b2c3d4e5f6789"),
+        contributor_ref(ALARM, CARTS),
         contributor_ref("deleted-alarm", ORDERS),
     )
 
@@ -716,7 +717,7 @@ def test_an_alarm_s_contributors_share_a_storm_group_by_alarm_and_are_listed_by_
     from jira_notifier.storm import check_group_by, group_key, member_name
 
     orders = only(alerts_in(contributor_event(ORDERS, {"TableName": "orders"})))
-    carts = only(alerts_in(contributor_event("0a1b2c3d4e5f6789", {"TableName": "carts"})))
+    carts = only(alerts_in(contributor_event(CARTS, {"TableName": "carts"})))
     check_group_by(("alarm",), 600)
 
     assert group_key(orders, ("alarm",)) == group_key(carts, ("alarm",)) == f"alarm={ALARM}"
