@@ -156,7 +156,7 @@ def test_add_routes_an_alarm_tag_into_the_one_partition_of_tag_routes_and_lists_
 def test_the_functions_read_every_alarm_tag_route_the_cli_stored(cli, cloud):
     from aws_lambda_powertools.utilities.parameters import DynamoDBProvider
 
-    from jira_notifier.providers import ProviderRepo
+    from jira_notifier.adapters.dynamodb.providers import ProviderRepo
 
     cli("route", "add", "--alarm-tag", "team=payments", "payments")
     cli("route", "add", "--alarm-tag", "env=prod", "prod-oncall")

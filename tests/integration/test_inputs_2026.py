@@ -19,9 +19,9 @@ import botocore.client
 import pytest
 from botocore.stub import Stubber
 
-from jira_notifier import wiring
 from jira_notifier.cli.invoke import load_handler
-from jira_notifier.state import PersonDecision, state_from_item
+from jira_notifier.core.state import PersonDecision, state_from_item
+from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, load_event
 from tests.support.builders import START, alarm_time
 from tests.support.fake_jira import SITE
@@ -396,7 +396,7 @@ def test_sync_back_tells_the_ocsf_finding_and_its_echoes_change_nothing(
 
     # A person resolves the issue in Jira, and the read-back tells the finding: Resolved, with a comment
     jira.resolve_by_hand("OPS-1", "Done")
-    from jira_notifier.talkback import apply_jira_view, read_issue
+    from jira_notifier.app.readback import apply_jira_view, read_issue
 
     [item] = [i for i in aws.state_items() if i["dedupeKey"]["S"].startswith("securityhub-v2:")]
     state = state_from_item(item["pk"]["S"], item)

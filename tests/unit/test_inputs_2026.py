@@ -17,18 +17,19 @@ import pytest
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
-from jira_notifier.config import ProviderConfig
-from jira_notifier.events.cloudwatch import MANY_SERIES_IGNORED, contributor_key, read_contributor_key
-from jira_notifier.events.findings import (
+from jira_notifier.adapters.aws.syncback import Decision, IssueRef, request_for
+from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.findingnotes import is_own_update, note_decision
+from jira_notifier.core.routing import choose_group
+from jira_notifier.sources.cloudwatch import MANY_SERIES_IGNORED, contributor_key, read_contributor_key
+from jira_notifier.sources.findings import (
     OWN_UPDATE,
     product_of,
     read_securityhub_v2_key,
     securityhub_v2_key,
 )
-from jira_notifier.findingnotes import is_own_update, note_decision
-from jira_notifier.models import Alert, AlertState
-from jira_notifier.routing import choose_group
-from jira_notifier.source_truth import (
+from jira_notifier.sources.truth import (
     ContributorTruth,
     HealthTruth,
     SecurityHubV2Truth,
@@ -37,7 +38,6 @@ from jira_notifier.source_truth import (
     batches,
     source_ref,
 )
-from jira_notifier.syncback import Decision, IssueRef, request_for
 from tests.support.builders import alerts_in
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -690,8 +690,8 @@ GROUPED = 'SELECT SUM(ThrottledRequests) FROM SCHEMA("AWS/DynamoDB", TableName, 
 def test_a_contributor_is_drawn_alone_when_its_query_allows_it(
     expression: str, attributes: dict[str, str], drawn: str | None
 ) -> None:
-    from jira_notifier.insight.definition import AlarmDefinition, MetricQuery
-    from jira_notifier.insight.widget import file_name, for_contributor, graph_note, metric_widget
+    from jira_notifier.core.alarm import AlarmDefinition, MetricQuery
+    from jira_notifier.render.widget import file_name, for_contributor, graph_note, metric_widget
 
     alarm = AlarmDefinition(
         arn=ALARM_ARN,
@@ -714,7 +714,7 @@ def test_a_contributor_is_drawn_alone_when_its_query_allows_it(
 
 
 def test_an_alarm_s_contributors_share_a_storm_group_by_alarm_and_are_listed_by_their_series() -> None:
-    from jira_notifier.storm import check_group_by, group_key, member_name
+    from jira_notifier.core.storm import check_group_by, group_key, member_name
 
     orders = only(alerts_in(contributor_event(ORDERS, {"TableName": "orders"})))
     carts = only(alerts_in(contributor_event(CARTS, {"TableName": "carts"})))
@@ -723,3 +723,4 @@ def test_an_alarm_s_contributors_share_a_storm_group_by_alarm_and_are_listed_by_
     assert group_key(orders, ("alarm",)) == group_key(carts, ("alarm",)) == f"alarm={ALARM}"
     assert group_key(orders, ("prefix:8",)) == "prefix:8=dynamodb"  # of the alarm's name, not its series
     assert (member_name(orders), member_name(carts)) == (f"{ALARM} (TableName=orders)", f"{ALARM} (TableName=carts)")
+
