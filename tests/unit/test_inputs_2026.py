@@ -724,3 +724,14 @@ def test_an_alarm_s_contributors_share_a_storm_group_by_alarm_and_are_listed_by_
     assert group_key(orders, ("prefix:8",)) == "prefix:8=dynamodb"  # of the alarm's name, not its series
     assert (member_name(orders), member_name(carts)) == (f"{ALARM} (TableName=orders)", f"{ALARM} (TableName=carts)")
 
+
+def test_a_finding_suppressed_at_its_source_is_a_won_t_fix_for_reconcile_in_both_generations() -> None:
+    from jira_notifier.sources.truth import _securityhub_answer, _securityhub_v2_answer
+
+    suppressed = {"Workflow": {"Status": "SUPPRESSED"}, "RecordState": "ACTIVE", "UpdatedAt": "2026-11-01T10:00:00Z"}
+    resolved = {**suppressed, "Workflow": {"Status": "RESOLVED"}}
+
+    assert (_securityhub_answer(suppressed).truth, _securityhub_answer(suppressed).wont_fix) == (Truth.CLEARED, True)
+    assert (_securityhub_answer(resolved).truth, _securityhub_answer(resolved).wont_fix) == (Truth.CLEARED, False)
+    assert _securityhub_v2_answer(v2_finding("f", status_id=3, status="Suppressed")).wont_fix is True
+    assert _securityhub_v2_answer(v2_finding("f", activity_id=3)).wont_fix is False

@@ -302,7 +302,8 @@ def _securityhub_answer(finding: Mapping[str, Any]) -> Answer:
     at = epoch_ms(parse_time(finding.get("UpdatedAt")))
     statuses = ", ".join(filter(None, (compliance, workflow, record_state)))
     if securityhub_state(workflow, record_state, compliance) is AlertState.RESOLVED:
-        return Answer(Truth.CLEARED, f"The finding is {statuses}{_since(at)}.", at)
+        suppressed = workflow == "SUPPRESSED"  # a person's decision: the issue resolves as won't-fix
+        return Answer(Truth.CLEARED, f"The finding is {statuses}{_since(at)}.", at, wont_fix=suppressed)
     return Answer(Truth.ACTIVE, f"The finding is {statuses or 'active'}.", at)
 
 
