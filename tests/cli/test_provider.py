@@ -66,6 +66,15 @@ def test_add_stores_tag_fields_and_impact_steps(cli, cloud):
     assert stored["escalateAfter"] == [[14400.0, "High"], [86400.0, "Highest"]]
 
 
+def test_add_stores_the_products_a_provider_takes_findings_of(cli, cloud):
+    cloud.put_secret()
+
+    result = cli(*ADD, "--products", "GuardDuty, inspector,guardduty")
+
+    assert result.code == 0, result.err
+    assert json.loads(cloud.items()[0]["value"])["products"] == ["guardduty", "inspector"]
+
+
 @pytest.mark.parametrize(
     ("options", "complaint"),
     [

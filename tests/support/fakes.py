@@ -260,6 +260,9 @@ def in_memory(provider: ProviderConfig, secret: JiraSecret, *, providers: Sequen
         def route(self, route: str) -> str | None:
             return None
 
+        def alarm_tag_routes(self) -> dict[tuple[str, str], str]:
+            return {}
+
     class Secrets:
         def get(self, name: str) -> JiraSecret:
             return secret

@@ -63,6 +63,7 @@ class ProviderSource(Protocol):
 
     def group_providers(self, group: str) -> list[ProviderConfig]: ...
     def route(self, route: str) -> str | None: ...
+    def alarm_tag_routes(self) -> Mapping[tuple[str, str], str]: ...
 
 
 class SecretSource(Protocol):
@@ -292,20 +293,28 @@ class Answer:
     detail: str  # what the source said, in a sentence: goes into the comment, or says why it was not checked
     at: int | None = None  # epoch ms of the source's last transition, when it gives one
     reason: str = ""  # the source's own reason text (an alarm's StateReason)
+    wont_fix: bool = False  # cleared by a decision not to act (a suppressed finding): the issue resolves as won't-fix
 
 
 @dataclass(frozen=True, slots=True)
 class SourceRef:
     """An alert as its source names it."""
 
-    source: str  # cloudwatch-alarm | securityhub | guardduty | health
-    name: str  # what the API takes: alarm name, finding id, event ARN
+    source: str  # cloudwatch-alarm | cloudwatch-contributor | securityhub | securityhub-v2 | guardduty | health
+    name: str  # what the API takes: alarm name, finding id (uid), event ARN
     account: str | None = None
     region: str | None = None
-    product_arn: str | None = None  # Security Hub: a finding is (ProductArn, Id)
+    product_arn: str | None = None  # Security Hub: a finding is (ProductArn, Id); OCSF: (account, product uid, uid)
+    part: str | None = None  # what within ``name`` the alert is: a contributor's id
 
     @property
     def key(self) -> tuple[str, str, str | None]:
+        """What one answer is for: links with the same key share it (Health: the entities of one event). An OCSF
+        finding is named by its account and product as well as its uid."""
+        if self.part is not None:
+            return self.source, self.name, self.part
+        if self.account is not None and self.product_arn is not None:
+            return self.source, self.name, f"{self.account}|{self.product_arn}"
         return self.source, self.name, self.product_arn
 
 

@@ -96,16 +96,19 @@ class Creates:
     def owner_fields(
         self, alert: Alert, provider: ProviderConfig, client: JiraPort, refused: frozenset[str] = frozenset()
     ) -> tuple[Alert, dict[str, Any]]:
-        """The field values the alert's resource tags give in this provider, and the alert with a warning fact for
-        each value left out (shown in the description). No tag read without tag fields; no createmeta call without
-        tags.
+        """The field values the alert's tags give in this provider, and the alert with a warning fact for each value
+        left out (shown in the description). An alarm's own tags, carried by its event, come first; the resources'
+        tags are read only for a tag field they leave unfilled. No tag read without tag fields; no createmeta call
+        without tags.
 
         Raises:
             ConfigError, JiraRequestError, JiraUnavailableError: the create screen could not be read.
         """
-        if not provider.tag_fields or not alert.resources:
+        if not provider.tag_fields:
             return alert, {}
-        found = self.deps.tags.tags(alert.resources)
+        found = dict(alert.alarm_tags or ())  # an alarm's own tags, carried by its event, come first
+        if alert.resources and any(not found.get(tag) for tag in provider.tag_fields):
+            found = {**self.deps.tags.tags(alert.resources), **{key: value for key, value in found.items() if value}}
         if not any(found.get(tag) for tag in provider.tag_fields):
             return alert, {}
         result = tag_fields(found, provider.tag_fields, self.deps.catalog.create_screen(client, provider))

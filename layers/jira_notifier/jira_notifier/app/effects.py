@@ -16,6 +16,7 @@ from jira_notifier.app.lease import Lease
 from jira_notifier.core.alert import Alert
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import JiraNotifierError, JiraRequestError, refused_outright
+from jira_notifier.core.findingnotes import WONT_FIX_WORDS
 from jira_notifier.core.lifecycle import Action, IssueView, Reason, decide_refire, wont_fix_note
 from jira_notifier.core.outcome import Outcome, OutcomeAction
 from jira_notifier.core.state import IssueStatus, WorkflowPhase
@@ -40,7 +41,10 @@ class Effects:
         note: str | None,
         *,
         status: IssueStatus | None = None,
+        wont_fix: str | None = None,
     ) -> Outcome:
+        """Comment on the lease's issue; ``status``: where the issue now stands (e.g. resolved by hand already);
+        ``wont_fix``: the resolution a won't-fix from the source (``Alert.wont_fix``) is recorded as."""
         state = lease.state
         assert state.issue_key is not None
         try:
@@ -53,7 +57,7 @@ class Effects:
             lease.record_deleted_by_person(alert, self.deps.clock())
             self.deps.recorder.count("HumanDecisionsRecorded")
             return Outcome(provider.provider_id, OutcomeAction.SKIPPED, Reason.DELETED_BY_PERSON, state.issue_key)
-        lease.record_commented(alert, self.deps.clock(), status=status)
+        lease.record_commented(alert, self.deps.clock(), status=status, wont_fix=wont_fix)
         self.deps.recorder.count("IssuesCommented")
         return Outcome(provider.provider_id, OutcomeAction.COMMENTED, reason, state.issue_key)
 
@@ -62,6 +66,8 @@ class Effects:
     ) -> Outcome:
         state = lease.state
         assert state.issue_key is not None
+        # The source's own won't-fix (a suppressed finding) resolves as the provider's won't-fix resolution.
+        wont_fix = (provider.wont_fix_resolution or WONT_FIX_WORDS) if alert.wont_fix else None
         moved = self._move(
             lease,
             client,
@@ -70,13 +76,20 @@ class Effects:
             purpose="resolve",
             name=provider.resolve_transition,
             comment=render.comment(alert, note=note),
-            resolution=provider.resolve_resolution,
+            resolution=provider.wont_fix_resolution if alert.wont_fix else provider.resolve_resolution,
         )
         if not moved:  # already done by hand, or no way to done from here: keep the timeline anyway
             return self.comment(
-                lease, alert, provider, client, Reason.CLEARED_NO_TRANSITION, note, status=IssueStatus.RESOLVED
+                lease,
+                alert,
+                provider,
+                client,
+                Reason.CLEARED_NO_TRANSITION,
+                note,
+                status=IssueStatus.RESOLVED,
+                wont_fix=wont_fix,
             )
-        lease.record_resolved(alert, self.deps.clock())
+        lease.record_resolved(alert, self.deps.clock(), wont_fix=wont_fix)
         self.deps.sync_back.issue_resolved(provider, alert, lease.state)
         self.deps.recorder.count("IssuesResolved")
         return Outcome(provider.provider_id, OutcomeAction.RESOLVED, Reason.CLEARED, state.issue_key)

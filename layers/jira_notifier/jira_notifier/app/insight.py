@@ -73,7 +73,13 @@ class AlarmInsights:
         else:
             image = self._render(alarm, remaining) if wants_graph else None
             evidence = self._evidence(alarm, remaining) if provider.log_evidence else None
-        insight = Insight(image.file_name if image else None, evidence, children, missing)
+        insight = Insight(
+            image.file_name if image else None,
+            evidence,
+            children,
+            missing,
+            graph_note=widget.graph_note(alarm) if image else "",
+        )
         if insight == Insight():
             return alert, None
         return replace(alert, insight=insight), image

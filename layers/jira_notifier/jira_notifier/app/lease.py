@@ -193,11 +193,18 @@ class Lease:
         """The issue was written moments ago: ``alert`` is kept as the change to write next."""
         self._write(self._state.held_back(alert, now), release=True)
 
-    def record_commented(self, alert: Alert, now: float, *, status: IssueStatus | None = None) -> None:
-        self._write(self._state.written(alert, now, commented=True, status=status), release=True)
+    def record_commented(
+        self, alert: Alert, now: float, *, status: IssueStatus | None = None, wont_fix: str | None = None
+    ) -> None:
+        """A comment written (finding the issue ``status``, when it says); ``wont_fix``: the source itself decided not
+        to act (a suppressed finding), recorded as that decision under this resolution name."""
+        state = self._state.written(alert, now, commented=True, status=status)
+        self._write(_as_wont_fix(state, wont_fix, now), release=True)
 
-    def record_resolved(self, alert: Alert, now: float) -> None:
-        self._write(self._state.resolved(now).written(alert, now, commented=True), release=True)
+    def record_resolved(self, alert: Alert, now: float, *, wont_fix: str | None = None) -> None:
+        """The issue resolved on the alert's clear (``wont_fix``: the source's won't-fix, see ``record_commented``)."""
+        state = self._state.resolved(now).written(alert, now, commented=True)
+        self._write(_as_wont_fix(state, wont_fix, now), release=True)
 
     def record_reopened(self, alert: Alert, now: float) -> None:
         self._write(self._state.reopened().written(alert, now, commented=True), release=True)
@@ -266,6 +273,12 @@ class Lease:
             self._state = state
         if release:
             self._held = False
+
+
+def _as_wont_fix(state: IssueState, resolution: str | None, now: float) -> IssueState:
+    """A won't-fix from the source, recorded as the decision it is, so the lifecycle never reopens the issue for a
+    later firing (``core.lifecycle``); None: unchanged."""
+    return state if resolution is None else state.decided_by_person(PersonDecision.WONT_FIX, now, resolution=resolution)
 
 
 def _records_issue(state: IssueState, before: IssueState) -> bool:

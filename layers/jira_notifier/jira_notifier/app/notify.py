@@ -90,7 +90,13 @@ class Notify:
             if error.retryable:
                 raise
             return self.park(event, error, alert, None)
-        return providers
+        taking = [provider for provider in providers if provider.takes(alert.product)]
+        if not taking:  # each provider of the group takes other products' findings only (--products)
+            self.deps.recorder.count("AlertsIgnored")
+            return Outcome(
+                None, OutcomeAction.IGNORED, f"no provider of group {group} takes findings of {alert.product}"
+            )
+        return taking
 
     def fail(
         self, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None

@@ -185,6 +185,7 @@ class Reconcile:
             transition_at=answer.at
             if answer.at is not None
             else (int(self.flow.deps.clock() * 1000) if gone else None),
+            wont_fix=answer.wont_fix,
         )
 
     def _provider(self, provider_id: str) -> ProviderConfig | str:

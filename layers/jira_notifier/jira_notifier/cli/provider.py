@@ -142,9 +142,16 @@ def _register_add(actions: Any) -> None:
         "--group-by",
         metavar="PARTS",
         help="storms as one issue: alerts sharing these parts share a parent issue, e.g. account,namespace or "
-        "prefix:12 or prefix:- (alarm-name prefix of 12 characters, or up to the first '-')",
+        "prefix:12 or prefix:- (alarm-name prefix of 12 characters, or up to the first '-'), or alarm (the "
+        "contributors of an alarm over many time series under one parent)",
     )
     add.add_argument("--group-window", metavar="DURATION", help="with --group-by: the window of one parent (10m)")
+    add.add_argument(
+        "--products",
+        metavar="NAMES",
+        help="security findings (Security Hub, GuardDuty) only of these products, comma-separated, e.g. "
+        "guardduty,inspector (the last part of the finding's product ARN, or company/product); other alerts pass",
+    )
     aws.add_stack_option(add)
     add.set_defaults(run=run_add)
 
@@ -187,6 +194,9 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         budget_steps=parse_steps(args.budget_steps, what="--budget-steps"),
         escalate_after=parse_steps(args.escalate_after, what="--escalate-after", durations=True),
         group_by=tuple(part.strip() for part in (args.group_by or "").split(",") if part.strip()),
+        products=tuple(
+            dict.fromkeys(name.strip().lower() for name in (args.products or "").split(",") if name.strip())
+        ),
     )
     if cooldown is not None:
         provider = replace(provider, cooldown=cooldown)

@@ -46,6 +46,7 @@ class AlarmDefinition:
     evaluation_periods: int | None = None
     evaluated_from: datetime | None = None  # reasonData's startDate: the first datapoint the evaluation read
     rule: str = ""  # a composite alarm's AlarmRule
+    contributor: tuple[tuple[str, str], ...] = ()  # one series of an alarm over many: its GROUP BY keys and values
 
     @property
     def composite(self) -> bool:

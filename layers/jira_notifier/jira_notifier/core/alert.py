@@ -71,6 +71,13 @@ class Alert:
     insight: Insight | None = None  # the graph's file name, log evidence, a composite's children (new issues)
     resources: tuple[str, ...] = ()  # ARNs of what the alert is about: their tags may fill Jira fields (tags.py)
     impact: float | None = None  # how bad, in the source's measure: an anomaly's total USD, a budget's threshold %
+    # The alarm's own tags, as its event carried them (alarm tag propagation); None when the event carries none or
+    # says they could not be read. They route the alert and fill fields; never part of any key.
+    alarm_tags: tuple[tuple[str, str], ...] | None = None
+    product: str | None = None  # a finding's product as its ARN names it, e.g. "aws/guardduty" (provider --products)
+    # The source closed it by a decision not to act (a suppressed finding): its issue resolves as the provider's
+    # won't-fix resolution and is never reopened by a repeat.
+    wont_fix: bool = False
 
     @property
     def dedupe_hash(self) -> str:

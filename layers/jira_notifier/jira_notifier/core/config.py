@@ -258,6 +258,15 @@ class ProviderConfig:
     impact_steps: tuple[Step, ...] = ()  # a cost anomaly's total impact (USD) -> priority
     budget_steps: tuple[Step, ...] = ()  # a budget alert's threshold (% of the budget) -> priority
     escalate_after: tuple[Step, ...] = ()  # seconds an open issue's alert has been firing -> priority
+    products: tuple[str, ...] = ()  # security findings only of these products (e.g. guardduty); empty = all
+
+    def takes(self, product: str | None) -> bool:
+        """Whether the provider takes an alert of ``product`` (a finding's, e.g. ``aws/guardduty``; None for what
+        is no finding): a name matches the whole product or its last part, ignoring case."""
+        if not self.products or product is None:
+            return True
+        wanted = {name.casefold() for name in self.products}
+        return product.casefold() in wanted or product.rsplit("/", 1)[-1].casefold() in wanted
 
     @property
     def provider_id(self) -> str:
@@ -334,6 +343,7 @@ class ProviderConfig:
             "impactSteps": [list(step) for step in self.impact_steps] or None,
             "budgetSteps": [list(step) for step in self.budget_steps] or None,
             "escalateAfter": [list(step) for step in self.escalate_after] or None,
+            "products": list(self.products) or None,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
         return item
@@ -374,6 +384,7 @@ class ProviderConfig:
                 impact_steps=_stored_steps(item.get("impactSteps")),
                 budget_steps=_stored_steps(item.get("budgetSteps")),
                 escalate_after=_stored_steps(item.get("escalateAfter")),
+                products=tuple(str(name) for name in item.get("products") or ()),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"stored provider {item.get('group')}/{item.get('name')} is incomplete: {exc}") from None

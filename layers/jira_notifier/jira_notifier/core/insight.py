@@ -45,3 +45,4 @@ class Insight:
     evidence: LogEvidence | None = None
     children: tuple[ChildAlarm, ...] = ()
     missing_children: tuple[str, ...] = ()  # named in the rule, not found by DescribeAlarms
+    graph_note: str = ""  # what the graph shows, when not simply the alarm's metric (a contributor's series)

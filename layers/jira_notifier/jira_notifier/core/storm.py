@@ -16,7 +16,9 @@ from enum import StrEnum
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.errors import ConfigError
 
-DIMENSIONS = ("account", "region", "namespace", "source")  # what groupBy may name, besides prefix:<n or separator>
+# What groupBy may name, besides prefix:<n or separator>. "alarm": an alarm over many time series gathers its
+# contributors under one parent (each is a member of its own, listed by its attributes).
+DIMENSIONS = ("account", "region", "namespace", "source", "alarm")
 PREFIX = "prefix:"
 DEFAULT_WINDOW_SECONDS = 600
 # A parent item holds every member (about 150 bytes each) within DynamoDB's 400 KB item limit; a member beyond
@@ -44,8 +46,12 @@ def check_group_by(group_by: Sequence[str], window: int) -> None:
 
 
 def member_name(alert: Alert) -> str:
-    """The name a member is listed under: the alarm's name where the alert has one, else its title."""
-    named = dict(alert.facts).get("Alarm")
+    """The name a member is listed under: the alarm's name where the alert has one (with a contributor's attributes),
+    else its title."""
+    found = dict(alert.facts)
+    named = found.get("Alarm")
+    if named and found.get("Contributor"):
+        named = f"{named} ({found['Contributor']})"
     return (named or alert.title)[:NAME_LIMIT]
 
 
@@ -63,8 +69,10 @@ def _part_value(alert: Alert, part: str) -> str | None:
         return dict(alert.facts).get("Namespace")
     if part == "source":
         return alert.source
+    if part == "alarm":
+        return dict(alert.facts).get("Alarm")
     size = part[len(PREFIX) :]
-    name = member_name(alert)
+    name = (dict(alert.facts).get("Alarm") or alert.title)[:NAME_LIMIT]  # an alarm's own name, not its contributor
     if size.isdigit():
         return name[: int(size)]
     return name.split(size, 1)[0]

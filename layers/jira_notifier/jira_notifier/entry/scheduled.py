@@ -34,7 +34,15 @@ def scheduled_steps(
     from jira_notifier.adapters.dynamodb.providers import scan_providers
     from jira_notifier.adapters.dynamodb.state import StateStore
     from jira_notifier.adapters.observability import MetricsRecorder
-    from jira_notifier.sources.truth import HEALTH_REGION, AlarmTruth, GuardDutyTruth, HealthTruth, SecurityHubTruth
+    from jira_notifier.sources.truth import (
+        HEALTH_REGION,
+        AlarmTruth,
+        ContributorTruth,
+        GuardDutyTruth,
+        HealthTruth,
+        SecurityHubTruth,
+        SecurityHubV2Truth,
+    )
 
     aws = session or boto3.session.Session()
     config = client_config()
@@ -42,15 +50,18 @@ def scheduled_steps(
     def lazy(service: Any, region_name: str | None = None) -> Callable[[], Any]:
         return functools.cache(lambda: aws.client(service, config=config, region_name=region_name))
 
+    notify = wiring.get_notifier("reconcile")
+    cloudwatch, securityhub = lazy("cloudwatch"), lazy("securityhub")
     truths: list[SourceTruth] = [
-        AlarmTruth(lazy("cloudwatch"), account, region),
-        SecurityHubTruth(lazy("securityhub")),
+        AlarmTruth(cloudwatch, account, region),
+        ContributorTruth(cloudwatch, account, region, clock=lambda: notify.deps.clock()),
+        SecurityHubTruth(securityhub),
+        SecurityHubV2Truth(securityhub),
         GuardDutyTruth(lazy("guardduty")),
         HealthTruth(lazy("health", HEALTH_REGION), account),
     ]
     dynamodb = aws.client("dynamodb", config=config)
     settings = wiring.get_settings()
-    notify = wiring.get_notifier("reconcile")
     recorder = MetricsRecorder()
     return [
         ReadBack(

@@ -163,6 +163,8 @@ def valid_unicode(alert: Alert) -> Alert:
             "route_key",
             "ignore_reason",
             "extra_labels",
+            "alarm_tags",
+            "product",
         )
     }
     return replace(alert, **changes)

@@ -13,6 +13,10 @@ from jira_notifier.sources.generic import Reader, read_known, unknown_eventbridg
 
 _READERS: dict[tuple[str, str], tuple[str, Reader]] = {
     ("aws.cloudwatch", "CloudWatch Alarm State Change"): ("a CloudWatch alarm", cloudwatch.from_eventbridge),
+    ("aws.cloudwatch", "CloudWatch Alarm Contributor State Change"): (
+        "a CloudWatch alarm contributor",
+        cloudwatch.from_eventbridge,
+    ),
     ("aws.cloudwatch", "CloudWatch Alarm Configuration Change"): (
         "a CloudWatch alarm change",
         cloudwatch.configuration_change,
@@ -21,6 +25,10 @@ _READERS: dict[tuple[str, str], tuple[str, Reader]] = {
     ("aws.securityhub", "Security Hub Findings - Imported"): (
         "a Security Hub finding",
         findings.securityhub_from_eventbridge,
+    ),
+    ("aws.securityhub", "Findings Imported V2"): (
+        "a Security Hub (OCSF) finding",
+        findings.securityhub_v2_from_eventbridge,
     ),
     ("aws.guardduty", "GuardDuty Finding"): ("a GuardDuty finding", findings.guardduty_from_eventbridge),
 }

@@ -5,7 +5,9 @@ parameter each, passed to the functions as ``SYNC_BACK``):
 
 - Security Hub (``SyncBackSecurityHub``): ``BatchUpdateFindings`` with workflow NOTIFIED when the issue is created,
   RESOLVED when it is resolved as done, SUPPRESSED when resolved as the provider's won't-fix resolution; each with
-  a note naming the issue.
+  a note naming the issue. Security Hub (OCSF) findings likewise with ``BatchUpdateFindingsV2`` (same parameter and
+  grant): a comment naming the new issue, then status Resolved (done) or Suppressed (won't-fix) with a comment. The
+  words are ``core/findingnotes.py``'s, so the readers know the update again when Security Hub echoes it as an event.
 - Cost Anomaly Detection (``SyncBackCostAnomaly``): ``ProvideAnomalyFeedback``, done = YES, won't-fix = NO.
 - GuardDuty (``ArchiveGuardDutyFindings``): ``ArchiveFindings`` when the issue is resolved as won't-fix.
 
@@ -26,8 +28,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from jira_notifier.core.findingnotes import NOTE_LIMIT as NOTE_LIMIT  # re-exported: where callers have found it
+from jira_notifier.core.findingnotes import OCSF_STATUS, Decision, IssueRef, note
 from jira_notifier.ports import ProviderSource, Recorder, RetryReport
-from jira_notifier.sources.common import items, mapping, text
+from jira_notifier.sources.common import arn_region_account, items, mapping, text
+from jira_notifier.sources.findings import SECURITYHUB_V2_SOURCE, read_securityhub_v2_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -37,8 +42,6 @@ if TYPE_CHECKING:
     from jira_notifier.core.state import IssueState
 
 UPDATED_BY = "jira-notifier"
-WONT_FIX_WORDS = "won't fix"
-NOTE_LIMIT = 512  # Security Hub's Note.Text maximum
 COST_EXPLORER_REGION = "us-east-1"  # Cost Explorer has one endpoint
 MAX_DUE_ATTEMPTS = 10  # reconcile runs that retry a remembered sync-back before it is given up (and logged)
 # After a call failed in a way that may pass, the same service and region are not called again for this long: a
@@ -63,12 +66,6 @@ STACK_PARAMETERS = {
 }
 
 
-class Decision(StrEnum):
-    NOTIFIED = "notified"  # the issue was created
-    DONE = "done"  # resolved as anything but the won't-fix resolution
-    WONT_FIX = "wont-fix"
-
-
 @dataclass(frozen=True, slots=True)
 class SyncRequest:
     """One AWS call: the boto3 service, region and operation (botocore's name) with its parameters."""
@@ -91,12 +88,6 @@ class SyncRequest:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> SyncRequest:
         return cls(Capability(data["capability"]), data["service"], data["region"], data["operation"], data["params"])
-
-
-@dataclass(frozen=True, slots=True)
-class IssueRef:
-    key: str
-    url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +122,8 @@ def request_for(
     source, _, native = dedupe_key.partition(":")
     if source == "securityhub" and provider.sync_back:
         return _security_hub(native, decision, issue, provider.wont_fix_resolution)
+    if source == SECURITYHUB_V2_SOURCE and provider.sync_back:
+        return _security_hub_v2(dedupe_key, decision, issue, provider.wont_fix_resolution)
     if source == "cost-anomaly" and provider.sync_back and decision is not Decision.NOTIFIED and native:
         return SyncRequest(
             Capability.COST_ANOMALY,
@@ -173,14 +166,21 @@ def _security_hub(native: str, decision: Decision, issue: IssueRef, wont_fix: st
     )
 
 
-def note(decision: Decision, issue: IssueRef, wont_fix: str | None = None) -> str:
-    """The finding's note: what became of it, and the issue's key and link."""
-    what = {
-        Decision.NOTIFIED: "Tracked in",
-        Decision.DONE: "Resolved in",
-        Decision.WONT_FIX: f"Resolved as {wont_fix or WONT_FIX_WORDS} in",
-    }[decision]
-    return f"{what} Jira issue {issue.key}: {issue.url}"[:NOTE_LIMIT]
+def _security_hub_v2(dedupe_key: str, decision: Decision, issue: IssueRef, wont_fix: str | None) -> SyncRequest | None:
+    """``BatchUpdateFindingsV2`` for one finding, named as the API names it (account, product uid, finding uid),
+    in the region its product uid names."""
+    identity = read_securityhub_v2_key(dedupe_key)
+    region = arn_region_account(identity[1])[0] if identity else None
+    if identity is None or region is None:
+        return None
+    account, product, finding = identity
+    params: dict[str, Any] = {
+        "FindingIdentifiers": [{"CloudAccountUid": account, "FindingInfoUid": finding, "MetadataProductUid": product}],
+        "Comment": note(decision, issue, wont_fix),
+    }
+    if decision in OCSF_STATUS:
+        params["StatusId"] = OCSF_STATUS[decision]
+    return SyncRequest(Capability.SECURITY_HUB, "securityhub", region, "BatchUpdateFindingsV2", params)
 
 
 def detector_of(alert: Alert) -> Detector | None:
@@ -285,8 +285,9 @@ class AwsSyncBack:
         self._guarded(provider, state, lambda: self._created(provider, alert, state))
 
     def issue_resolved(self, provider: ProviderConfig, alert: Alert, state: IssueState) -> None:
-        """The product resolved the issue because the alert cleared: done (unless the finding was suppressed)."""
-        if not capabilities_needed(provider) or suppressed_in_security_hub(alert, state.dedupe_key):
+        """The product resolved the issue because the alert cleared: done (unless the finding was suppressed, which
+        stands as it is in Security Hub)."""
+        if not capabilities_needed(provider) or alert.wont_fix or suppressed_in_security_hub(alert, state.dedupe_key):
             return
         self.sync_resolution(provider, state, provider.resolve_resolution)
 
