@@ -19,8 +19,9 @@ import botocore.client
 import pytest
 from botocore.stub import Stubber
 
+from jira_notifier.adapters.dynamodb.state import state_from_item
 from jira_notifier.cli.invoke import load_handler
-from jira_notifier.core.state import PersonDecision, state_from_item
+from jira_notifier.core.state import PersonDecision
 from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, load_event
 from tests.support.builders import START, alarm_time
