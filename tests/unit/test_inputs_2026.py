@@ -17,11 +17,11 @@ import pytest
 from botocore.stub import Stubber
 from botocore.validate import validate_parameters
 
-from jira_notifier.adapters.aws.syncback import Decision, IssueRef, request_for
+from jira_notifier.adapters.aws.sync_requests import request_for
 from jira_notifier.app.reconcile import batches
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.findingnotes import is_own_update, note_decision
+from jira_notifier.core.findingnotes import Decision, IssueRef, is_own_update, note_decision
 from jira_notifier.core.routing import choose_group
 from jira_notifier.sources.cloudwatch import MANY_SERIES_IGNORED, contributor_key, read_contributor_key
 from jira_notifier.sources.findings import (

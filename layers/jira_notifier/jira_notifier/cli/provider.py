@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from jira_notifier.adapters.aws.syncback import STACK_PARAMETERS, Capability, capabilities_needed
+from jira_notifier.adapters.aws.sync_requests import STACK_PARAMETERS, Capability, capabilities_needed
 from jira_notifier.adapters.dynamodb.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import paint, print_json, table, use_colour, warn

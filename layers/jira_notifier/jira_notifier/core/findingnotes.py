@@ -26,6 +26,19 @@ class Decision(StrEnum):
 OCSF_STATUS = {Decision.DONE: 4, Decision.WONT_FIX: 3}  # StatusId: 4 Resolved, 3 Suppressed
 
 
+def still_fits(
+    decision: Decision, for_issue: str | None, issue_key: str | None, resolved: bool, wont_fix: bool
+) -> bool:
+    """Whether a sync-back remembered for ``decision`` on issue ``for_issue`` still says what is true of the alert's
+    issue now (``issue_key``, resolved or not, resolved as won't-fix or not). Anything newer (a reopen, a new episode's
+    issue, a person's decision) makes it stale: it is dropped, never sent over the newer state."""
+    if for_issue is not None and for_issue != issue_key:
+        return False
+    if decision is Decision.NOTIFIED:
+        return not resolved
+    return resolved and wont_fix == (decision is Decision.WONT_FIX)
+
+
 @dataclass(frozen=True, slots=True)
 class IssueRef:
     key: str

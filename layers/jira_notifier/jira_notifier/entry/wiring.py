@@ -129,7 +129,9 @@ def get_notifier(function: str) -> Notify:
 def sync_back(settings: Settings, session: Session, dynamodb: DynamoDBClient, secrets: SecretStore) -> SyncBackPort:
     """Back to AWS for the providers that ask, as far as the stack allows (a provider asking for more gets a logged
     reason and ``SyncBackFailed``); its clients are created on the first call that needs one."""
-    from jira_notifier.adapters.aws.syncback import AwsSyncBack, StateItemLedger, parse_capabilities
+    from jira_notifier.adapters.aws.sync_requests import parse_capabilities
+    from jira_notifier.adapters.aws.syncback import AwsSyncBack
+    from jira_notifier.adapters.dynamodb.ledger import StateItemLedger
     from jira_notifier.adapters.observability import MetricsRecorder, logger
 
     return AwsSyncBack(
