@@ -143,7 +143,7 @@ def test_busy_alert_is_handed_back_to_lambda(
     aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given another invocation holding the alert's lease for longer than this one may wait
-    from jira_notifier.app import apply
+    from jira_notifier.app import notify as apply
 
     monkeypatch.setattr(apply, "LOCK_WAIT_SECONDS", 0.0)
     lambda_handler(alarm_event("ALARM", 0), lambda_context)

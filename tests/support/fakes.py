@@ -15,10 +15,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from jira_notifier.adapters.dynamodb.state import LEASE_SLACK_SECONDS
-from jira_notifier.app.apply import AlertFlow
 from jira_notifier.app.deps import Deps
 from jira_notifier.app.lease import Leases
-from jira_notifier.app.notify import Notify
+from jira_notifier.app.notify import AlertFlow, Notify
 from jira_notifier.core.alert import AlertState
 from jira_notifier.core.config import JiraSecret, ProviderConfig
 from jira_notifier.core.errors import BusyError, JiraNotifierError

@@ -13,11 +13,10 @@ import pytest
 
 from jira_notifier.app.batch import Batch
 from jira_notifier.app.create import SEARCH_SETTLE_SECONDS
-from jira_notifier.core.alert import Alert
+from jira_notifier.core.alert import Alert, GraphImage
 from jira_notifier.core.budgets import START_BUDGET_SECONDS
 from jira_notifier.core.config import JiraSecret, ProviderConfig
 from jira_notifier.core.errors import CreateUnconfirmedError, HeldBackError, JiraUnavailableError
-from jira_notifier.core.insight import GraphImage
 from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.core.state import CREATE_SEND_WINDOW, IssueStatus
 from jira_notifier.sources import normalize_sqs_record

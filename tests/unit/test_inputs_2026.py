@@ -690,7 +690,7 @@ GROUPED = 'SELECT SUM(ThrottledRequests) FROM SCHEMA("AWS/DynamoDB", TableName, 
 def test_a_contributor_is_drawn_alone_when_its_query_allows_it(
     expression: str, attributes: dict[str, str], drawn: str | None
 ) -> None:
-    from jira_notifier.core.alarm import AlarmDefinition, MetricQuery
+    from jira_notifier.core.alert import AlarmDefinition, MetricQuery
     from jira_notifier.render.widget import file_name, for_contributor, graph_note, metric_widget
 
     alarm = AlarmDefinition(

@@ -13,16 +13,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
+from jira_notifier.core.budgets import DEFAULT_REMAINING_SECONDS
+
 if TYPE_CHECKING:
-    from jira_notifier.core.alert import Alert
+    from jira_notifier.core.alert import Alert, ChildAlarm, GraphImage
     from jira_notifier.core.config import JiraSecret, ProviderConfig
     from jira_notifier.core.errors import JiraNotifierError, JiraRequestError
-    from jira_notifier.core.insight import ChildAlarm, GraphImage
     from jira_notifier.core.state import IssueState
 
 Clock = Callable[[], float]  # epoch seconds
 Sleep = Callable[[float], None]
 Remaining = Callable[[], float] | None  # seconds left of the invocation; None: no deadline (the CLI)
+Countdown = Callable[[], float]  # seconds left of the invocation, always there (``no_deadline`` stands in for none)
+
+
+def no_deadline() -> float:
+    """The countdown of a run with no deadline of its own (the CLI, a test): a Lambda timeout's worth, always."""
+    return DEFAULT_REMAINING_SECONDS
 
 
 # ---- observing ----------------------------------------------------------------------------------------------
@@ -378,6 +385,7 @@ __all__ = [
     "Attachment",
     "BulkResult",
     "Clock",
+    "Countdown",
     "CreatedIssue",
     "Cursor",
     "Insights",
@@ -399,6 +407,7 @@ __all__ = [
     "NoAccountNames",
     "NoResourceTags",
     "NoSyncBack",
+    "no_deadline",
     "OwnedIssues",
     "Parker",
     "ProviderSource",

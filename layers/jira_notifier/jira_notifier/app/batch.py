@@ -24,9 +24,9 @@ from jira_notifier.core.budgets import START_BUDGET_SECONDS
 from jira_notifier.core.coalescing import HeldBack
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import DeadlineError, JiraNotifierError, as_product_error
-from jira_notifier.core.lifecycle import Action, Reason, decide
+from jira_notifier.core.lifecycle import Action, Reason, decide, is_member
 from jira_notifier.core.outcome import Outcome, OutcomeAction
-from jira_notifier.ports import JiraPort, Remaining
+from jira_notifier.ports import Countdown, JiraPort, Remaining, no_deadline
 
 BULK_LIMIT = 50
 RecordReader = Callable[[Mapping[str, Any]], Alert]  # an SQS record's alert (``sources.normalize_sqs_record``)
@@ -60,6 +60,7 @@ class Batch:
 
     def process(self, records: Sequence[Mapping[str, Any]], remaining: Remaining) -> BatchResult:
         """Process every record; new alerts are created in bulk per provider."""
+        countdown = remaining or no_deadline
         result = BatchResult([], {})
         later: list[tuple[str, Mapping[str, Any], Alert]] = []  # handled one by one after the bulk creates
         claims: dict[str, list[_Claimed]] = {}  # provider id -> claims to create in bulk (or members to join)
@@ -68,12 +69,12 @@ class Batch:
             claimed_keys: set[str] = set()
             for record in records:
                 record_id = str(record.get("messageId", ""))
-                if self._out_of_time(result, record_id, remaining):
+                if self._out_of_time(result, record_id, countdown):
                     continue
                 alert: Alert | None = None
                 try:
                     alert = self.read(record)
-                    claimed = self._claim(leases, record_id, record, alert, remaining, claimed_keys, later, result)
+                    claimed = self._claim(leases, record_id, record, alert, countdown, claimed_keys, later, result)
                 except Exception as raised:  # noqa: BLE001 - the last resort for this record alone
                     self._fail_or_park(result, record_id, record, alert, None, as_product_error(raised))
                     continue
@@ -83,25 +84,25 @@ class Batch:
                 creates = [c for c in batch if c.reason is not None]
                 for start in range(0, len(creates), BULK_LIMIT):
                     self._bulk_create(creates[start : start + BULK_LIMIT], result, held)
-                self._join_parents([c for c in batch if c.reason is None], result, remaining)
+                self._join_parents([c for c in batch if c.reason is None], result, countdown)
         for record_id, record, alert in later:
-            if record_id in result.failed or self._out_of_time(result, record_id, remaining):
+            if record_id in result.failed or self._out_of_time(result, record_id, countdown):
                 continue
             record_held: list[HeldBack] = []
             try:
-                result.outcomes.extend(self.notify.process(alert, event=record, remaining=remaining, held=record_held))
+                result.outcomes.extend(self.notify.process(alert, event=record, remaining=countdown, held=record_held))
             except Exception as raised:  # noqa: BLE001 - the last resort for this record alone
                 self._fail_or_park(result, record_id, record, alert, None, as_product_error(raised))
             held += [(record_id, item) for item in record_held]
         if held:
-            written = self.flow.write_held_back([item for _, item in held], remaining)
+            written = self.flow.write_held_back([item for _, item in held], countdown)
             for (record_id, _), outcome in zip(held, written, strict=True):
                 if isinstance(outcome, JiraNotifierError):
                     result.failed.setdefault(record_id, outcome)
         return result
 
-    def _out_of_time(self, result: BatchResult, record_id: str, remaining: Remaining) -> bool:
-        if self.deps.seconds_left(remaining) >= START_BUDGET_SECONDS:
+    def _out_of_time(self, result: BatchResult, record_id: str, remaining: Countdown) -> bool:
+        if remaining() >= START_BUDGET_SECONDS:
             return False
         result.failed[record_id] = DeadlineError("too little of this invocation is left to start this record")
         result.outcomes.append(Outcome(None, OutcomeAction.RETRY, "deadline"))
@@ -113,7 +114,7 @@ class Batch:
         record_id: str,
         record: Mapping[str, Any],
         alert: Alert,
-        remaining: Remaining,
+        remaining: Countdown,
         claimed_keys: set[str],
         later: list[tuple[str, Mapping[str, Any], Alert]],
         result: BatchResult,
@@ -132,7 +133,7 @@ class Batch:
         with contextlib.ExitStack() as held:
             lease: Lease = held.enter_context(self.flow.hold(alert, provider, remaining, mark=not provider.group_by))
             claimed_keys.add(alert.dedupe_hash)
-            if self.flow.storms.is_member(provider, lease.state):  # joins its parent with the batch's other members
+            if is_member(provider, lease.state):  # joins its parent with the batch's other members
                 claimed = _Claimed(record_id, record, lease, alert, provider, client)
             else:
                 decision = decide(lease.state, alert, provider, self.deps.clock())
@@ -158,7 +159,7 @@ class Batch:
             if answer.action is OutcomeAction.COALESCED:
                 held.append((claimed.record_id, HeldBack(claimed.alert, claimed.provider, answer)))
 
-    def _join_parents(self, claims: list[_Claimed], result: BatchResult, remaining: Remaining) -> None:
+    def _join_parents(self, claims: list[_Claimed], result: BatchResult, remaining: Countdown) -> None:
         """The batch's storm members of one provider applied to their parents: each parent written once."""
         if not claims:
             return

@@ -23,16 +23,15 @@ from typing import Any
 
 from jira_notifier.app.deps import Deps
 from jira_notifier.app.lease import Lease
-from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.alert import Alert, AlertState, GraphImage
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import CreateUnconfirmedError, JiraNotifierError, JiraRequestError, refused_outright
-from jira_notifier.core.insight import GraphImage
 from jira_notifier.core.lifecycle import Reason
 from jira_notifier.core.outcome import Outcome, OutcomeAction
 from jira_notifier.core.storm import Group
 from jira_notifier.ports import CreatedIssue, JiraIssue, JiraPort
 from jira_notifier.render.fields import tag_fields
-from jira_notifier.render.payloads import create_body, create_priority
+from jira_notifier.render.issue import create_body, create_priority
 
 # Jira's search trails writes ("recent updates might not be immediately visible"; no bound is documented). A label
 # search that finds nothing proves no create landed only this long after the request's timeout.
@@ -253,7 +252,8 @@ class Creates:
             priority=create_priority(alert, provider),
             group=group,
         )
-        self.deps.sync_back.issue_created(provider, alert, lease.state)
+        if provider.syncs_back:
+            self.deps.sync_back.issue_created(provider, alert, lease.state)
         return _confirmed(lease, provider, OutcomeAction.CREATED, reason)
 
     @staticmethod

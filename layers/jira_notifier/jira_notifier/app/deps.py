@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 from jira_notifier.app.catalog import JiraCatalog
 from jira_notifier.app.lease import Leases
-from jira_notifier.core.budgets import DEFAULT_REMAINING_SECONDS
-from jira_notifier.core.config import JiraSecret, ProviderConfig
+from jira_notifier.core.config import ProviderConfig
 from jira_notifier.ports import (
     AccountNamer,
     Clock,
@@ -48,12 +47,6 @@ class Deps:
     tags: ResourceTags = field(default_factory=NoResourceTags)  # resource tags for providers' tag fields
     gateway_allowed: bool = False  # JIRA_ALLOWED_HOSTS lets a 401 be checked against api.atlassian.com
 
-    def secret(self, provider: ProviderConfig) -> JiraSecret:
-        return self.secrets.get(provider.secret)
-
     def jira(self, provider: ProviderConfig, remaining: Remaining) -> JiraPort:
         """A client for the provider's Jira, carrying the invocation's deadline."""
-        return self.connect(self.secret(provider), remaining)
-
-    def seconds_left(self, remaining: Remaining) -> float:
-        return remaining() if remaining else DEFAULT_REMAINING_SECONDS
+        return self.connect(self.secrets.get(provider.secret), remaining)

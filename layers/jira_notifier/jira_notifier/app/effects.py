@@ -90,7 +90,8 @@ class Effects:
                 wont_fix=wont_fix,
             )
         lease.record_resolved(alert, self.deps.clock(), wont_fix=wont_fix)
-        self.deps.sync_back.issue_resolved(provider, alert, lease.state)
+        if provider.syncs_back:
+            self.deps.sync_back.issue_resolved(provider, alert, lease.state)
         self.deps.recorder.count("IssuesResolved")
         return Outcome(provider.provider_id, OutcomeAction.RESOLVED, Reason.CLEARED, state.issue_key)
 

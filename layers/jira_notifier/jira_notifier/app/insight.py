@@ -15,11 +15,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from jira_notifier.core.alarm import AlarmDefinition
-from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.alert import AlarmDefinition, Alert, AlertState, ChildAlarm, GraphImage, Insight, LogEvidence
 from jira_notifier.core.budgets import INSIGHT_CALL_SECONDS
 from jira_notifier.core.errors import JiraNotifierError
-from jira_notifier.core.insight import ChildAlarm, GraphImage, Insight, LogEvidence
 from jira_notifier.ports import AlarmReader, Log, LogReader, SilentLog
 from jira_notifier.render import insight as blocks
 from jira_notifier.render import widget

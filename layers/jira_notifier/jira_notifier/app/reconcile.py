@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from jira_notifier.app.apply import AlertFlow
+from jira_notifier.app.notify import AlertFlow
 from jira_notifier.app.run import OUT_OF_TIME, LinkAction, LinkResult, LinkTruth, Progress, StepSummary, no_progress
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.budgets import AWS_CALL_WORST_SECONDS, START_BUDGET_SECONDS

@@ -14,6 +14,7 @@ only after the parent's work succeeded, so a retry repeats nothing but an idempo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
 from jira_notifier.app.create import Creates
@@ -45,7 +46,7 @@ from jira_notifier.core.lifecycle import (
 from jira_notifier.core.outcome import Outcome, OutcomeAction
 from jira_notifier.core.state import IssueState, IssueStatus, WorkflowPhase, state_pk
 from jira_notifier.core.storm import PARENT_SOURCE, Group, ParentRef, alert_time, member_name
-from jira_notifier.ports import JiraIssue, JiraPort, Remaining
+from jira_notifier.ports import Countdown, JiraIssue, JiraPort
 from jira_notifier.render import storm as storm_render
 
 RESOLVED_NOTE = "Every alert of this storm has cleared."
@@ -72,19 +73,8 @@ class Storms:
         self.deps = deps
         self.creates = creates
 
-    @staticmethod
-    def is_member(provider: ProviderConfig, state: IssueState) -> bool:
-        """Whether the alert goes to a parent: the provider groups, and the alert has no issue of its own (it had
-        one before ``groupBy`` was set, or a create of one may be in flight): such an issue is followed to its end."""
-        if not provider.group_by:
-            return False
-        own_issue = state.parent is None and (
-            state.issue_status is IssueStatus.OPEN or state.pending_create_at is not None
-        )
-        return not own_issue
-
     def join(
-        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, remaining: Remaining
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, remaining: Countdown
     ) -> Outcome:
         """The direct path: one member alert applied to its parent.
 
@@ -97,7 +87,7 @@ class Storms:
         return result
 
     def join_all(
-        self, provider: ProviderConfig, client: JiraPort, joiners: Sequence[Joiner], remaining: Remaining
+        self, provider: ProviderConfig, client: JiraPort, joiners: Sequence[Joiner], remaining: Countdown
     ) -> list[Outcome | JiraNotifierError]:
         """Apply member alerts of one provider to their parents, each parent once; one result per joiner, in order.
         The joiners' leases are the caller's to give back (each is written, and so given back, once its parent's
@@ -151,7 +141,7 @@ class Storms:
         client: JiraPort,
         ref: ParentRef,
         joiners: Sequence[Joiner],
-        remaining: Remaining,
+        remaining: Countdown,
     ) -> list[Outcome | JiraNotifierError | None]:
         """Apply the joiners to the parent under its lease, and record them; one result per joiner, None for one that
         must go to its window's parent instead (this parent is over: it may not be reopened and is another window's).
@@ -186,8 +176,8 @@ class Storms:
                 results.append(Outcome(provider.provider_id, OutcomeAction.GROUPED, reason, key))
         return results
 
-    def _hold(self, parent: Alert, provider: ProviderConfig, remaining: Remaining):  # type: ignore[no-untyped-def]
-        left = self.deps.seconds_left(remaining)
+    def _hold(self, parent: Alert, provider: ProviderConfig, remaining: Countdown) -> AbstractContextManager[Lease]:
+        left = remaining()
         return self.deps.leases.hold(
             state_pk(provider.provider_id, parent.dedupe_hash),
             provider.provider_id,
@@ -197,7 +187,7 @@ class Storms:
         )
 
     def _carry_out(
-        self, plan: _Plan, lease: Lease, parent: Alert, provider: ProviderConfig, client: JiraPort, remaining: Remaining
+        self, plan: _Plan, lease: Lease, parent: Alert, provider: ProviderConfig, client: JiraPort, remaining: Countdown
     ) -> None:
         """The parent's step (``_Plan``), then its table and status, recorded on the parent's state."""
         if plan.create:
@@ -224,7 +214,7 @@ class Storms:
         client: JiraPort,
         group: Group,
         decision: Decision,
-        remaining: Remaining,
+        remaining: Countdown,
         *,
         person: str | None = None,
     ) -> None:
@@ -267,11 +257,11 @@ class Storms:
             lease.note_person_notice(now)
         lease.record_parent(group, now, wrote_table=group.unwritten, moved=moved)
 
-    def _wait_for_write_interval(self, state: IssueState, remaining: Remaining) -> None:
+    def _wait_for_write_interval(self, state: IssueState, remaining: Countdown) -> None:
         wait = 0.0 if state.last_write_at is None else state.last_write_at + MIN_WRITE_INTERVAL - self.deps.clock()
         if wait <= 0:
             return
-        if self.deps.seconds_left(remaining) - wait < START_BUDGET_SECONDS:
+        if remaining() - wait < START_BUDGET_SECONDS:
             raise HeldBackError(
                 "the storm's parent issue was written moments ago and this invocation has no time to wait"
             )

@@ -11,7 +11,6 @@ from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import HeldBackError, JiraNotifierError, as_product_error
 from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.core.outcome import Outcome
-from jira_notifier.core.state import IssueState
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +46,3 @@ def write_held_back(
         except Exception as raised:  # noqa: BLE001 - each item's failure is its own
             results.append(as_product_error(raised))
     return results
-
-
-def coalesced_note(state: IssueState) -> str | None:
-    if not state.coalesced:
-        return None
-    total = sum(state.coalesced.values())
-    parts = ", ".join(f"{name} ×{count}" for name, count in sorted(state.coalesced.items()))
-    return (
-        f"{total} state change(s) arrived too fast to post one by one and were coalesced into this update "
-        f"({parts}); Jira limits writes per issue."
-    )

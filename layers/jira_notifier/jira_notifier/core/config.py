@@ -273,6 +273,11 @@ class ProviderConfig:
         return f"{self.group}/{self.name}"
 
     @property
+    def syncs_back(self) -> bool:
+        """Whether anything of this provider's issues goes back to AWS (``--sync-back``, ``--archive-wont-fix``)."""
+        return self.sync_back or self.archive_wont_fix
+
+    @property
     def project_ref(self) -> dict[str, str]:
         return {"id": self.project} if PROJECT_ID.match(self.project) else {"key": self.project}
 

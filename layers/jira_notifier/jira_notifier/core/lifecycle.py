@@ -328,6 +328,15 @@ def decide_refire(state: IssueState, issue: IssueView | None, provider: Provider
 # ---- storm membership: a storm's parent is an alert of its own, firing while a member fires -----------------------
 
 
+def is_member(provider: ProviderConfig, state: IssueState) -> bool:
+    """Whether the alert goes to a parent: the provider groups, and the alert has no issue of its own (it had one
+    before ``groupBy`` was set, or a create of one may be in flight): such an issue is followed to its end."""
+    if not provider.group_by:
+        return False
+    own_issue = state.parent is None and (state.issue_status is IssueStatus.OPEN or state.pending_create_at is not None)
+    return not own_issue
+
+
 def member_skip(state: IssueState, alert: Alert) -> Reason | None:
     """Why a member alert changes nothing (a duplicate, older than what is recorded, or a clear of an alert that
     never joined a parent), or None. Pure."""

@@ -89,7 +89,7 @@ def scheduled_steps(
 def run_scheduled(context: Any) -> dict[str, Any]:
     """One scheduled run as Lambda calls it: the stack's account and region from the function's own ARN."""
     from jira_notifier.adapters.observability import MetricsRecorder, logger
-    from jira_notifier.entry.runner import remaining_from
+    from jira_notifier.entry.wiring import remaining_from
     from jira_notifier.sources.common import arn_region_account
 
     region, account = arn_region_account(str(getattr(context, "invoked_function_arn", "")))

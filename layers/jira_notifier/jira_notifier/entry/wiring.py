@@ -73,10 +73,9 @@ def get_notifier(function: str) -> Notify:
     from jira_notifier.adapters.dynamodb.providers import ProviderRepo
     from jira_notifier.adapters.dynamodb.state import StateStore
     from jira_notifier.adapters.observability import MetricsRecorder, logger, trace_sdk_calls
-    from jira_notifier.app.apply import AlertFlow
     from jira_notifier.app.deps import Deps
     from jira_notifier.app.lease import Leases
-    from jira_notifier.app.notify import Notify
+    from jira_notifier.app.notify import AlertFlow, Notify
     from jira_notifier.ports import NoResourceTags
 
     settings = get_settings()
@@ -271,3 +270,8 @@ def reset() -> None:
     get_settings.cache_clear()
     get_notifier.cache_clear()
     get_webhook_receiver.cache_clear()
+
+
+def remaining_from(context: Any) -> Callable[[], float] | None:
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    return (lambda: getter() / 1000.0) if callable(getter) else None

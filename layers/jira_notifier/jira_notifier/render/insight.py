@@ -13,7 +13,7 @@ from urllib.parse import quote
 from jira_notifier.render import adf
 
 if TYPE_CHECKING:  # the description is rendered at every create; the insight's types are only annotations here
-    from jira_notifier.core.insight import ChildAlarm, Insight, LogEvidence
+    from jira_notifier.core.alert import ChildAlarm, Insight, LogEvidence
 
 EVIDENCE_LINES = 20  # log events shown at most
 CHILD_ROWS = 100  # a composite rule names at most about this many alarms

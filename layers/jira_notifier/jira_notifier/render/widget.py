@@ -18,7 +18,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jira_notifier.core.alarm import AlarmDefinition, MetricQuery
+from jira_notifier.core.alert import AlarmDefinition, MetricQuery
 
 GRAPH_WIDTH = 800
 GRAPH_HEIGHT = 400

@@ -23,8 +23,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from jira_notifier.core.alarm import AlarmDefinition, MetricQuery
-from jira_notifier.core.alert import Alert, AlertState, Link, Severity
+from jira_notifier.core.alert import AlarmDefinition, Alert, AlertState, Link, MetricQuery, Severity
 from jira_notifier.sources.common import (
     Delivery,
     alarm_name_from_arn,

@@ -8,8 +8,8 @@ from typing import Any
 
 from jira_notifier.core.alert import Alert
 from jira_notifier.sources import cloudwatch, cost_anomaly, findings, health, notification
-from jira_notifier.sources.common import Delivery, digest, parse_time, text
-from jira_notifier.sources.generic import Reader, read_known, unknown_eventbridge_event
+from jira_notifier.sources.common import Delivery, Reader, digest, parse_time, read_known, text
+from jira_notifier.sources.generic import unknown_eventbridge_event
 
 _READERS: dict[tuple[str, str], tuple[str, Reader]] = {
     ("aws.cloudwatch", "CloudWatch Alarm State Change"): ("a CloudWatch alarm", cloudwatch.from_eventbridge),
@@ -32,10 +32,6 @@ _READERS: dict[tuple[str, str], tuple[str, Reader]] = {
     ),
     ("aws.guardduty", "GuardDuty Finding"): ("a GuardDuty finding", findings.guardduty_from_eventbridge),
 }
-
-
-def is_event(value: Mapping[str, Any]) -> bool:
-    return "detail-type" in value and "source" in value
 
 
 def read_event(event: Mapping[str, Any], outer: Delivery | None = None) -> list[Alert]:

@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from jira_notifier.core.alert import ChildAlarm
 from jira_notifier.core.budgets import INSIGHT_CONNECT_TIMEOUT, INSIGHT_READ_TIMEOUT
-from jira_notifier.core.insight import ChildAlarm
 from jira_notifier.ports import LogEvent, MetricFilter
 
 if TYPE_CHECKING:

@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import requests
 
-from jira_notifier.adapters.jira.answers import request_error
-from jira_notifier.adapters.jira.transport import CallRecord, JiraTransport, Remaining, cut_off
+from jira_notifier.adapters.jira.transport import CallRecord, JiraTransport, Remaining, cut_off, request_error
 from jira_notifier.ports import Attachment, BulkResult, CreatedIssue, JiraIssue
 
 if TYPE_CHECKING:
