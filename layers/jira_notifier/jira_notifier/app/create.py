@@ -25,7 +25,13 @@ from jira_notifier.app.deps import Deps
 from jira_notifier.app.lease import Lease
 from jira_notifier.core.alert import Alert, AlertState, GraphImage
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.errors import CreateUnconfirmedError, JiraNotifierError, JiraRequestError, refused_outright
+from jira_notifier.core.errors import (
+    CreateUnconfirmedError,
+    JiraNotifierError,
+    JiraRequestError,
+    as_product_error,
+    refused_outright,
+)
 from jira_notifier.core.lifecycle import Reason
 from jira_notifier.core.outcome import Outcome, OutcomeAction
 from jira_notifier.core.storm import Group
@@ -175,14 +181,14 @@ class Creates:
         for index, claim in enumerate(claims):
             try:
                 ready.append((index, self.prepare(claim.lease, claim.alert, provider, client)))
-            except JiraNotifierError as error:
-                results[index] = error
+            except Exception as raised:  # noqa: BLE001 - this claim alone: nothing was sent for it
+                results[index] = as_product_error(raised)
         marked: list[tuple[int, CreateRequest]] = []
         for index, request in ready:  # the marks last, right before the one request leaves
             try:
                 claims[index].lease.begin_create(self.deps.clock())
-            except JiraNotifierError as error:
-                results[index] = error
+            except Exception as raised:  # noqa: BLE001 - this claim alone: its mark could not be written
+                results[index] = as_product_error(raised)
                 continue
             marked.append((index, request))
         if marked:
@@ -199,7 +205,8 @@ class Creates:
     ) -> None:
         try:
             answers = client.bulk_create([request.body for _, request in marked])
-        except JiraNotifierError as error:  # some may exist: their marks stay and their retries search first
+        except Exception as raised:  # noqa: BLE001 - some may exist: their marks stay and their retries search first
+            error = as_product_error(raised)
             for index, _ in marked:
                 self.failed(claims[index].lease, error)
                 results[index] = error
@@ -220,8 +227,8 @@ class Creates:
                 if outcome is None:  # its issue was found after the alert moved on: its redelivery applies it
                     raise CreateUnconfirmedError("the alert's issue was found; the alert is applied on its redelivery")
                 results[index] = outcome
-            except JiraNotifierError as error:  # a mark stays: the redelivery finds the issue by its label
-                results[index] = error
+            except Exception as raised:  # noqa: BLE001 - a mark stays: the redelivery finds the issue by its label
+                results[index] = as_product_error(raised)
         for created, request in attach:  # every create is recorded before any graph is sent
             self.attach_graph(client, created, request)
 

@@ -155,9 +155,12 @@ class Lease:
         Raises:
             BusyError, StoreError: not recorded; the mark stays.
         """
-        state = self._state.adopted(alert, issue_id, issue_key, done=done, created_at=self._mark_at)
+        before = self._state
+        state = before.adopted(alert, issue_id, issue_key, done=done, created_at=self._mark_at)
         state = state.with_group(group.written()) if group is not None else state
-        self._write(state.remembered(alert) if applied else state, release=release)
+        if applied:  # the firing its create was for: recorded, with a clear that came first held back for next
+            state = state.remembered(alert).keeping_clear_of(before, alert)
+        self._write(state, release=release)
         self._create_in_doubt = False
 
     # ---- what the holder learned, kept for its next write ------------------------------------------------------

@@ -183,11 +183,14 @@ class IssueState:
             status_unsure_since=None,
             priority_set=priority,
         )
-        state = fresh.without_pending().without_person_decision().remembered(alert)
-        if self.alert_state is AlertState.RESOLVED and _older(alert, self.transition_at):
-            # The alert's clear arrived (and was recorded) before this firing: it is written next, never lost.
-            state = state.with_pending(self.alert_state, self.transition_at)
-        return state
+        return fresh.without_pending().without_person_decision().remembered(alert).keeping_clear_of(self, alert)
+
+    def keeping_clear_of(self, before: IssueState, alert: Alert) -> IssueState:
+        """This state (an issue just recorded for ``alert``, a firing), with the clear ``before`` recorded when it is
+        newer than the firing: the clear arrived before its firing, so it is held back, to be written next."""
+        if before.alert_state is AlertState.RESOLVED and _older(alert, before.transition_at):
+            return self.with_pending(before.alert_state, before.transition_at)
+        return self
 
     def adopted(
         self, alert: Alert, issue_id: str, issue_key: str, *, done: bool, created_at: float | None
