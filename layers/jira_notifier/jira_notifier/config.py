@@ -26,7 +26,7 @@ PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,254}$")
 PROJECT_ID = re.compile(r"^[0-9]{1,18}$")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 _DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
-_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def check_jira_url(url: str, allowed_hosts: Iterable[str]) -> str:
@@ -182,10 +182,12 @@ def _text(value: Any) -> str:
 
 
 def parse_duration(value: str | int | None, *, what: str) -> int | None:
-    """``"24h"``, ``"7d"``, ``"30m"``, ``"90s"`` or a number of seconds, as seconds.
+    """``"90s"``, ``"30m"``, ``"24h"``, ``"7d"`` or ``"2w"`` as seconds; a number (a stored setting) is seconds.
+
+    Written text must name its unit: a bare ``"5"`` would silently be five seconds where five minutes may be meant.
 
     Raises:
-        ConfigError: the value is not a duration.
+        ConfigError: the value is not a duration, or has no unit.
     """
     if value is None or value == "":
         return None
@@ -194,7 +196,13 @@ def parse_duration(value: str | int | None, *, what: str) -> int | None:
     match = _DURATION.match(str(value))
     if not match:
         raise ConfigError(f"{what} {value!r} is not a duration; use e.g. 90s, 30m, 24h or 7d")
-    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
+    amount, unit = int(match.group(1)), match.group(2)
+    if not unit:
+        raise ConfigError(
+            f"{what} {value!r} has no unit; write {amount}s, {amount}m, {amount}h or {amount}d (seconds, minutes, "
+            "hours, days)"
+        )
+    return amount * _DURATION_UNITS[unit]
 
 
 Step = tuple[float, str]  # (at least this much, the priority it calls for)

@@ -19,22 +19,32 @@ if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from jira_notifier.deadletters import Parked
     from jira_notifier.insight.enrich import AlarmInsights
     from jira_notifier.jira.client import JiraClient, JiraIssue
     from jira_notifier.outcome import Recorder
     from jira_notifier.secrets import SecretStore
-    from jira_notifier.service import Notifier
+    from jira_notifier.service import Notifier, Parker
     from jira_notifier.syncback import SyncBackPort
     from jira_notifier.webhook import WebhookReceiver
 
 
 _jira_session_factory: Callable[[], requests.Session] | None = None
+_park_report: Callable[[Parked], None] | None = None
 
 
 def use_jira_session(factory: Callable[[], requests.Session] | None) -> None:
     """Make Jira calls through sessions from ``factory`` (dry runs and benchmarks); None restores the default."""
     global _jira_session_factory
     _jira_session_factory = factory
+    get_notifier.cache_clear()
+
+
+def report_parks(report: Callable[[Parked], None] | None) -> None:
+    """Tell ``report`` of every alert parked from now on (``jira-notifier invoke`` shows them and exits 1); None
+    stops it."""
+    global _park_report
+    _park_report = report
     get_notifier.cache_clear()
 
 
@@ -52,7 +62,7 @@ def get_notifier(function: str) -> Notifier:
 
     from jira_notifier.accounts import OperatorAccountNames, OrganizationAccountNames, organizations_client
     from jira_notifier.aws import client_config
-    from jira_notifier.deadletters import DeadLetterQueue, RaiseInsteadOfParking
+    from jira_notifier.deadletters import DeadLetterQueue, RaiseInsteadOfParking, ReportingParker
     from jira_notifier.observability import MetricsRecorder, trace_sdk_calls
     from jira_notifier.providers import ProviderRepo
     from jira_notifier.secrets import SecretStore
@@ -72,11 +82,13 @@ def get_notifier(function: str) -> Notifier:
         settings.config_cache_seconds,
         on_read=report_token_expiry,
     )
-    parker = (
+    parker: Parker = (
         DeadLetterQueue(session.client("sqs", config=config), settings.dead_letter_queue_url, function)
         if settings.dead_letter_queue_url
         else RaiseInsteadOfParking()
     )
+    if _park_report is not None:
+        parker = ReportingParker(parker, _park_report)
     providers = ProviderRepo(
         DynamoDBProvider(
             settings.providers_table, key_attr="pk", sort_attr="sk", boto_config=config, boto3_session=session

@@ -7,10 +7,11 @@ import argparse
 import json
 import os
 import re
-from typing import Any
 
 from jira_notifier.cli import aws
-from jira_notifier.cli.output import print_json, table, warn
+from jira_notifier.cli.exits import checking_arguments
+from jira_notifier.cli.options import add_json_option
+from jira_notifier.cli.output import print_json, print_result, table, warn
 from jira_notifier.cli.provider import stored_providers
 from jira_notifier.errors import ConfigError
 from jira_notifier.providers import ROUTE_PREFIX, ROUTE_SORT, route_item, route_key
@@ -20,12 +21,10 @@ TOPIC_ARN = re.compile(r"^arn:aws[-a-z]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,2
 SOURCE = re.compile(r"^\S{1,256}$")
 
 
-def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "route",
-        help="route accounts, SNS topics and EventBridge sources to groups",
-        description="Manage routes. An alert goes to the group it names itself, else its account's route, else "
-        "its topic's or source's route, else the default group.",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Manage routes. An alert goes to the group it names itself, else its account's route, else its topic's or "
+        "source's route, else the default group."
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -37,6 +36,7 @@ def register(commands: Any) -> None:
     )
     _add_route_options(add)
     add.add_argument("group", metavar="GROUP")
+    add_json_option(add)
     aws.add_stack_option(add)
     add.set_defaults(run=run_add)
 
@@ -49,6 +49,7 @@ def register(commands: Any) -> None:
         "remove", help="remove a route", description="Remove the route of an account, topic or source."
     )
     _add_route_options(remove)
+    add_json_option(remove)
     aws.add_stack_option(remove)
     remove.set_defaults(run=run_remove)
 
@@ -87,16 +88,21 @@ def route_from_args(args: argparse.Namespace) -> str:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    route = route_from_args(args)
-    group = args.group.strip()
-    if not group:
-        raise ConfigError("name the notification group the route leads to")
+    with checking_arguments():
+        route = route_from_args(args)
+        group = args.group.strip()
+        if not group:
+            raise ConfigError("name the notification group the route leads to")
     session = aws.session()
     table_name = aws.resources(args.stack, os.environ, session).require_providers_table()
     dynamodb = session.client("dynamodb")
     with aws.aws_errors(f"write the route to table {table_name}"):
         dynamodb.put_item(TableName=table_name, Item=aws.string_item(route_item(route, group)))
-    print(f"routed {_kind(route)} {_shown(route)} to group {group}")
+    print_result(
+        args.json,
+        {"route": _shown(route), "kind": _kind(route), "group": group},
+        f"routed {_kind(route)} {_shown(route)} to group {group}",
+    )
     if not stored_providers(dynamodb, table_name, group):
         warn(f"group {group!r} has no provider yet; add one with 'jira-notifier provider add {group} NAME ...'")
     return 0
@@ -128,7 +134,8 @@ def run_list(args: argparse.Namespace) -> int:
 def run_remove(args: argparse.Namespace) -> int:
     from botocore.exceptions import ClientError
 
-    route = route_from_args(args)
+    with checking_arguments():
+        route = route_from_args(args)
     session = aws.session()
     table_name = aws.resources(args.stack, os.environ, session).require_providers_table()
     with aws.aws_errors(f"remove the route from table {table_name}"):
@@ -140,7 +147,11 @@ def run_remove(args: argparse.Namespace) -> int:
             if aws.error_code(error) != "ConditionalCheckFailedException":
                 raise
             raise ConfigError(f"no route for {_shown(route)}; see 'jira-notifier route list'") from None
-    print(f"removed the route of {_kind(route)} {_shown(route)}")
+    print_result(
+        args.json,
+        {"removed": _shown(route), "kind": _kind(route)},
+        f"removed the route of {_kind(route)} {_shown(route)}",
+    )
     return 0
 
 
