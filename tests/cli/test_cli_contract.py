@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.cli.main import COMMANDS, build_parser, main
+from jira_notifier.cli.main import COMMANDS, build_parser
 from tests.cli.conftest import SECRET_NAME, TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -250,4 +250,3 @@ def _python(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own code
         [sys.executable, "-c", code], cwd=cwd, env=_env(cwd), capture_output=True, text=True, timeout=120, check=True
     )
-

@@ -42,8 +42,16 @@ def test_an_alarm_name_prefix_groups_with_the_default_window(cli, cloud):
         (("--group-by", "account", "--group-window", "soon"), "argument --group-window: 'soon' is not a duration"),
         (("--group-by", "account", "--group-window", "600"), "argument --group-window: '600' has no unit"),
     ],
-    ids=["unknown-part", "empty-prefix", "zero-prefix", "twice", "zero-window", "window-alone", "not-a-duration",
-         "no-unit"],
+    ids=[
+        "unknown-part",
+        "empty-prefix",
+        "zero-prefix",
+        "twice",
+        "zero-window",
+        "window-alone",
+        "not-a-duration",
+        "no-unit",
+    ],
 )
 def test_add_refuses_a_grouping_it_cannot_use(cli, cloud, options, complaint):
     cloud.put_secret()
