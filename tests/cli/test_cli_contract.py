@@ -167,9 +167,11 @@ def test_local_without_the_local_extra_says_what_to_install(cli: Any, monkeypatc
 
 
 def test_a_reader_that_stops_reading_ends_the_output_quietly(tmp_path: Path) -> None:
-    # Given a reader that has gone before the command writes (as `| head` does once it has its lines)
+    # Given a reader that has gone before the command writes (as `| head` does once it has its lines), and more
+    # output than a pipe's buffer holds (the dry run's requests)
+    alarm = str(ROOT / "events" / "sns_cloudwatch_alarm.json")
     process = subprocess.Popen(  # noqa: S603 - our own CLI
-        [sys.executable, "-m", "jira_notifier.cli.main", "events", "list", "--json"],
+        [sys.executable, "-m", "jira_notifier.cli.main", "invoke", alarm, "--local", "--show-requests"],
         cwd=tmp_path,
         env=_env(tmp_path),
         stdout=subprocess.PIPE,
