@@ -146,7 +146,7 @@ def test_logs_go_to_stderr_so_that_stdout_is_the_result_alone(cli: Any) -> None:
 
 def test_the_functions_still_log_to_stdout(tmp_path: Path) -> None:
     # Lambda sends a function's stdout to CloudWatch Logs: only the CLI moves the logs
-    code = "from jira_notifier.observability import logger; logger.warning('for cloudwatch')"
+    code = "from jira_notifier.adapters.observability import logger; logger.warning('for cloudwatch')"
     done = _python(code, tmp_path)
 
     assert json.loads(done.stdout)["message"] == "for cloudwatch" and done.stderr == ""

@@ -6,13 +6,18 @@ import argparse
 import json
 import os
 
+from jira_notifier.adapters.dynamodb.providers import (
+    ACCOUNT_NAME_SORT,
+    ACCOUNT_PREFIX,
+    account_name_item,
+    account_name_key,
+)
 from jira_notifier.cli import aws
 from jira_notifier.cli.exits import UsageError
 from jira_notifier.cli.options import add_json_option
 from jira_notifier.cli.output import print_json, print_result, table
-from jira_notifier.errors import ConfigError
-from jira_notifier.providers import ACCOUNT_NAME_SORT, ACCOUNT_PREFIX, account_name_item, account_name_key
-from jira_notifier.routing import ACCOUNT_ID
+from jira_notifier.core.errors import ConfigError
+from jira_notifier.core.routing import ACCOUNT_ID
 
 NAME_LIMIT = 50  # AWS account names are at most 50 characters
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from jira_notifier.errors import ConfigError
+from jira_notifier.core.errors import ConfigError
 
 DONE = 0
 FAILED = 1

@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 from jira_notifier.cli.exits import DONE, FAILED
 from jira_notifier.cli.options import add_json_option
 from jira_notifier.cli.output import print_json
-from jira_notifier.errors import ConfigError
-from jira_notifier.events import FUNCTIONS as EVENT_FUNCTIONS
+from jira_notifier.core.errors import ConfigError
+from jira_notifier.sources import FUNCTIONS as EVENT_FUNCTIONS
 
 if TYPE_CHECKING:
+    from jira_notifier.adapters.aws.deadletters import Parked
     from jira_notifier.cli.embedded import RecordedRequest
-    from jira_notifier.deadletters import Parked
 
-# The functions' names on the command line and in dead-letter records (the keys of ``jira_notifier.handlers.HANDLERS``).
+# The functions' names on the command line and in dead-letter records (the keys of ``entry.handlers.HANDLERS``).
 FUNCTIONS = tuple(EVENT_FUNCTIONS)
 
 
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
     function = args.function or function_for(event)
     dry_run = args.dry_run or (args.local and real_jira_settings(os.environ) is None)
     if args.verbose:
-        from jira_notifier.observability import logger
+        from jira_notifier.adapters.observability import logger
 
         logger.setLevel("DEBUG")  # for this command: the CLI sets the level back after it
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -146,7 +146,7 @@ def function_for(event: Any) -> str:
     Raises:
         ConfigError: the event has no function's envelope; pass --function.
     """
-    from jira_notifier.events import function_for as envelope_function
+    from jira_notifier.sources import function_for as envelope_function
 
     function = envelope_function(event)
     if function is None:
@@ -185,7 +185,7 @@ def load_event(path: Path) -> Any:
 
 def load_handler(function: str) -> Callable[[Any, Any], Any]:
     """The Lambda handler of ``function``, from the installed package: the one its ``functions/*/handler.py`` names."""
-    from jira_notifier.handlers import HANDLERS
+    from jira_notifier.entry.handlers import HANDLERS
 
     return HANDLERS[function]
 
@@ -195,8 +195,8 @@ def jira_mode(dry_run: bool) -> Iterator[list[RecordedRequest]]:
     """In a dry run, route Jira calls to the recording adapter; always start from fresh adapters."""
     import requests
 
-    from jira_notifier import wiring
     from jira_notifier.cli.embedded import DryRunAdapter
+    from jira_notifier.entry import wiring
 
     sent: list[RecordedRequest] = []
 
@@ -219,7 +219,7 @@ def jira_mode(dry_run: bool) -> Iterator[list[RecordedRequest]]:
 @contextmanager
 def reporting_parks(report: Callable[[Parked], None]) -> Iterator[None]:
     """Tell ``report`` of each alert the handler parks while the block runs."""
-    from jira_notifier import wiring
+    from jira_notifier.entry import wiring
 
     wiring.report_parks(report)
     try:

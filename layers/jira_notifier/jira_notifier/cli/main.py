@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import IO, Any, TextIO, cast
 
 from jira_notifier.cli.exits import DONE, FAILED, INTERRUPTED, USAGE, UsageError
-from jira_notifier.errors import JiraNotifierError
+from jira_notifier.core.errors import JiraNotifierError
 
 PROG = "jira-notifier"
 DISTRIBUTION = "jira-notifier"
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _logs_on_stderr() -> Iterator[None]:
     """The handlers' structured logs go to stderr while the command runs (stdout is for its results), at WARNING
     unless POWERTOOLS_LOG_LEVEL says otherwise; both are set back after, for whoever runs the next command."""
-    from jira_notifier.observability import log_to, logger
+    from jira_notifier.adapters.observability import log_to, logger
 
     level = logger.log_level
     logger.setLevel(os.environ.get("POWERTOOLS_LOG_LEVEL") or "WARNING")

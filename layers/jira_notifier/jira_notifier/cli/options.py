@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from jira_notifier.config import parse_duration
-from jira_notifier.errors import ConfigError
+from jira_notifier.core.config import parse_duration
+from jira_notifier.core.errors import ConfigError
 
 
 def duration(option: str) -> Callable[[str], int]:

@@ -17,7 +17,7 @@ from typing import Any
 from jira_notifier.cli.exits import UsageError
 from jira_notifier.cli.options import add_json_option
 from jira_notifier.cli.output import print_result, table
-from jira_notifier.errors import ConfigError
+from jira_notifier.core.errors import ConfigError
 
 PACKAGED = "sample_events"
 CHECKOUT = Path(__file__).resolve().parents[4] / "events"  # layers/jira_notifier/jira_notifier/cli -> the root
@@ -80,7 +80,7 @@ def samples() -> list[Sample]:
     Raises:
         ConfigError: the installation carries no samples.
     """
-    from jira_notifier.events import function_for
+    from jira_notifier.sources import function_for
 
     found = []
     for entry in sorted(_folder().iterdir(), key=lambda item: item.name):

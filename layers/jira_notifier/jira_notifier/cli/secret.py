@@ -18,8 +18,8 @@ from jira_notifier.cli import aws
 from jira_notifier.cli.exits import UsageError
 from jira_notifier.cli.options import add_json_option
 from jira_notifier.cli.output import print_result, warn
-from jira_notifier.config import GATEWAY_HOST, check_jira_url, parse_secret, secret_string
-from jira_notifier.errors import ConfigError
+from jira_notifier.core.config import GATEWAY_HOST, check_jira_url, parse_secret, secret_string
+from jira_notifier.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
