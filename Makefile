@@ -24,10 +24,14 @@ $(READY): pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --all-extras --inexact --quiet
 	@touch $@
 
-$(RUN_VENV)/.ready: pyproject.toml
+# uv installs the lock's runtime packages and the [local] extra (no dev group), then leaves with pip: the demo needs
+# neither.
+$(RUN_VENV)/.ready: pyproject.toml uv.lock
 	$(check_python)
 	$(PYTHON) -m venv --clear $(RUN_VENV)
-	$(RUN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-compile -e '.[local]'
+	$(RUN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(RUN_VENV) $(RUN_VENV)/bin/uv sync --locked --no-dev --extra local --quiet
+	$(RUN_VENV)/bin/uv pip uninstall --quiet --python $(RUN_VENV)/bin/python pip uv
 	@touch $@
 
 ## run: the main job with no AWS account: an alarm through the real handler against an embedded AWS (dry run
