@@ -11,7 +11,7 @@ EVENT  ?= events/sns_cloudwatch_alarm.json
 # make run's own small environment: the package with its [local] extra (the embedded AWS), no development tools.
 RUN_VENV ?= .venv-run
 
-.PHONY: run test test-fast lint typecheck validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
+.PHONY: run test test-fast dist lint typecheck validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
 
 define check_python
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jira-notifier needs Python 3.11 or newer")'
@@ -48,6 +48,10 @@ test: $(READY)
 ## test-fast: the inner loop: the unit tests and the use cases on in-memory fakes (no moto, no build), on every core
 test-fast: $(READY)
 	$(BIN)/python -m pytest -n auto -q tests/unit
+
+## dist: the wheel (dist/*.whl) that pipx installs: the CLI with boto3, [local] for the embedded AWS (docs/cli.md)
+dist: $(READY)
+	$(BIN)/uv build --wheel --out-dir dist
 
 ## lint: ruff's checks and its formatting check, over the whole tree
 lint: $(READY)
