@@ -315,6 +315,15 @@ def test_traced_function_records_its_aws_and_jira_calls(tracing_run: Run) -> Non
     assert "127.0.0.1" in names, names
 
 
+def test_sam_build_warns_of_nothing_missing(built: Path) -> None:
+    # Each function names its (no) dependencies in a requirements.txt of its own: sam build finds one for each
+    log = built_stack.BUILD_LOG.read_text(encoding="utf-8")
+    assert "Build Succeeded" in log
+    assert "requirements.txt file not found" not in log
+    for folder in built_stack.FUNCTIONS.values():
+        assert (built_stack.ROOT / "functions" / folder / "requirements.txt").is_file()
+
+
 def test_layer_is_the_locked_pure_python_runtime_without_the_sdk(built: Path) -> None:
     import importlib.metadata
 

@@ -47,7 +47,7 @@ def test_add_routes_a_topic_and_a_source_and_lists_them(cli, cloud):
 def test_add_refuses_what_is_not_a_topic_arn(cli, cloud, arn):
     result = cli("route", "add", "--topic-arn", arn, "ops")
 
-    assert result.code == 1
+    assert result.code == 2  # usage: refused before anything is written
     assert "is not an SNS topic ARN; expected arn:aws:sns:REGION:ACCOUNT_ID:TOPIC_NAME" in result.err
     assert cloud.items() == []
 
@@ -111,7 +111,7 @@ def test_add_routes_an_account_stored_beside_the_other_routes_and_lists_it(cli, 
 def test_add_refuses_what_is_not_an_account_id(cli, cloud, account):
     result = cli("route", "add", "--account", account, "ops")
 
-    assert result.code == 1
+    assert result.code == 2
     assert "is not an AWS account id; expected 12 digits" in result.err
     assert cloud.items() == []
 
@@ -119,7 +119,7 @@ def test_add_refuses_what_is_not_an_account_id(cli, cloud, account):
 def test_a_source_cannot_pass_for_an_account_route(cli, cloud):
     result = cli("route", "add", "--source", "account:444455556666", "ops")
 
-    assert result.code == 1 and "use --account ID" in result.err
+    assert result.code == 2 and "use --account ID" in result.err
     assert cloud.items() == []
 
 

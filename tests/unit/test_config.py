@@ -120,11 +120,19 @@ def test_cloud_id_needs_the_gateway_allowed() -> None:
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("90s", 90), ("30m", 1800), ("24h", 86400), ("7d", 604800), ("2w", 1209600), ("45", 45), (None, None)],
-    ids=["seconds", "minutes", "hours", "days", "weeks", "bare-number", "unset"],
+    [("90s", 90), ("30m", 1800), ("24h", 86400), ("7d", 604800), ("2w", 1209600), (3600, 3600), (None, None)],
+    ids=["seconds", "minutes", "hours", "days", "weeks", "stored-seconds", "unset"],
 )
-def test_durations(value: str | None, seconds: int | None) -> None:
+def test_durations(value: str | int | None, seconds: int | None) -> None:
     assert parse_duration(value, what="reopen window") == seconds
+
+
+@pytest.mark.parametrize("value", ["5", "45", " 300 "])
+def test_a_written_duration_without_a_unit_is_refused_with_the_units(value: str) -> None:
+    # "--cooldown 5" would otherwise be five seconds where five minutes may be meant
+    amount = value.strip()
+    with pytest.raises(ConfigError, match=rf"has no unit; write {amount}s, {amount}m, {amount}h or {amount}d"):
+        parse_duration(value, what="--cooldown")
 
 
 def test_bad_duration() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -83,6 +85,28 @@ def _log_unexpected(raised: Exception) -> None:
 
 
 report_unexpected_with(_log_unexpected)
+
+
+class LogStream(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+def log_to(stream: LogStream) -> LogStream | None:
+    """Write the logs to ``stream`` from now on; returns the stream they went to (None: it was ``stream``).
+
+    The functions log to stdout, which Lambda sends to CloudWatch Logs; the CLI moves them to stderr, so that its
+    stdout carries its results alone.
+    """
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        return None
+    previous: LogStream = handler.stream
+    with contextlib.suppress(ValueError):  # a stream closed meanwhile has nothing left to write
+        handler.flush()
+    handler.stream = stream
+    return previous
 
 
 def trace_sdk_calls() -> None:

@@ -8,7 +8,6 @@ import json
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from jira_notifier.adapters.dynamodb.providers import (
     ALARM_TAG_ROUTES,
@@ -20,7 +19,9 @@ from jira_notifier.adapters.dynamodb.providers import (
     route_key,
 )
 from jira_notifier.cli import aws
-from jira_notifier.cli.output import print_json, table, warn
+from jira_notifier.cli.exits import checking_arguments
+from jira_notifier.cli.options import add_json_option
+from jira_notifier.cli.output import print_json, print_result, table, warn
 from jira_notifier.cli.provider import stored_providers
 from jira_notifier.core.errors import ConfigError
 from jira_notifier.core.routing import ACCOUNT_ID, ACCOUNT_ROUTE_PREFIX, account_route
@@ -42,12 +43,10 @@ class Route:
         return route_item(self.key, group)
 
 
-def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "route",
-        help="route alarm tags, accounts, SNS topics and EventBridge sources to groups",
-        description="Manage routes. An alert goes to the group it names itself, else its alarm's tag's route, else "
-        "its account's route, else its topic's or source's route, else the default group.",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Manage routes. An alert goes to the group it names itself, else its alarm's tag's route, else its account's "
+        "route, else its topic's or source's route, else the default group."
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -60,11 +59,12 @@ def register(commands: Any) -> None:
     )
     _add_route_options(add)
     add.add_argument("group", metavar="GROUP")
+    add_json_option(add)
     aws.add_stack_option(add)
     add.set_defaults(run=run_add)
 
     listing = actions.add_parser("list", help="list routes", description="List routes.")
-    listing.add_argument("--json", action="store_true", help="print JSON")
+    add_json_option(listing)
     aws.add_stack_option(listing)
     listing.set_defaults(run=run_list)
 
@@ -72,6 +72,7 @@ def register(commands: Any) -> None:
         "remove", help="remove a route", description="Remove the route of an alarm tag, account, topic or source."
     )
     _add_route_options(remove)
+    add_json_option(remove)
     aws.add_stack_option(remove)
     remove.set_defaults(run=run_remove)
 
@@ -142,20 +143,25 @@ def _plain(route: str) -> Route:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    route = route_from_args(args)
-    group = args.group.strip()
-    if not group:
-        raise ConfigError("name the notification group the route leads to")
+    with checking_arguments():
+        route = route_from_args(args)
+        group = args.group.strip()
+        if not group:
+            raise ConfigError("name the notification group the route leads to")
     session = aws.session()
     table_name = aws.resources(args.stack, os.environ, session).require_providers_table()
     dynamodb = session.client("dynamodb")
     with aws.aws_errors(f"write the route to table {table_name}"):
         dynamodb.put_item(TableName=table_name, Item=aws.string_item(route.item(group)))
-    print(f"routed {route.kind} {route.shown} to group {group}")
+    print_result(
+        args.json,
+        {"route": route.shown, "kind": route.kind, "group": group},
+        f"routed {route.kind} {route.shown} to group {group}",
+    )
     if not stored_providers(dynamodb, table_name, group):
         warn(f"group {group!r} has no provider yet; add one with 'jira-notifier provider add {group} NAME ...'")
     if route.kind == "alarm-tag":
-        print("only alarms that propagate their tags into their events carry them (see docs/aws-inputs-2026.md)")
+        warn("only alarms that propagate their tags into their events carry them (see docs/aws-inputs-2026.md)")
     return 0
 
 
@@ -195,7 +201,8 @@ def _stored(item: dict[str, str]) -> Route | None:
 def run_remove(args: argparse.Namespace) -> int:
     from botocore.exceptions import ClientError
 
-    route = route_from_args(args)
+    with checking_arguments():
+        route = route_from_args(args)
     session = aws.session()
     table_name = aws.resources(args.stack, os.environ, session).require_providers_table()
     with aws.aws_errors(f"remove the route from table {table_name}"):
@@ -207,7 +214,11 @@ def run_remove(args: argparse.Namespace) -> int:
             if aws.error_code(error) != "ConditionalCheckFailedException":
                 raise
             raise ConfigError(f"no route for {route.shown}; see 'jira-notifier route list'") from None
-    print(f"removed the route of {route.kind} {route.shown}")
+    print_result(
+        args.json,
+        {"removed": route.shown, "kind": route.kind},
+        f"removed the route of {route.kind} {route.shown}",
+    )
     return 0
 
 

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from jira_notifier.core.errors import ConfigError, SecretError
 from jira_notifier.core.storm import DEFAULT_WINDOW_SECONDS, check_group_by
+from jira_notifier.core.units import Step
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 GATEWAY_HOST = "api.atlassian.com"
@@ -25,8 +26,6 @@ CLOUD_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,254}$")
 PROJECT_ID = re.compile(r"^[0-9]{1,18}$")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
-_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def check_jira_url(url: str, allowed_hosts: Iterable[str]) -> str:
@@ -179,49 +178,6 @@ def _date(name: str, value: Any) -> date | None:
 
 def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def parse_duration(value: str | int | None, *, what: str) -> int | None:
-    """``"24h"``, ``"7d"``, ``"30m"``, ``"90s"`` or a number of seconds, as seconds.
-
-    Raises:
-        ConfigError: the value is not a duration.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ConfigError(f"{what} {value!r} is not a duration; use e.g. 90s, 30m, 24h or 7d")
-    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
-
-
-Step = tuple[float, str]  # (at least this much, the priority it calls for)
-
-
-def parse_steps(values: Iterable[str], *, what: str, durations: bool = False) -> tuple[Step, ...]:
-    """``["100:High,1000:Highest"]`` (or ``["4h:High", "1d:Highest"]`` with ``durations``) as steps, lowest first.
-
-    Raises:
-        ConfigError: a step is not ``AMOUNT:PRIORITY``.
-    """
-    steps: dict[float, str] = {}
-    for part in (p.strip() for value in values for p in value.split(",")):
-        if not part:
-            continue
-        amount, _, priority = part.rpartition(":")
-        try:
-            at = parse_duration(amount, what=what) if durations else float(amount)
-        except (ValueError, ConfigError):
-            at = None
-        if at is None or at < 0 or not priority.strip():
-            example = "4h:High" if durations else "100:High"
-            raise ConfigError(
-                f"{what} {part!r} must be {'DURATION' if durations else 'AMOUNT'}:PRIORITY, e.g. {example}"
-            )
-        steps[float(at)] = priority.strip()
-    return tuple(sorted(steps.items()))
 
 
 def _stored_steps(value: Any) -> tuple[Step, ...]:

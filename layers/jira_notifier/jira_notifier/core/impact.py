@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from jira_notifier.core.alert import Alert, AlertState, Severity
-from jira_notifier.core.config import SEVERITIES, ProviderConfig, Step
+from jira_notifier.core.config import SEVERITIES, ProviderConfig
 from jira_notifier.core.state import IssueState, IssueStatus
+from jira_notifier.core.units import Step
 
 JIRA_DEFAULT_ORDER = ("lowest", "low", "medium", "high", "highest")
 

@@ -20,21 +20,31 @@ if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from jira_notifier.adapters.aws.deadletters import Parked
     from jira_notifier.adapters.aws.secrets import SecretStore
     from jira_notifier.adapters.jira.client import JiraClient
     from jira_notifier.app.insight import AlarmInsights
     from jira_notifier.app.notify import Notify
     from jira_notifier.entry.webhook import WebhookReceiver
-    from jira_notifier.ports import JiraIssue, Recorder, SyncBackPort
+    from jira_notifier.ports import JiraIssue, Parker, Recorder, SyncBackPort
 
 
 _jira_session_factory: Callable[[], requests.Session] | None = None
+_park_report: Callable[[Parked], None] | None = None
 
 
 def use_jira_session(factory: Callable[[], requests.Session] | None) -> None:
     """Make Jira calls through sessions from ``factory`` (dry runs and benchmarks); None restores the default."""
     global _jira_session_factory
     _jira_session_factory = factory
+    get_notifier.cache_clear()
+
+
+def report_parks(report: Callable[[Parked], None] | None) -> None:
+    """Tell ``report`` of every alert parked from now on (``jira-notifier invoke`` shows them and exits 1); None
+    stops it."""
+    global _park_report
+    _park_report = report
     get_notifier.cache_clear()
 
 
@@ -67,7 +77,7 @@ def get_notifier(function: str) -> Notify:
 
     from jira_notifier.adapters.aws.accounts import OperatorAccountNames, OrganizationAccountNames, organizations_client
     from jira_notifier.adapters.aws.config import client_config
-    from jira_notifier.adapters.aws.deadletters import DeadLetterQueue, RaiseInsteadOfParking
+    from jira_notifier.adapters.aws.deadletters import DeadLetterQueue, RaiseInsteadOfParking, ReportingParker
     from jira_notifier.adapters.aws.secrets import SecretStore
     from jira_notifier.adapters.aws.tags import TaggingApiTags, tagging_client_factory
     from jira_notifier.adapters.dynamodb.providers import ProviderRepo
@@ -91,11 +101,13 @@ def get_notifier(function: str) -> Notify:
         settings.config_cache_seconds,
         on_read=report_token_expiry,
     )
-    parker = (
+    parker: Parker = (
         DeadLetterQueue(session.client("sqs", config=config), settings.dead_letter_queue_url, function)
         if settings.dead_letter_queue_url
         else RaiseInsteadOfParking()
     )
+    if _park_report is not None:
+        parker = ReportingParker(parker, _park_report)
     providers = ProviderRepo(
         DynamoDBProvider(
             settings.providers_table, key_attr="pk", sort_attr="sk", boto_config=config, boto3_session=session
