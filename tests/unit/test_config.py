@@ -10,11 +10,11 @@ import pytest
 from jira_notifier.core.config import (
     ProviderConfig,
     check_jira_url,
-    parse_duration,
     parse_secret,
     secret_string,
 )
 from jira_notifier.core.errors import ConfigError, SecretError
+from jira_notifier.core.units import parse_duration
 from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS, Settings
 
 TOKEN = "secret-token-value-123"  # pragma: allowlist secret
