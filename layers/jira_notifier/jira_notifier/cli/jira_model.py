@@ -757,7 +757,9 @@ def answer_request(jira: JiraStandIn, request: requests.PreparedRequest) -> Answ
     """
     raw = request.body.encode() if isinstance(request.body, str) else request.body or b""
     authorization = request.headers.get("Authorization")
-    answer = jira.answer(request.method or "GET", request.path_url, authorization, raw, request.headers)
+    base = urlsplit(jira.base_url).path  # a site served under a path, e.g. the gateway's /ex/jira/{cloudId}
+    target = request.path_url[len(base) :] if base and request.path_url.startswith(base + "/") else request.path_url
+    answer = jira.answer(request.method or "GET", target, authorization, raw, request.headers)
     if answer.lost == "cut":
         raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
     if answer.lost == "timeout":
