@@ -17,6 +17,7 @@ from jira_notifier.state import IssueState, IssueStatus, PersonDecision, state_f
 from jira_notifier.webhook import MAX_BODY_BYTES, sign
 from tests.integration.test_lifecycle import NONE, Run, run  # noqa: F401 - run is a fixture
 from tests.support.builders import alarm_event, function_url_event
+from tests.support.emf import metrics_emitted
 
 SECRET_NAME = "jira-notifier-stack-JiraWebhookSecret"  # a name  # pragma: allowlist secret
 SHARED = b"kJ3v9Qm2Xw7Lr5Tz8Np4Hs6Dc1Fg0Yb2Ue7Ai9Ko3"  # a test double  # pragma: allowlist secret
@@ -193,14 +194,23 @@ REFUSALS = {
 
 @pytest.mark.parametrize(("change", "status", "result"), REFUSALS.values(), ids=list(REFUSALS))
 def test_a_request_that_fails_a_check_changes_nothing(
-    webhook: Webhook, jira: Any, firing: Any, aws: Any, change: Any, status: int, result: str
+    webhook: Webhook,
+    jira: Any,
+    firing: Any,
+    aws: Any,
+    capsys: pytest.CaptureFixture[str],
+    change: Any,
+    status: int,
+    result: str,
 ) -> None:
     jira.resolve_by_hand("OPS-1", "Done")
     body = json.dumps(jira.webhook_payload(firing)).encode()
     before = aws.state_items()
+    capsys.readouterr()
 
     assert webhook.send(body, **change(body)) == (status, result, NONE)
     assert aws.state_items() == before
+    assert metrics_emitted(capsys.readouterr().out).get("WebhookRequestsRefused") == 1
 
 
 def test_truncated_oversized_and_non_json_bodies_change_nothing(
