@@ -123,28 +123,34 @@ def apply_jira_view(
     clock: Callable[[], float],
     deadline: float,
     sync_back: SyncBackPort,
+    confirm: bool = False,
     dry_run: bool = False,
 ) -> Recorded | None:
     """Record what Jira says of the issue ``found`` (a state as read without its lease) follows: "issue
-    ``issue_id`` is now ``issue``" (``None``: deleted). ``read`` reads the issue by id (``None``: 404) when the
-    view may be stale. A resolution a person chose goes back to AWS (``sync_back``) once it is recorded. Returns
-    what was recorded, or None when nothing changed.
+    ``issue_id`` is now ``issue``" (``None``: deleted). ``read`` reads the issue by id (``None``: 404); it is
+    called when the view may be stale, or always with ``confirm`` (a view from a sender that may be replaying an
+    old one), and only for a view that would change the state. What the read says is recorded, not the view.
+    The read happens under the alert's lease, so a later view applied meanwhile cannot be overwritten by an older
+    read. A resolution a person chose goes back to AWS (``sync_back``) once it is recorded. Returns what was
+    recorded, or None when nothing changed.
 
     Raises:
         BusyError, StoreError: the lease or the write failed (retryable).
         JiraNotifierError: the confirming read failed.
     """
     if found.issue_id != issue_id or not jira_says(found, issue_id, issue, provider, clock())[1]:
-        return None  # not the state's issue, or nothing new: no lease, no write
-    if needs_reading(found, issue, seen_at):
-        issue = read(issue_id)
+        return None  # not the state's issue, or nothing new: no lease, no read, no write
     if dry_run:
+        if confirm or needs_reading(found, issue, seen_at):
+            issue = read(issue_id)
         state, changes = jira_says(found, issue_id, issue, provider, clock())
         return Recorded(provider.provider_id, state.issue_key or "", changes) if changes else None
     lease = leases.acquire(
         found.pk, found.provider, found.dedupe_key, deadline=deadline, wait_seconds=LEASE_WAIT_SECONDS
     )
     try:
+        if confirm or needs_reading(lease.state, issue, seen_at):
+            issue = read(issue_id)
         state, changes = jira_says(lease.state, issue_id, issue, provider, clock())
         if not changes:
             lease.release()
