@@ -77,6 +77,7 @@ CREATE_SCREEN: tuple[tuple[str, str, bool, bool, dict[str, Any]], ...] = (
     ("project", "Project", True, False, {"type": "project", "system": "project"}),
     ("reporter", "Reporter", True, True, {"type": "user", "system": "reporter"}),
     ("description", "Description", False, False, {"type": "string", "system": "description"}),
+    ("environment", "Environment", False, False, {"type": "string", "system": "environment"}),
     ("labels", "Labels", False, False, {"type": "array", "items": "string", "system": "labels"}),
     ("priority", "Priority", False, True, {"type": "priority", "system": "priority"}),
     ("components", "Components", False, False, {"type": "array", "items": "component", "system": "components"}),
@@ -838,9 +839,16 @@ def _value_problem(value: Any, schema: Mapping[str, Any], allowed: list[dict[str
         return "Operation value must be a number."
     if kind == "user" and _mapping(value).get("accountId") not in KNOWN_USERS:
         return f"User '{_mapping(value).get('accountId')}' does not exist."
-    if kind == "string" and not isinstance(value, str) and _mapping(value).get("type") != "doc":
+    if kind == "string" and _rich_text(schema) and _mapping(value).get("type") != "doc":
+        return "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+    if kind == "string" and not _rich_text(schema) and not isinstance(value, str):
         return "Operation value must be a string."
     return None
+
+
+def _rich_text(schema: Mapping[str, Any]) -> bool:
+    """Fields REST v3 takes as ADF only: the description, the environment, paragraph (textarea) custom fields."""
+    return schema.get("system") in ("description", "environment") or str(schema.get("custom", "")).endswith(":textarea")
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
