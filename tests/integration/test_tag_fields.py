@@ -9,9 +9,9 @@ from typing import Any
 
 import botocore.client
 import pytest
+from jira_standin.model import CREATE_SCREEN
 
 from functions.sns_to_jira.handler import lambda_handler
-from jira_notifier.cli.jira_model import CREATE_SCREEN
 from tests.conftest import DEFAULT_PROVIDER
 from tests.support.builders import ALARM_ARN, alarm_event
 from tests.support.jira_spec import validate_jira_request

@@ -1,4 +1,4 @@
-"""Resource tags coerced to Jira field types from create metadata (``fieldvalues.py``): each type, and refusals."""
+"""Resource tags coerced to Jira field types from create metadata (``render/fields.py``): each type, and refusals."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_notifier.fieldvalues import Unfit, coerce, merged, tag_fields
+from jira_notifier.render.fields import Unfit, coerce, merged, tag_fields
 from tests.support.fake_jira import SITE
 from tests.support.jira_spec import validate_jira_request
 

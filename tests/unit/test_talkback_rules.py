@@ -6,13 +6,13 @@ from dataclasses import replace
 
 import pytest
 
-from jira_notifier.config import ProviderConfig
-from jira_notifier.jira.client import JiraIssue
-from jira_notifier.jira.webhook import read_issue_event
-from jira_notifier.models import AlertState
-from jira_notifier.state import IssueState, IssueStatus, PersonDecision, WorkflowPhase
-from jira_notifier.talkback import jira_says, needs_reading, owned_pks
-from jira_notifier.webhook import MAX_AGE_SECONDS, MAX_AHEAD_SECONDS, body_key, fresh
+from jira_notifier.adapters.jira.client import JiraIssue
+from jira_notifier.adapters.jira.issue_events import read_issue_event
+from jira_notifier.app.readback import jira_says, needs_reading, owned_pks
+from jira_notifier.core.alert import AlertState
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, WorkflowPhase
+from jira_notifier.entry.webhook import MAX_AGE_SECONDS, MAX_AHEAD_SECONDS, body_key, fresh
 
 NOW = 1_800_000_000.0
 PROVIDER = ProviderConfig(
