@@ -299,7 +299,7 @@ def test_a_create_in_each_fields_input_format_passes():
         duedate="2026-12-01",
         customfield_1=4.5,
         customfield_2={"value": "prod"},
-        customfield_3=[{"accountId": "5b10ac8d82e05b22cc7d4ef5"}],
+        customfield_3=[{"accountId": "5b10ac8d82e05b22cc7d4ef5"}],  # pragma: allowlist secret
         customfield_4="2026-12-01T09:30:00.000+0100",
         customfield_5="payments-api",
         customfield_6=adf_doc(text("Owned by payments")),
