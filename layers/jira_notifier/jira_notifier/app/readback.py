@@ -88,12 +88,16 @@ def apply_jira_view(
     clock: Callable[[], float],
     deadline: float,
     sync_back: SyncBackPort,
+    confirm: bool = False,
     dry_run: bool = False,
 ) -> Recorded | None:
     """Record what Jira says of the issue ``found`` (a state as read without its lease) follows: "issue
-    ``issue_id`` is now ``issue``" (``None``: deleted). ``read`` reads the issue by id (``None``: 404) when the
-    view may be stale. A resolution a person chose goes back to AWS (``sync_back``) once it is recorded. Returns
-    what was recorded, or None when nothing changed.
+    ``issue_id`` is now ``issue``" (``None``: deleted). ``read`` reads the issue by id (``None``: 404); it is
+    called when the view may be stale, or always with ``confirm`` (a view from a sender that may be replaying an
+    old one), and only for a view that would change the state. What the read says is recorded, not the view.
+    The read happens under the alert's lease, so a later view applied meanwhile cannot be overwritten by an older
+    read. A resolution a person chose goes back to AWS (``sync_back``) once it is recorded. Returns what was
+    recorded, or None when nothing changed.
 
     Raises:
         BusyError, StoreError: the lease or the write failed (retryable).
@@ -101,15 +105,17 @@ def apply_jira_view(
     """
     view = _view(issue_id, issue, provider)
     if found.issue_id != issue_id or not jira_says(found, view, clock())[1]:
-        return None  # not the state's issue, or nothing new: no lease, no write
-    if needs_reading(found, issue, seen_at):
-        view = _view(issue_id, read(issue_id), provider)
+        return None  # not the state's issue, or nothing new: no lease, no read, no write
     if dry_run:
+        if confirm or needs_reading(found, issue, seen_at):
+            view = _view(issue_id, read(issue_id), provider)
         state, changes = jira_says(found, view, clock())
         return Recorded(provider.provider_id, state.issue_key or "", changes) if changes else None
     with leases.hold(
         found.pk, found.provider, found.dedupe_key, deadline=deadline, wait_seconds=LEASE_WAIT_SECONDS, mark=False
     ) as lease:
+        if confirm or needs_reading(lease.state, issue, seen_at):  # read under the lease: no older view wins
+            view = _view(issue_id, read(issue_id), provider)
         changes = lease.record_jira_view(view, clock())
         state = lease.state
     if not changes:

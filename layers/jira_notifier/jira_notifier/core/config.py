@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from jira_notifier.core.errors import ConfigError, SecretError
 from jira_notifier.core.storm import DEFAULT_WINDOW_SECONDS, check_group_by
@@ -82,6 +82,24 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
+def _under(url: str, base: str) -> bool:
+    """Whether ``url`` is ``base`` or below it: same scheme, host (in any case) and port, and below its path."""
+    try:
+        target, root = urlsplit(url.strip()), urlsplit(base)
+        same_origin = root.hostname is not None and _origin(target) == _origin(root)
+    except ValueError:  # a malformed port
+        return False
+    prefix = root.path.rstrip("/")
+    below = target.path == prefix or target.path.startswith(prefix + "/")
+    return same_origin and below and target.username is None
+
+
+def _origin(parts: SplitResult) -> tuple[str, str | None, int | None]:
+    """Raises: ValueError: a malformed port."""
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or {"https": 443, "http": 80}.get(scheme)
+
+
 def _without_credentials(url: str) -> str:
     return re.sub(r"//[^/?#]*@", "//***@", url)
 
@@ -106,6 +124,13 @@ class JiraSecret:
 
     def days_until_expiry(self, today: date) -> int | None:
         return None if self.expires_at is None else (self.expires_at - today).days
+
+    def holds(self, url: str) -> bool:
+        """Whether a Jira resource URL (an issue's ``self``) is on this secret's site: under its server URL, or, for
+        a secret with a cloudId, under that cloud's gateway address (``https://api.atlassian.com/ex/jira/{cloudId}``).
+        Two sites may hold issues with the same id: what one says must never be taken for the other's."""
+        bases = [self.server_url, *([self.api_base_url] if self.cloud_id else [])]
+        return any(_under(url, base) for base in bases)
 
 
 def parse_secret(name: str, secret_string: str, allowed_hosts: Iterable[str]) -> JiraSecret:

@@ -65,6 +65,9 @@ def reconcile(event: dict[str, Any], context: Any) -> dict[str, Any]:  # noqa: A
     return run_scheduled(context)
 
 
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
 def jira_webhook(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Jira admin webhooks through the function URL: what people did to the issues the product owns."""
     answer = get_webhook_receiver().handle(event, remaining_from(context))

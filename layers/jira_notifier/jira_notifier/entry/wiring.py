@@ -218,7 +218,7 @@ def report_token_expiry(secret: JiraSecret) -> None:
 @lru_cache(maxsize=1)
 def get_webhook_receiver() -> WebhookReceiver:
     """The Jira webhook receiver: the notifier's state, secrets and Jira adapters, the providers of every group and
-    the shared secret (both cached for CONFIG_CACHE_SECONDS).
+    the shared secret (cached for CONFIG_CACHE_SECONDS, as the providers' Jira Token secrets are).
 
     Raises:
         ConfigError: WEBHOOK_SECRET_NAME is not set.
@@ -268,6 +268,7 @@ def get_webhook_receiver() -> WebhookReceiver:
     return WebhookReceiver(
         shared_secret=shared_secret,
         providers=providers,
+        secret=deps.secrets.get,
         owned=OwnedIssueStore(dynamodb, settings.state_table),
         leases=deps.leases,
         read_issue=read,
