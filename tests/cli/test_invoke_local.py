@@ -14,6 +14,7 @@ import pytest
 import responses
 from jira_standin.server import LocalJira
 
+from jira_notifier.adapters.observability import metrics
 from jira_notifier.cli.main import main
 from tests.support.fake_jira import EMAIL, SITE, TOKEN
 from tests.support.jira_spec import validate_jira_request
@@ -201,3 +202,17 @@ def test_invoke_runs_from_the_installed_package_outside_a_checkout(tmp_path: Pat
     # Then it runs the handler from the package, as it does in a checkout
     assert done.returncode == 0, done.stderr
     assert "sns: created 1" in done.stdout and done.stdout.startswith("issue DEMO-1 (open)")
+
+
+def test_the_command_leaves_the_process_environment_as_it_found_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A handler run in the same process after the command (a test, a notebook) must still emit its metrics.
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
+    before = dict(os.environ)
+
+    assert main(["invoke", ALARM, "--local"]) == 0
+
+    assert "POWERTOOLS_METRICS_DISABLED" not in os.environ
+    assert dict(os.environ) == before
+    assert metrics.metric_set == {}  # nothing held back for the next handler's flush

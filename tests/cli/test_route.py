@@ -143,7 +143,7 @@ def test_add_routes_an_alarm_tag_into_the_one_partition_of_tag_routes_and_lists_
 
     assert added.code == other.code == listed.code == 0
     assert added.out.startswith("routed alarm-tag team=payments to group payments\n")
-    assert "propagate their tags" in added.out
+    assert "warning: only alarms that propagate their tags" in added.err  # a warning, not output for scripts
     stored = {row["sk"]: row for row in cloud.items() if row["pk"] == "ROUTE#alarm-tag"}
     assert stored['["team", "payments"]']["value"] == '"payments"'
     assert stored['["cost", "centre=4711"]']["value"] == '"finance"'
@@ -180,7 +180,7 @@ def test_the_functions_read_every_alarm_tag_route_the_cli_stored(cli, cloud):
 def test_add_refuses_what_is_no_alarm_tag(cli, cloud, tag, complaint):
     result = cli("route", "add", "--alarm-tag", tag, "ops")
 
-    assert result.code == 1 and complaint in result.err
+    assert result.code == 2 and complaint in result.err  # a malformed value is a usage error
     assert cloud.items() == []
 
 
@@ -197,4 +197,4 @@ def test_remove_deletes_an_alarm_tag_route(cli, cloud):
 def test_the_alarm_tag_partition_is_no_source_to_route(cli, cloud):
     result = cli("route", "add", "--source", "alarm-tag", "ops")
 
-    assert result.code == 1 and "use --alarm-tag KEY=VALUE" in result.err
+    assert result.code == 2 and "use --alarm-tag KEY=VALUE" in result.err

@@ -361,6 +361,7 @@ def functions_env(found: aws.Resources, region: str | None) -> dict[str, str | N
 def functions_environment(values: Mapping[str, str | None]) -> Iterator[None]:
     """Run the block with the functions' environment (None unsets a variable) and fresh adapters built from it;
     restore both after."""
+    from jira_notifier.adapters.observability import metrics
     from jira_notifier.entry import wiring
 
     saved = {name: os.environ.get(name) for name in values}
@@ -373,6 +374,8 @@ def functions_environment(values: Mapping[str, str | None]) -> Iterator[None]:
         for name, value in saved.items():
             _set_env(name, value)
         wiring.reset()
+        # With metrics disabled Powertools keeps what it did not flush; it must not reach a later flush.
+        metrics.clear_metrics()
 
 
 def _set_env(name: str, value: str | None) -> None:

@@ -83,6 +83,7 @@ class Invocation:
 
 
 def run(args: argparse.Namespace) -> int:
+    from jira_notifier.cli.dlq import functions_environment
     from jira_notifier.cli.embedded import embedded_aws, real_jira_settings
     from jira_notifier.cli.samples import sample
 
@@ -93,10 +94,11 @@ def run(args: argparse.Namespace) -> int:
         from jira_notifier.adapters.observability import logger
 
         logger.setLevel("DEBUG")  # for this command: the CLI sets the level back after it
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    # For this command only: metrics off unless the shell asks for them (the setting must not outlive the command).
+    quiet = {"POWERTOOLS_METRICS_DISABLED": os.environ.get("POWERTOOLS_METRICS_DISABLED", "true")}
     parked: list[Parked] = []
     local = embedded_aws(os.environ, dry_run=dry_run) if args.local else nullcontext()
-    with local, jira_mode(dry_run) as sent, reporting_parks(parked.append):
+    with functions_environment(quiet), local, jira_mode(dry_run) as sent, reporting_parks(parked.append):
         result = load_handler(function)(event, LocalContext(function))
         issues = _issues() if args.local else []
     invocation = Invocation(function, result, issues, parked, sent if dry_run else None)
