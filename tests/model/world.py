@@ -4,8 +4,9 @@
 through one of its methods (``deliver``, ``deliver_batch``, ``scheduled_run``, ``webhook``), so when the product's
 API changes, only this file does. What it drives is the real code from the entry points down:
 
-- the functions' entry (``entry.runner``: ``handle_event``, ``handle_sqs_event``), the scheduled run's three steps
-  (``app.reconcile``: read-back, reconcile, sync-back retry), the webhook receiver (``entry.webhook``);
+- the functions' entry (``entry.handlers``: ``handle_event``, ``handle_sqs_event``) over the event path
+  (``app.notify``: ``Notify``, ``AlertFlow``, on ``app.deps.Deps``), the scheduled run's three steps (``app.run``:
+  read-back, ``app.reconcile``, sync-back retry), the webhook receiver (``entry.webhook``);
 - the real Jira client and transport (retries, pacing, the deadline), whose session answers in-process from the
   stand-in Jira (``jira_standin.model``: its workflow, checks, faults and search lag; people act on it);
 - the real sync-back (``AwsSyncBack``) and the sources' real readers (``AlarmTruth``, ``SecurityHubTruth``) over
@@ -39,18 +40,22 @@ from jira_notifier.adapters.aws.syncback import AwsSyncBack, Capability, DueSync
 from jira_notifier.adapters.dynamodb.owned import DELIVERY_TTL_SECONDS, Cursor
 from jira_notifier.adapters.jira.client import JiraClient
 from jira_notifier.adapters.jira.transport import JiraTransport
-from jira_notifier.app.notify import Notifier
+from jira_notifier.app.deps import Deps
+from jira_notifier.app.lease import Leases
+from jira_notifier.app.notify import AlertFlow, Notify
 from jira_notifier.app.readback import read_issue
-from jira_notifier.app.reconcile import ReadBack, Reconcile, RunSummary, SyncBackRetry, run_steps
+from jira_notifier.app.reconcile import Reconcile
+from jira_notifier.app.run import ReadBack, RunSummary, Step, SyncBackRetry, run_steps
 from jira_notifier.core.alert import DEDUPE_LABEL_PREFIX, Alert, AlertState
 from jira_notifier.core.config import JiraSecret, ProviderConfig
 from jira_notifier.core.errors import JiraNotifierError
-from jira_notifier.core.state import IssueState, IssueStatus, state_pk
+from jira_notifier.core.findingnotes import Decision
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, state_pk
 from jira_notifier.core.storm import member_name
-from jira_notifier.entry.runner import handle_event, handle_sqs_event
+from jira_notifier.entry.handlers import handle_event, handle_sqs_event
 from jira_notifier.entry.webhook import WebhookReceiver, sign
 from jira_notifier.sources import read_alarm_action, read_eventbridge, read_sns
-from jira_notifier.sources.truth import AlarmTruth, SecurityHubTruth
+from jira_notifier.sources.truth import AlarmTruth, SecurityHubTruth, source_ref
 from tests.support.builders import function_url_event, sns_event
 from tests.support.fakes import Clock, MemoryStateStore
 
@@ -279,9 +284,11 @@ class MemoryOwned:
 
 
 class MemoryLedger:
-    """Sync-back's facts on the state item (``StateItemLedger``): what is due, as its raw JSON."""
+    """Sync-back's facts on the state item (``StateItemLedger``): what is due, as its raw JSON, read back with what
+    the item says of its issue now."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: MemoryStateStore, clock: Clock) -> None:
+        self.store, self.clock = store, clock.time
         self.due_items: dict[str, str] = {}
 
     def keep_detector(self, pk: str, detector: Any) -> None:
@@ -290,8 +297,21 @@ class MemoryLedger:
     def detector(self, pk: str) -> None:
         return None
 
-    def remember(self, pk: str, provider: str, request: SyncRequest, reason: str, attempts: int = 1) -> None:
-        due = {"provider": provider, "request": request.to_json(), "attempts": attempts, "reason": reason}
+    def remember(
+        self,
+        pk: str,
+        provider: str,
+        request: SyncRequest,
+        reason: str,
+        attempts: int = 1,
+        *,
+        decision: Decision | None = None,
+        issue_key: str | None = None,
+    ) -> None:
+        due: dict[str, Any] = {"provider": provider, "request": request.to_json(), "attempts": attempts}
+        due["reason"], due["at"] = reason, round(self.clock(), 3)
+        if decision is not None:
+            due["decision"], due["issueKey"] = decision.value, issue_key
         self.due_items[pk] = json.dumps(due, sort_keys=True)
 
     def settled(self, pk: str, raw: str | None = None) -> None:
@@ -301,7 +321,20 @@ class MemoryLedger:
     def due(self) -> Iterator[DueSyncBack]:
         for pk, raw in list(self.due_items.items()):
             data = json.loads(raw)
-            yield DueSyncBack(pk, data["provider"], SyncRequest.from_json(data["request"]), data["attempts"], raw)
+            item = self.store.items.get(pk)
+            state = item.state if item is not None else None
+            yield DueSyncBack(
+                pk,
+                data["provider"],
+                SyncRequest.from_json(data["request"]),
+                data["attempts"],
+                raw,
+                decision=Decision(data["decision"]) if data.get("decision") else None,
+                for_issue=data.get("issueKey"),
+                issue_key=state.issue_key if state else None,
+                resolved=state is not None and state.issue_status is IssueStatus.RESOLVED,
+                wont_fix=state is not None and state.person_decision is PersonDecision.WONT_FIX,
+            )
 
 
 def throttled(operation: str) -> Exception:
@@ -461,7 +494,7 @@ class World:
         self.transport = JiraTransport(self.secret, session=session, sleep=self.clock.sleep, clock=self.clock.time)
         self.store = MemoryStateStore(self.clock)
         self.owned = MemoryOwned(self.store, self.clock)
-        self.ledger = MemoryLedger()
+        self.ledger = MemoryLedger(self.store, self.clock)
         self.recorder, self.log = Recorder(), Log()
         self.cloudwatch, self.security_hub = CloudWatch(self), SecurityHub(self)
         self.sync_back = AwsSyncBack(
@@ -474,23 +507,23 @@ class World:
             clock=self.clock.time,
         )
         self.parked: list[tuple[str, Any]] = []
-        self.notifier = Notifier(
-            default_group="ops",
-            providers=_Providers(self.provider),
+        self.deps = Deps(
+            leases=Leases(self.store, self.clock.time),
             secrets=_Secrets(self.secret),
-            store=self.store,
-            jira_for=lambda secret, remaining: self.client(remaining),
-            parker=_Parker(self.parked),
+            connect=lambda secret, remaining: self.client(remaining),
             recorder=self.recorder,
             clock=self.clock.time,
             sleep=self.clock.sleep,
             sync_back=self.sync_back,
         )
+        self.providers = _Providers(self.provider)
+        self.notifier = Notify(AlertFlow(self.deps), self.providers, _Parker(self.parked), "ops")
         self.receiver = WebhookReceiver(
             shared_secret=lambda: self.shared,
             providers=lambda: [self.provider],
-            owned=self.owned,  # type: ignore[arg-type]
-            leases=self.store,
+            secret=lambda name: self.secret,
+            owned=self.owned,
+            leases=self.deps.leases,
             read_issue=lambda provider, issue_id, remaining: read_issue(
                 JiraClient(self.transport, remaining), issue_id
             ),
@@ -702,19 +735,24 @@ class World:
 
     def scheduled_run(self) -> RunSummary:
         """One run of the scheduled function: read-back, reconcile, sync-back retry."""
-        steps = [
-            ReadBack(lambda: [self.provider], self.notifier, self.owned, self.recorder),  # type: ignore[arg-type]
+        steps: list[Step] = [
+            ReadBack(lambda: [self.provider], self.deps, self.owned, self.recorder),
             Reconcile(
                 self.store,
-                self.notifier,
-                [AlarmTruth(lambda: self.cloudwatch, ACCOUNT, REGION), SecurityHubTruth(lambda: self.security_hub)],
+                self.notifier.flow,
+                self.providers,
+                [
+                    AlarmTruth(lambda: self.cloudwatch, ACCOUNT, REGION),  # type: ignore[arg-type, return-value]
+                    SecurityHubTruth(lambda: self.security_hub),  # type: ignore[arg-type, return-value]
+                ],
                 self.recorder,
+                source_ref,
             ),
-            SyncBackRetry(self.notifier),
+            SyncBackRetry(self.sync_back, self.providers),
         ]
         self.runs.append(self.clock.now)
         with self.invocation("scheduled", frozenset({SCHEDULED}), "scheduled"):
-            return run_steps(steps, self.remaining, self.recorder)  # type: ignore[arg-type]
+            return run_steps(steps, self.remaining, self.recorder)
 
     def webhook(self, identifier: str, payload: Mapping[str, Any]) -> int:
         """One signed webhook delivery through the receiver; its HTTP status."""
@@ -995,6 +1033,9 @@ class _Providers:
 
     def route(self, route: str) -> str | None:
         return None
+
+    def alarm_tag_routes(self) -> dict[tuple[str, str], str]:
+        return {}
 
 
 class _Secrets:
