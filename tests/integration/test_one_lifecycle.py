@@ -252,10 +252,6 @@ def test_a_persons_decision_ends_with_its_episode_even_when_no_ok_notification_a
             {"Workflow": {"Status": "SUPPRESSED"}},
             ["NOTIFIED"],
             id="a-person-suppressed-it",
-            marks=known_defect(
-                "Reconcile._alert builds the alert without the finding's workflow, and "
-                "AwsSyncBack.issue_resolved decides from alert.raw, so RESOLVED is sent over SUPPRESSED",
-            ),
         ),
     ],
 )
@@ -319,10 +315,6 @@ def test_a_new_findings_issue_goes_back_to_aws_only_over_what_it_still_is(
         pytest.param(
             True,
             id="the-finding-fails-again",
-            marks=known_defect(
-                "AwsSyncBack.retry_due resends the remembered RESOLVED blindly, and Effects.refire "
-                "neither clears nor replaces it",
-            ),
         ),
     ],
 )
@@ -369,10 +361,6 @@ GROUPED = {"group_by": ("prefix:-",), "group_window": 600}
         pytest.param(
             True,
             id="a-storms-parent",
-            marks=known_defect(
-                "storms._apply_to_parent and _reopens skip the person-decision rules, and "
-                "decided_by_person clears resolved_at, so the reopen window always passes",
-            ),
         ),
     ],
 )
@@ -409,10 +397,6 @@ def test_an_issue_a_person_resolved_stays_resolved_for_what_their_decision_cover
         pytest.param(
             True,
             id="a-storms-parent",
-            marks=known_defect(
-                "truth.source_ref knows no alert-group: keys and members hold no issue, so a "
-                "parent is counted unchecked and never reconciled",
-            ),
         ),
     ],
 )
@@ -442,11 +426,6 @@ def test_alarms_that_cleared_without_notification_have_their_issue_resolved_by_t
         pytest.param(
             True,
             id="a-storms-parent",
-            marks=known_defect(
-                "storms._apply_to_parent starts a resolved parent over once the reopen window has passed without "
-                "reading the issue (Effects.refire reads it first): a second parent of the same window, with the "
-                "same label, beside the one a person reopened"
-            ),
         ),
     ],
 )
@@ -476,10 +455,6 @@ def test_a_late_firing_never_makes_a_second_open_issue_beside_one_a_person_reope
         pytest.param(
             True,
             id="a-storm-member",
-            marks=known_defect(
-                "storms.member_skip drops the late firing as out of order (the plain path's "
-                "fired-before-its-clear rule is not applied to members)",
-            ),
         ),
     ],
 )
@@ -585,10 +560,6 @@ def test_a_clear_after_a_person_closed_the_issue_is_recorded_and_the_next_episod
         pytest.param(
             True,
             id="a-storms-parent",
-            marks=known_defect(
-                "storms._apply_to_parent creates a parent whose deletion was read back as soon as any member of its "
-                "group is listed firing: a person's deletion is undone within the episode it was made in"
-            ),
         ),
     ],
 )
@@ -657,10 +628,6 @@ def bulk_world(graph_seconds: float) -> Any:
         pytest.param(
             True,
             id="a-bulk-create-of-50",
-            marks=known_defect(
-                "batch._bulk_create renders every claim's graph before the one bulk request, so "
-                "the first marks are older than CREATE_SEND_WINDOW when it leaves",
-            ),
         ),
     ],
 )
@@ -722,10 +689,6 @@ ESCALATING = {
         pytest.param(
             "High",
             id="the-priority-of-the-next-step",
-            marks=known_defect(
-                "escalation.raise_priority reads 'current equals wanted' as its own lost edit, "
-                "adopts the person's priority and raises it later",
-            ),
         ),
     ],
 )

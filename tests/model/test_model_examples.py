@@ -34,10 +34,6 @@ def heard(world: World, alert: str, *channels: str) -> list[str]:
 # ---- found by the model --------------------------------------------------------------------------------------------
 
 
-@known_defect(
-    "storms._apply_to_parent and _reopens skip the person-decision rules: a parent a person resolved while its "
-    "storm goes on is reopened by the next member that joins it"
-)
 def test_a_storms_parent_a_person_resolved_is_not_reopened_while_its_storm_goes_on() -> None:
     world = World(grouped=True)
     heard(world, "api-latency", "sns")
@@ -139,10 +135,6 @@ def test_an_issue_a_person_reopened_is_resolved_once_its_alarm_fired_and_cleared
     assert [issue.status for issue in world.issues()] == ["Done" if fires_again else "To Do"]
 
 
-@known_defect(
-    "storms._apply_to_parent starts a resolved parent over once the reopen window has passed, without reading the "
-    "issue: a second parent of the same window beside the one a person reopened"
-)
 def test_a_member_heard_late_joins_no_second_parent_beside_one_a_person_reopened() -> None:
     world = World(grouped=True)
     heard(world, "api-latency", "sqs")
@@ -173,7 +165,6 @@ def test_a_new_issues_notified_leaves_a_suppression_made_since_the_event_alone()
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 
-@known_defect("lifecycle._held_by_person counts only a recorded clear as the end of a person's episode")
 def test_a_persons_resolve_ends_with_its_episode_when_the_clear_went_unheard() -> None:
     world = World()
     heard(world, "api-5xx", "sns")
@@ -188,7 +179,6 @@ def test_a_persons_resolve_ends_with_its_episode_when_the_clear_went_unheard() -
     assert at_rest(world, left) == []
 
 
-@known_defect("Reconcile._alert carries no workflow, and AwsSyncBack.issue_resolved decides from alert.raw")
 def test_the_scheduled_run_sends_no_resolved_over_a_persons_suppression() -> None:
     world = World()
     heard(world, FINDING, "eventbridge")
@@ -199,7 +189,6 @@ def test_the_scheduled_run_sends_no_resolved_over_a_persons_suppression() -> Non
     assert always(world) == []
 
 
-@known_defect("AwsSyncBack.retry_due resends a remembered RESOLVED blindly; Effects.refire neither clears nor replaces")
 def test_a_remembered_resolved_is_not_sent_after_the_finding_failed_again() -> None:
     world = World()
     heard(world, FINDING, "eventbridge")
@@ -216,7 +205,6 @@ def test_a_remembered_resolved_is_not_sent_after_the_finding_failed_again() -> N
     assert always(world) == []
 
 
-@known_defect("storms.member_skip drops a firing whose clear arrived first as out of order")
 def test_a_storm_members_firing_delivered_after_its_clear_is_listed_in_a_parent() -> None:
     world = World(grouped=True)
     [firing] = world.transition("api-5xx", ["sns"])
@@ -229,7 +217,6 @@ def test_a_storm_members_firing_delivered_after_its_clear_is_listed_in_a_parent(
     assert at_rest(world, left) == []
 
 
-@known_defect("escalation.raise_priority reads 'current equals wanted' as its own lost edit")
 def test_a_priority_a_person_set_to_the_next_step_is_left_to_them() -> None:
     world = World()
     heard(world, "api-5xx", "sns")
