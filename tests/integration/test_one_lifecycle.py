@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -27,7 +28,7 @@ from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, SECRET_NAME
-from tests.support.builders import alarm_event
+from tests.support.builders import START, alarm_event
 from tests.support.clocks import on_clock
 from tests.support.fake_jira import SITE
 from tests.support.lambda_sim import Context, LambdaTime
@@ -90,9 +91,14 @@ class Stack:
 
     # ---- CloudWatch alarms -------------------------------------------------------------------------------------
 
-    def alarm(self, name: str, state: str) -> None:
-        """The alarm as CloudWatch has it now (no notification is sent)."""
+    def alarm(self, name: str, state: str, minutes: float) -> None:
+        """The alarm as CloudWatch has it now, in ``state`` since ``minutes`` (the time its notification names, if
+        one is sent; moto would stamp the machine's clock)."""
+        from moto.cloudwatch.models import cloudwatch_backends
+
         put_alarm(self.aws.session.client("cloudwatch"), name, state)
+        changed = (START + timedelta(minutes=minutes)).replace(tzinfo=None)  # moto keeps naive UTC
+        cloudwatch_backends[ACCOUNT][REGION].alarms[name].state_updated_timestamp = changed
 
     def notify(self, name: str, state: str, minutes: float, *, after: float = 60.0) -> Any:
         """The alarm's notification of its change to ``state`` at ``minutes``, through the SNS function."""
@@ -204,10 +210,6 @@ def provider(aws: Any, **settings: Any) -> None:
         pytest.param(
             False,
             id="no-ok-notification",
-            marks=known_defect(
-                "lifecycle._held_by_person counts only a recorded clear as the end of the episode, "
-                "and reconcile scans only open issues, so the clear of an issue a person closed is never recorded",
-            ),
         ),
     ],
 )
@@ -216,7 +218,7 @@ def test_a_persons_decision_ends_with_its_episode_even_when_no_ok_notification_a
     stack: Stack, person: str, clear_delivered: bool
 ) -> None:
     # Given an alarm whose issue a person resolves (or deletes) while it fires, recorded by the scheduled run
-    stack.alarm("api-5xx", "ALARM")
+    stack.alarm("api-5xx", "ALARM", 1)
     assert stack.notify("api-5xx", "ALARM", 1) == {"created": 1}
     if person == "resolves":
         stack.jira.resolve_by_hand("OPS-1", "Done")
@@ -225,13 +227,13 @@ def test_a_persons_decision_ends_with_its_episode_even_when_no_ok_notification_a
     assert stack.scheduled_run()["readback"]["links"] == 1
 
     # When the alarm clears (an alarm without an OK action sends no notification) and a run passes
-    stack.alarm("api-5xx", "OK")
+    stack.alarm("api-5xx", "OK", 2)
     if clear_delivered:
         assert stack.notify("api-5xx", "OK", 2) == {"skipped": 1}
     stack.scheduled_run()
 
     # Then its next episode, whose own event says it came from OK, is followed again
-    stack.alarm("api-5xx", "ALARM")
+    stack.alarm("api-5xx", "ALARM", 40)
     result = stack.notify("api-5xx", "ALARM", 40)
     if person == "resolves":
         assert result == {"reopened": 1}
@@ -405,14 +407,14 @@ def test_alarms_that_cleared_without_notification_have_their_issue_resolved_by_t
 ) -> None:
     provider(aws, **(GROUPED if grouped else {}))
     for minutes, name in enumerate(("queue-depth", "queue-age"), 1):
-        stack.alarm(name, "ALARM")
+        stack.alarm(name, "ALARM", minutes)
         stack.notify(name, "ALARM", minutes)
     open_before = [issue.key for issue in stack.jira.issues.values() if issue.status != "Done"]
     assert open_before == (["OPS-1"] if grouped else ["OPS-1", "OPS-2"])
 
     # Both clear, and no OK notification arrives
-    stack.alarm("queue-depth", "OK")
-    stack.alarm("queue-age", "OK")
+    stack.alarm("queue-depth", "OK", 3)
+    stack.alarm("queue-age", "OK", 4)
     counts = stack.scheduled_run()["reconcile"]
 
     assert {issue.status for issue in stack.jira.issues.values()} == {"Done"}
@@ -491,15 +493,17 @@ def test_a_firing_delivered_after_its_clear_still_leaves_its_episode_in_jira(
     ],
 )
 def test_a_clear_after_a_person_reopened_the_issue_resolves_it(stack: Stack, firing_heard: bool) -> None:
-    stack.alarm("api-5xx", "ALARM")
+    stack.alarm("api-5xx", "ALARM", 1)
     stack.notify("api-5xx", "ALARM", 1)
-    stack.alarm("api-5xx", "OK")
+    stack.alarm("api-5xx", "OK", 2)
     assert stack.notify("api-5xx", "OK", 2) == {"resolved": 1}
     stack.jira.reopen_by_hand("OPS-1")  # a person thinks it is not over
 
     # The alarm fires and clears again before the next scheduled run
+    stack.alarm("api-5xx", "ALARM", 3)
     if firing_heard:
         assert stack.notify("api-5xx", "ALARM", 3) == {"commented": 1}
+    stack.alarm("api-5xx", "OK", 4)
     assert stack.notify("api-5xx", "OK", 4) is not None
     stack.scheduled_run()
 
@@ -568,14 +572,14 @@ def test_an_issue_a_person_deleted_is_not_made_again_while_its_alerts_fire(
 ) -> None:
     provider(aws, **(GROUPED if grouped else {}))
     for minutes, name in enumerate(("orders-latency", "orders-errors"), 1):
-        stack.alarm(name, "ALARM")  # as CloudWatch has it: the scheduled run asks
+        stack.alarm(name, "ALARM", minutes)  # as CloudWatch has it: the scheduled run asks
         stack.notify(name, "ALARM", minutes)
     for key in [issue.key for issue in stack.jira.issues.values()]:  # a person deletes what was made
         stack.jira.delete_by_hand(key)
     assert stack.scheduled_run()["readback"]["links"] == (1 if grouped else 2)  # the deletions, read back
 
     # One alarm clears while the other goes on firing, its notification repeated
-    stack.alarm("orders-latency", "OK")
+    stack.alarm("orders-latency", "OK", 3)
     stack.notify("orders-latency", "OK", 3)
     repeat = alarm_event("ALARM", 2, name="orders-errors", arn=alarm_arn("orders-errors"))
     stack.invoke(sns_handler, "sns", repeat)
@@ -732,6 +736,4 @@ def test_control_an_edit_of_the_priority_whose_answer_was_lost_is_recognised_as_
 
 def alarm_time_of(minutes: float) -> float:
     """The epoch seconds of the alarm's state change at ``minutes`` (``builders.alarm_time``)."""
-    from tests.support.builders import START
-
     return START.timestamp() + minutes * 60
