@@ -521,19 +521,11 @@ def test_a_clear_after_a_person_reopened_the_issue_resolves_it(stack: Stack, fir
             "deletes",
             False,
             id="a-person-deleted-it",
-            marks=known_defect(
-                "Effects.resolve takes the 404 of the deleted issue's transitions for a refusal and the clear is "
-                "parked (the comment path records a deletion instead): the clear is never recorded"
-            ),
         ),
         pytest.param(
             "deletes",
             True,
             id="a-person-deleted-a-storms-parent",
-            marks=known_defect(
-                "storms._update_parent takes the 404 of the deleted parent's edit for a refusal, so the member's "
-                "clear is parked"
-            ),
         ),
     ],
 )

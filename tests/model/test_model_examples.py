@@ -56,7 +56,6 @@ def test_a_storms_parent_whose_members_cleared_without_notification_resolves_at_
     assert at_rest(world, left) == []
 
 
-@known_defect("Effects.resolve takes the 404 of a deleted issue's transitions for a refusal: the clear is parked")
 def test_the_clear_of_an_issue_a_person_deleted_is_taken_in() -> None:
     world = World()
     heard(world, "api-5xx", "sns")
@@ -66,10 +65,6 @@ def test_the_clear_of_an_issue_a_person_deleted_is_taken_in() -> None:
     assert heard(world, "api-5xx", "sns") == ["done"]
 
 
-@known_defect(
-    "storms._update_parent takes the 404 of a deleted parent's edit for a refusal (the member's change is parked), "
-    "and once the deletion is read back _apply_to_parent makes the parent again"
-)
 def test_a_storms_parent_a_person_deleted_is_not_made_again_while_its_storm_goes_on() -> None:
     world = World(grouped=True)
     heard(world, "api-5xx", "sns")

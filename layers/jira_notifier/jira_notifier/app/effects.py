@@ -52,11 +52,7 @@ class Effects:
         except JiraRequestError as error:
             if error.status != 404:
                 raise
-            # Deleted (or moved out of reach) by a person: their decision, recorded; the alert's next episode opens a
-            # new issue, this firing does not (core.lifecycle).
-            lease.record_deleted_by_person(alert, self.deps.clock())
-            self.deps.recorder.count("HumanDecisionsRecorded")
-            return Outcome(provider.provider_id, OutcomeAction.SKIPPED, Reason.DELETED_BY_PERSON, state.issue_key)
+            return self.deleted_by_person(lease, alert, provider)
         lease.record_commented(alert, self.deps.clock(), status=status, wont_fix=wont_fix)
         self.deps.recorder.count("IssuesCommented")
         return Outcome(provider.provider_id, OutcomeAction.COMMENTED, reason, state.issue_key)
@@ -68,16 +64,21 @@ class Effects:
         assert state.issue_key is not None
         # The source's own won't-fix (a suppressed finding) resolves as the provider's won't-fix resolution.
         wont_fix = (provider.wont_fix_resolution or WONT_FIX_WORDS) if alert.wont_fix else None
-        moved = self._move(
-            lease,
-            client,
-            provider,
-            state.workflow_phase,
-            purpose="resolve",
-            name=provider.resolve_transition,
-            comment=render.comment(alert, note=note),
-            resolution=provider.wont_fix_resolution if alert.wont_fix else provider.resolve_resolution,
-        )
+        try:
+            moved = self._move(
+                lease,
+                client,
+                provider,
+                state.workflow_phase,
+                purpose="resolve",
+                name=provider.resolve_transition,
+                comment=render.comment(alert, note=note),
+                resolution=provider.wont_fix_resolution if alert.wont_fix else provider.resolve_resolution,
+            )
+        except JiraRequestError as error:
+            if error.status != 404:
+                raise
+            return self.deleted_by_person(lease, alert, provider)  # the clear is recorded with the deletion
         if not moved:  # already done by hand, or no way to done from here: keep the timeline anyway
             return self.comment(
                 lease,
@@ -132,6 +133,15 @@ class Effects:
         lease.record_reopened(alert, self.deps.clock())
         self.deps.recorder.count("IssuesReopened")
         return Outcome(provider.provider_id, OutcomeAction.REOPENED, Reason.FIRED_AFTER_RESOLVE, state.issue_key)
+
+    def deleted_by_person(self, lease: Lease, alert: Alert, provider: ProviderConfig) -> Outcome:
+        """A write found the lease's issue gone (404): a person deleted it (or moved it out of reach). Their decision
+        is recorded with the alert's state, so a clear ends its episode and the next firing opens a new issue, while
+        a firing of the same episode does not (``core.lifecycle``)."""
+        issue_key = lease.state.issue_key
+        lease.record_deleted_by_person(alert, self.deps.clock())
+        self.deps.recorder.count("HumanDecisionsRecorded")
+        return Outcome(provider.provider_id, OutcomeAction.SKIPPED, Reason.DELETED_BY_PERSON, issue_key)
 
     def read_status(self, lease: Lease, client: JiraPort) -> None:
         """After a transition whose answer was lost: learn from Jira where the issue is.

@@ -216,6 +216,12 @@ class Lease:
         """A write found the issue gone (404): a person deleted it or moved it out of reach."""
         self._write(self._state.decided_by_person(PersonDecision.DELETED, now).remembered(alert), release=True)
 
+    def record_parent_deleted(self, group: Group, now: float) -> None:
+        """A write found a storm's parent gone (404): a person deleted it; its membership is kept with the decision,
+        so the end of its storm is known (``core.lifecycle``)."""
+        written = self._state.parent_written(group, now, wrote_table=False, moved=None)
+        self._write(written.decided_by_person(PersonDecision.DELETED, now), release=True)
+
     def record_jira_view(self, view: JiraView, now: float) -> tuple[str, ...]:
         """What Jira says of the issue now (``core.lifecycle.jira_says``), recorded when it changes anything; what
         changed (empty: nothing, and nothing written)."""

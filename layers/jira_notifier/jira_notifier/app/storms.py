@@ -203,9 +203,20 @@ class Storms:
                 with self._hold(parent, provider, remaining) as again:
                     self._update(again, provider, client, group, Decision(Action.RESOLVE, Reason.CLEARED), remaining)
             return
-        if plan.decision is None or lease.state.issue_key is None or lease.state.issue_status is IssueStatus.NONE:
-            return  # nothing to show: only clears for a parent never created (or deleted), or members moving on
-        self._update(lease, provider, client, plan.group, plan.decision, remaining, person=plan.person)
+        if plan.decision is None or lease.state.issue_key is None:
+            return  # nothing to show: only clears for a parent never created, or members moving on
+        if lease.state.issue_status is IssueStatus.NONE:  # deleted by a person: the membership is kept, so the
+            lease.record_parent(plan.group, self.deps.clock(), wrote_table=False, moved=None)  # storm's end is known
+            return
+        try:
+            self._update(lease, provider, client, plan.group, plan.decision, remaining, person=plan.person)
+        except JiraRequestError as error:
+            if error.status != 404:
+                raise
+            # A person deleted the parent (or moved it out of reach): their decision, recorded with the membership;
+            # the members are recorded as joined, so their changes are taken in rather than parked.
+            lease.record_parent_deleted(plan.group, self.deps.clock())
+            self.deps.recorder.count("HumanDecisionsRecorded")
 
     def _update(
         self,
