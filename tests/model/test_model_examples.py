@@ -45,7 +45,6 @@ def test_a_storms_parent_a_person_resolved_is_not_reopened_while_its_storm_goes_
     assert always(world) == []
 
 
-@known_defect("truth.source_ref knows no alert-group: keys, so a parent whose members cleared unheard stays open")
 def test_a_storms_parent_whose_members_cleared_without_notification_resolves_at_the_next_run() -> None:
     world = World(grouped=True)
     heard(world, "api-latency", "sns")

@@ -93,6 +93,14 @@ def test_membership_changes_only_when_a_member_does() -> None:
     assert cleared.unwritten and cleared.member("a") is not None and cleared.member("a").state is CLEARED
 
 
+def test_a_member_keeps_the_name_it_was_listed_under_whoever_reports_its_change() -> None:
+    group = Group("k", 0).with_member("a", "api-5xx", FIRING, T0).written()
+
+    cleared = group.with_member("a", "CloudWatch alarm api-5xx", CLEARED, T0 + 60)  # as the scheduled run names it
+
+    assert [(m.name, m.state) for m in cleared.members] == [("api-5xx", CLEARED)]
+
+
 def test_the_parent_resolves_when_every_member_has_cleared_and_reopens_when_one_fires() -> None:
     group = members(2)
     assert parent_step(True, group) is ParentStep.NONE

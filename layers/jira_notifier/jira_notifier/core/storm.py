@@ -138,13 +138,14 @@ class Group:
         return next((m for m in self.members if m.key == key), None)
 
     def with_member(self, key: str, name: str, state: AlertState, since: float) -> Group:
-        """The member added, or its state changed; unchanged (and not unwritten) when it already stands so."""
+        """The member added, or its state changed; unchanged (and not unwritten) when it already stands so. A member
+        keeps the name it was first listed under: a change the scheduled run found has only the source's bare name."""
         known = self.member(key)
         if known is not None and known.state is state:
             return self
         if known is not None and since < known.since:  # older than what the table shows
             return self
-        updated = Member(key, name, state, since)
+        updated = Member(key, known.name if known is not None else name, state, since)
         members = tuple(updated if m.key == key else m for m in self.members) if known else (*self.members, updated)
         return replace(self, members=members, unwritten=True)
 
