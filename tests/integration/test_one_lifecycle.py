@@ -483,12 +483,6 @@ def test_a_firing_delivered_after_its_clear_still_leaves_its_episode_in_jira(
         pytest.param(
             False,
             id="only-the-clear-is-notified",
-            marks=known_defect(
-                "a clear heard after a person reopened the issue, before the read-back saw it, finds the issue "
-                "resolved and lifecycle.decide skips it ('already-resolved'); the read-back then records the reopen, "
-                "and Reconcile._act leaves an issue a person reopened alone once a clear is recorded, whichever "
-                "came first"
-            ),
         ),
     ],
 )

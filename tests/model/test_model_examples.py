@@ -80,10 +80,6 @@ def test_a_storms_parent_a_person_deleted_is_not_made_again_while_its_storm_goes
     assert always(world) == []
 
 
-@known_defect(
-    "a clear heard after a person reopened the issue, before the read-back saw it, is skipped by lifecycle.decide, "
-    "and Reconcile._act then leaves the reopened issue open as 'a clear was already applied'"
-)
 def test_a_clear_after_a_person_reopened_the_issue_resolves_it() -> None:
     world = World()
     heard(world, "api-latency", "sns")
@@ -105,10 +101,6 @@ def test_a_clear_after_a_person_reopened_the_issue_resolves_it() -> None:
         pytest.param(
             True,
             id="it-fires-and-clears-unheard",
-            marks=known_defect(
-                "Reconcile._act leaves an issue a person reopened alone once a clear is recorded, without comparing "
-                "the source's newer state change (Answer.at) with that clear or with the reopen"
-            ),
         ),
     ],
 )

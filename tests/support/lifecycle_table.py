@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.lifecycle import IssueView, JiraView, decide, decide_refire, jira_says
+from jira_notifier.core.lifecycle import IssueView, JiraView, decide, decide_reclear, decide_refire, jira_says
 from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision
 
 NOW = 1_800_000_000.0
@@ -139,6 +139,14 @@ def refire_table() -> list[str]:
     return rows
 
 
+def reclear_table() -> list[str]:
+    rows = [_row(["what Jira says of the resolved issue", "the clear does"]), _row(["---", "---"])]
+    for name, issue in VIEWS.items():
+        decision = decide_reclear(issue)
+        rows.append(_row([name, f"{decision.action.value} ({decision.reason.value})"]))
+    return rows
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -169,14 +177,21 @@ def document() -> str:
             "",
             "What the actions do: `create` opens an issue under the write-ahead rule (exactly once); `recover` looks "
             "for the issue an unconfirmed create may have made before anything else; `comment` writes to the issue's "
-            "timeline; `resolve` moves it to done with a comment; `refire` reads the issue and does what the next "
-            "table says; `skip` changes nothing in Jira (the delivery is remembered, and a clear that ends a "
-            "person's episode is recorded). A `comment`, `resolve` or `refire` within 2 seconds of the issue's last "
-            "write is held back and written once with a note (Jira's per-issue limits).",
+            "timeline; `resolve` moves it to done with a comment; `refire` and `reclear` read the issue and do what "
+            "the tables below say; `skip` changes nothing in Jira (the delivery is remembered, and a clear that ends a "
+            "person's episode is recorded). A `comment`, `resolve`, `refire` or `reclear` within 2 seconds of the "
+            "issue's last write is held back and written once with a note (Jira's per-issue limits).",
             "",
             "## A firing after the issue was resolved (`refire`)",
             "",
             *refire_table(),
+            "",
+            "## A clear newer than the one that resolved the issue (`reclear`)",
+            "",
+            "The alert fired again and the product did not hear it; a person may have reopened the issue meanwhile. "
+            "An issue a person resolved is not read: it stays theirs.",
+            "",
+            *reclear_table(),
             "",
             "## What Jira says of the issue now (read back, or a webhook confirmed by a read)",
             "",

@@ -93,7 +93,18 @@ RESOLVED = replace(OPEN, issue_status=IssueStatus.RESOLVED, alert_state=AlertSta
             (Action.COMMENT, "cleared-no-resolve-transition"),
         ),
         (RESOLVED, ALERT, PROVIDER, (Action.REFIRE, "fired-after-resolve")),
-        (RESOLVED, replace(ALERT, state=AlertState.RESOLVED), PROVIDER, (Action.SKIP, "already-resolved")),
+        (
+            RESOLVED,
+            replace(ALERT, state=AlertState.RESOLVED, previous_state=AlertState.UNKNOWN),
+            PROVIDER,
+            (Action.SKIP, "already-resolved"),
+        ),
+        (
+            RESOLVED,
+            replace(ALERT, state=AlertState.RESOLVED, previous_state=AlertState.FIRING),
+            PROVIDER,
+            (Action.RECLEAR, "cleared-again"),
+        ),
         (
             replace(OPEN, pending_state=AlertState.RESOLVED, pending_transition_at=3_000),
             ALERT,
@@ -142,6 +153,7 @@ RESOLVED = replace(OPEN, issue_status=IssueStatus.RESOLVED, alert_state=AlertSta
         "clear-without-transition-comments",
         "refire-after-resolve",
         "clear-when-resolved",
+        "clear-when-resolved-after-an-unheard-firing",
         "older-than-held-back-change",
         "newer-than-a-different-held-back-state",
         "newer-than-the-same-held-back-state",

@@ -17,7 +17,7 @@ from jira_notifier.core.alert import Alert
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import JiraNotifierError, JiraRequestError, refused_outright
 from jira_notifier.core.findingnotes import WONT_FIX_WORDS
-from jira_notifier.core.lifecycle import Action, IssueView, Reason, decide_refire, wont_fix_note
+from jira_notifier.core.lifecycle import Action, IssueView, Reason, decide_reclear, decide_refire, wont_fix_note
 from jira_notifier.core.outcome import Outcome, OutcomeAction
 from jira_notifier.core.state import IssueStatus, WorkflowPhase
 from jira_notifier.ports import JiraIssue, JiraPort
@@ -142,6 +142,29 @@ class Effects:
         lease.record_deleted_by_person(alert, self.deps.clock())
         self.deps.recorder.count("HumanDecisionsRecorded")
         return Outcome(provider.provider_id, OutcomeAction.SKIPPED, Reason.DELETED_BY_PERSON, issue_key)
+
+    def reclear(
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, note: str | None
+    ) -> Outcome:
+        """The alert cleared again after its issue was resolved, the firing between unheard: read where the issue
+        is, then do what the lifecycle says (``core.lifecycle.decide_reclear``)."""
+        state = lease.state
+        assert state.issue_key is not None
+        try:
+            issue: JiraIssue | None = client.get_issue(state.issue_key, ["status", "resolution", "resolutiondate"])
+        except JiraRequestError as error:
+            if error.status != 404:
+                raise
+            issue = None
+        decision = decide_reclear(view_of(issue))
+        if issue is None:
+            return self.deleted_by_person(lease, alert, provider)
+        if decision.action is Action.RESOLVE:  # reopened by a person meanwhile: their episode ended with this clear
+            lease.learned_status(done=False)
+            return self.resolve(lease, alert, provider, client, note)
+        lease.record_skip(alert, applied=True)
+        self.deps.recorder.count("AlertsDeduplicated")
+        return Outcome(provider.provider_id, OutcomeAction.SKIPPED, decision.reason, state.issue_key)
 
     def read_status(self, lease: Lease, client: JiraPort) -> None:
         """After a transition whose answer was lost: learn from Jira where the issue is.

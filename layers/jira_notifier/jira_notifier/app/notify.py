@@ -283,7 +283,7 @@ class AlertFlow:
             return Outcome(provider.provider_id, OutcomeAction.SKIPPED, decision.reason, state.issue_key)
         if decision.action is Action.SKIP:  # flushing held-back changes that end where the issue already is
             return self.effects.comment(lease, alert, provider, client, Reason.COALESCED, note)
-        held_back = decision.action in (Action.COMMENT, Action.RESOLVE, Action.REFIRE)
+        held_back = decision.action in (Action.COMMENT, Action.RESOLVE, Action.REFIRE, Action.RECLEAR)
         if held_back and not flushing and should_coalesce(state, now):
             lease.record_held_back(alert, now)
             self.deps.recorder.count("AlertsCoalesced")
@@ -298,6 +298,8 @@ class AlertFlow:
             )
         if decision.action is Action.RESOLVE:
             return self.effects.resolve(lease, alert, provider, client, note)
+        if decision.action is Action.RECLEAR:
+            return self.effects.reclear(lease, alert, provider, client, note)
         return self.effects.refire(lease, alert, provider, client, note)
 
     def write_held_back(self, held: Sequence[HeldBack], remaining: Remaining) -> list[Outcome | JiraNotifierError]:

@@ -59,6 +59,7 @@ class LinkAction(StrEnum):
     WOULD_RECOVER = "would-recover"
     WOULD_CREATE = "would-create"
     WOULD_REFIRE = "would-refire"
+    WOULD_RECLEAR = "would-reclear"
     WOULD_REOPEN = "would-reopen"
 
 

@@ -8,7 +8,8 @@ to do; a path only reads its input and carries out the answer (``app/``). The in
 - what Jira says of the issue now (``jira_says``): a person resolved it, closed it as won't-fix, reopened, deleted
   or moved it (read back by the scheduled run, or delivered by the webhook);
 - what Jira says when an alert fires after its issue was resolved (``decide_refire``): reopen, a new issue, or
-  leave a person's decision standing;
+  leave a person's decision standing; and when it clears again after its issue was resolved, with the firing
+  between unheard (``decide_reclear``): resolve what a person reopened meanwhile, or nothing;
 - a Jira answer to a create (``create_answer``): created, refused, or in doubt.
 
 ``docs/lifecycle.md`` holds the table these functions make (``tests/unit/test_lifecycle_table.py`` checks that the
@@ -35,6 +36,7 @@ class Action(StrEnum):
     COMMENT = "comment"
     RESOLVE = "resolve"
     REFIRE = "refire"  # firing after its issue was resolved: reopen, or a new issue (``decide_refire``)
+    RECLEAR = "reclear"  # cleared again after its issue was resolved, the firing between unheard (``decide_reclear``)
     REOPEN = "reopen"
     SKIP = "skip"  # nothing in Jira; the delivery (and maybe the alert's state) is recorded
 
@@ -54,6 +56,7 @@ class Reason(StrEnum):
     NEW_ALERT = "new-alert"
     FIRED_AFTER_RESOLVE = "fired-after-resolve"
     ALREADY_RESOLVED = "already-resolved"
+    CLEARED_AGAIN = "cleared-again"  # a clear newer than the one that resolved the issue: it fired again unheard
     CLEARED = "cleared"
     CLEARED_NO_RESOLVE_TRANSITION = "cleared-no-resolve-transition"
     FLAPPED = "flapped"
@@ -65,6 +68,7 @@ class Reason(StrEnum):
     ISSUE_GONE = "issue-gone"
     REOPENED_BY_HAND = "reopened-by-hand"
     REFIRED_AFTER_REOPEN_WINDOW = "refired-after-reopen-window"
+    CLEARED_AFTER_REOPEN = "cleared-after-reopen"  # a person reopened it, then the alert fired and cleared again
     # what an effect found when it was carried out
     NO_REOPEN_TRANSITION_AVAILABLE = "no-reopen-transition-available"
     CLEARED_NO_TRANSITION = "cleared-no-transition"
@@ -109,6 +113,8 @@ def decide(state: IssueState, alert: Alert, provider: ProviderConfig, now: float
         return Decision(Action.CREATE, Reason.NEW_ALERT)
     if state.issue_status is IssueStatus.RESOLVED:
         if alert.state is not AlertState.FIRING:
+            if _cleared_again(state, alert):
+                return Decision(Action.RECLEAR, Reason.CLEARED_AGAIN)
             return Decision(Action.SKIP, Reason.ALREADY_RESOLVED)
         if not provider.reopen_transition:
             return Decision(Action.CREATE, Reason.REFIRED_NO_REOPEN_TRANSITION)
@@ -231,6 +237,21 @@ def stale_reason(state: IssueState, alert: Alert) -> Reason | None:
     return None
 
 
+def _cleared_again(state: IssueState, alert: Alert) -> bool:
+    """A clear newer than the clear that resolved the issue, from firing by its own event (or by what the source says
+    now): the alert fired again unheard in between, and a person may have reopened the issue meanwhile. An issue a
+    person resolved stays theirs: nothing is read."""
+    return (
+        alert.state is AlertState.RESOLVED
+        and state.alert_state is AlertState.RESOLVED
+        and state.person_decision not in (PersonDecision.RESOLVED, PersonDecision.WONT_FIX)
+        and alert.previous_state in (None, AlertState.FIRING)
+        and alert.transition_at is not None
+        and state.transition_at is not None
+        and alert.transition_at > state.transition_at
+    )
+
+
 def _fired_before_recorded_clear(state: IssueState, alert: Alert) -> bool:
     return (
         state.issue_status is IssueStatus.NONE
@@ -323,6 +344,17 @@ def decide_refire(state: IssueState, issue: IssueView | None, provider: Provider
     if not within_reopen_window(provider, issue.resolved_at or state.resolved_at, now):
         return Decision(Action.CREATE, Reason.REFIRED_AFTER_REOPEN_WINDOW)
     return Decision(Action.REOPEN, Reason.FIRED_AFTER_RESOLVE)
+
+
+def decide_reclear(issue: IssueView | None) -> Decision:
+    """A clear found its issue resolved with the firing before it unheard (``decide``'s RECLEAR): what to do, now that
+    Jira said where the issue is (``None``: it is gone). A person's reopen made before that firing ends with its
+    clear, so the issue is resolved; an issue still resolved, or gone, only records the clear."""
+    if issue is None:
+        return Decision(Action.SKIP, Reason.DELETED_BY_PERSON)
+    if issue.done:
+        return Decision(Action.SKIP, Reason.ALREADY_RESOLVED)
+    return Decision(Action.RESOLVE, Reason.CLEARED_AFTER_REOPEN)
 
 
 # ---- storm membership: a storm's parent is an alert of its own, firing while a member fires -----------------------
