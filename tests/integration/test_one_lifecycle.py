@@ -504,6 +504,43 @@ def test_a_clear_after_a_person_reopened_the_issue_resolves_it(stack: Stack, fir
     assert stack.issue(1).status == "Done"
 
 
+def test_a_firing_delivered_after_its_clear_leaves_its_episode_on_the_resolved_issue(stack: Stack) -> None:
+    from jira_notifier.core.lifecycle import RECLEAR_NOTE
+
+    assert stack.notify("disk-full", "ALARM", 1) == {"created": 1}
+    assert stack.notify("disk-full", "OK", 2) == {"resolved": 1}
+    comments = len(stack.issue(1).comments)
+
+    # It fires and clears again: the clear arrives first, then the firing it ends
+    assert stack.notify("disk-full", "OK", 4) == {"commented": 1}
+    assert stack.notify("disk-full", "ALARM", 3, after=1.0) == {"skipped": 1}
+
+    issue = stack.issue(1)
+    assert [i.key for i in stack.jira.issues.values()] == ["OPS-1"] and issue.status == "Done"
+    [trace] = issue.comments[comments:]
+    assert RECLEAR_NOTE in json.dumps(trace)
+
+
+@pytest.mark.parametrize("deleted", [False, True], ids=["control-the-reopened-issue-is-there", "a-person-deleted-it"])
+def test_a_new_episode_finding_the_issue_deleted_after_a_reopen_opens_a_new_one(stack: Stack, deleted: bool) -> None:
+    stack.alarm("orders-latency", "ALARM", 1)
+    stack.notify("orders-latency", "ALARM", 1)
+    stack.alarm("orders-latency", "OK", 2)
+    assert stack.notify("orders-latency", "OK", 2) == {"resolved": 1}
+    stack.jira.reopen_by_hand("OPS-1")  # the alarm is OK: a person reopens it all the same
+    assert stack.scheduled_run()["readback"]["links"] == 1
+    if deleted:  # and later deletes it; no read-back or webhook told the product yet
+        stack.jira.delete_by_hand("OPS-1")
+
+    # The alarm fires again: a new episode, by its own event (from OK, at a newer time)
+    stack.alarm("orders-latency", "ALARM", 30)
+    result = stack.notify("orders-latency", "ALARM", 30)
+
+    assert result == ({"created": 1} if deleted else {"commented": 1})
+    assert [issue.status for issue in stack.issues_naming("orders-latency")] == ["To Do"]
+    assert stack.aws.dead_letters() == []
+
+
 # ---- An issue a person deleted, and the changes that follow ------------------------------------------------------
 
 

@@ -249,8 +249,10 @@ def follows_its_source(world: World, source: Source, known: Known) -> list[str]:
     for episode in source.episodes:
         if episode.firing_taken is None or covered(world, source, episode.number):
             continue
+        # What its firing wrote, or the comment its clear wrote on a resolved issue for a firing not heard before it
         traced = any(
-            w.context & episode.firing_deliveries and w.kind in ("create", "comment", "transition")
+            (w.context & episode.firing_deliveries and w.kind in ("create", "comment", "transition"))
+            or (w.context & episode.clear_deliveries and w.kind == "comment")
             for w in world.writes
             if any(issue_id in ids_of(world, source) for issue_id in w.issues)
         )

@@ -148,6 +148,39 @@ def test_a_new_issues_notified_leaves_a_suppression_made_since_the_event_alone()
     assert always(world) == []
 
 
+def test_a_firing_delivered_after_its_clear_leaves_a_trace_on_the_resolved_issue() -> None:
+    world = World()
+    heard(world, "api-5xx", "sns")
+    heard(world, "api-5xx", "sns")  # resolved
+    world.wait(3600)
+    [firing] = world.transition("api-5xx", ["eventbridge"])
+    [clear] = world.transition("api-5xx", ["eventbridge"])
+
+    assert [world.deliver(clear), world.deliver(firing)] == ["done", "done"]  # the clear first
+
+    assert at_rest(world, world.settle([])) == []
+    [issue] = world.issues()
+    assert issue.status == "Done" and len(issue.comments) == 2  # the first clear's, and the trace of the second
+
+
+@pytest.mark.parametrize("deleted", [False, True], ids=["control-the-reopened-issue-is-there", "a-person-deleted-it"])
+def test_a_new_episode_finding_the_reopened_issue_deleted_opens_a_new_one(deleted: bool) -> None:
+    world = World()
+    heard(world, "api-5xx", "sns")
+    heard(world, "api-5xx", "sns")
+    world.person("reopen", world.issues()[0])  # the alarm is OK: the person reopens it all the same
+    world.scheduled_run()
+    if deleted:
+        world.person("delete", world.issues()[0])  # and later deletes it, still OK; no read-back saw it yet
+    world.wait(600)
+
+    assert heard(world, "api-5xx", "sns") == ["done"]  # a new episode
+
+    assert always(world) == []
+    assert at_rest(world, world.settle([])) == []
+    assert [issue.status for issue in world.issues()] == ["To Do"]
+
+
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 

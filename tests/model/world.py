@@ -111,6 +111,7 @@ class Episode:
     firing_taken: float | None = None  # when the product first took in a firing of it, while it was the newest
     clear_taken: float | None = None  # when the product first took in its clear
     firing_deliveries: set[int] = field(default_factory=set)  # deliveries that carried its firing
+    clear_deliveries: set[int] = field(default_factory=set)  # deliveries that carried its clear
 
 
 @dataclass
@@ -594,8 +595,10 @@ class World:
             self.ended(source)
         episode = len(source.episodes) - 1
         deliveries = [self._alarm_delivery(source, channel, episode, previous) for channel in channels]
-        if source.firing:
-            source.episodes[episode].firing_deliveries |= {d.number for d in deliveries}
+        carried = (
+            source.episodes[episode].firing_deliveries if source.firing else source.episodes[episode].clear_deliveries
+        )
+        carried |= {d.number for d in deliveries}
         return deliveries
 
     def repeat(self, name: str, channel: str) -> Delivery | None:
@@ -609,8 +612,10 @@ class World:
             source.episodes[episode - 1].ended_at if source.firing and episode else source.episodes[episode].started_at
         )
         delivery = self._alarm_delivery(source, channel, episode, before or START)
-        if source.firing:
-            source.episodes[episode].firing_deliveries.add(delivery.number)
+        carried = (
+            source.episodes[episode].firing_deliveries if source.firing else source.episodes[episode].clear_deliveries
+        )
+        carried.add(delivery.number)
         return delivery
 
     def ended(self, source: Source) -> None:

@@ -13,7 +13,15 @@ from dataclasses import replace
 
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.lifecycle import IssueView, JiraView, decide, decide_reclear, decide_refire, jira_says
+from jira_notifier.core.lifecycle import (
+    IssueView,
+    JiraView,
+    decide,
+    decide_gone,
+    decide_reclear,
+    decide_refire,
+    jira_says,
+)
 from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision
 
 NOW = 1_800_000_000.0
@@ -147,6 +155,20 @@ def reclear_table() -> list[str]:
     return rows
 
 
+def gone_table() -> list[str]:
+    states = {name: STATES[name] for name in ("open", "reopened by a person")}
+    header = ["state \\ the write was for", *(name for name in INPUTS if name != "a delivery seen before")]
+    rows = [_row(header), _row(["---"] * len(header))]
+    for name, state in states.items():
+        cells = [name]
+        for input_name, make in INPUTS.items():
+            if input_name != "a delivery seen before":
+                decision = decide_gone(state, make(state))
+                cells.append(f"{decision.action.value} ({decision.reason.value})")
+        rows.append(_row(cells))
+    return rows
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -188,10 +210,18 @@ def document() -> str:
             "",
             "## A clear newer than the one that resolved the issue (`reclear`)",
             "",
-            "The alert fired again and the product did not hear it; a person may have reopened the issue meanwhile. "
-            "An issue a person resolved is not read: it stays theirs.",
+            "The alert fired again and the product did not hear it (lost, or arriving after its clear); a person may "
+            "have reopened the issue meanwhile. The comment on an issue still resolved is that episode's trace. An "
+            "issue a person resolved is not read: it stays theirs.",
             "",
             *reclear_table(),
+            "",
+            "## A write that finds the issue deleted (404)",
+            "",
+            "A person deleted it (or moved it out of reach) before the read-back or a webhook said so. The deletion is "
+            "recorded with what the write carried; a firing that starts a new episode opens a new issue instead.",
+            "",
+            *gone_table(),
             "",
             "## What Jira says of the issue now (read back, or a webhook confirmed by a read)",
             "",

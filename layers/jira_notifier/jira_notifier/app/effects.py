@@ -17,7 +17,16 @@ from jira_notifier.core.alert import Alert
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import JiraNotifierError, JiraRequestError, refused_outright
 from jira_notifier.core.findingnotes import WONT_FIX_WORDS
-from jira_notifier.core.lifecycle import Action, IssueView, Reason, decide_reclear, decide_refire, wont_fix_note
+from jira_notifier.core.lifecycle import (
+    RECLEAR_NOTE,
+    Action,
+    IssueView,
+    Reason,
+    decide_gone,
+    decide_reclear,
+    decide_refire,
+    wont_fix_note,
+)
 from jira_notifier.core.outcome import Outcome, OutcomeAction
 from jira_notifier.core.state import IssueStatus, WorkflowPhase
 from jira_notifier.ports import JiraIssue, JiraPort
@@ -42,7 +51,7 @@ class Effects:
         *,
         status: IssueStatus | None = None,
         wont_fix: str | None = None,
-    ) -> Outcome:
+    ) -> Outcome | None:
         """Comment on the lease's issue; ``status``: where the issue now stands (e.g. resolved by hand already);
         ``wont_fix``: the resolution a won't-fix from the source (``Alert.wont_fix``) is recorded as."""
         state = lease.state
@@ -52,14 +61,14 @@ class Effects:
         except JiraRequestError as error:
             if error.status != 404:
                 raise
-            return self.deleted_by_person(lease, alert, provider)
+            return self.deleted_by_person(lease, alert, provider, client)
         lease.record_commented(alert, self.deps.clock(), status=status, wont_fix=wont_fix)
         self.deps.recorder.count("IssuesCommented")
         return Outcome(provider.provider_id, OutcomeAction.COMMENTED, reason, state.issue_key)
 
     def resolve(
         self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, note: str | None
-    ) -> Outcome:
+    ) -> Outcome | None:
         state = lease.state
         assert state.issue_key is not None
         # The source's own won't-fix (a suppressed finding) resolves as the provider's won't-fix resolution.
@@ -78,7 +87,7 @@ class Effects:
         except JiraRequestError as error:
             if error.status != 404:
                 raise
-            return self.deleted_by_person(lease, alert, provider)  # the clear is recorded with the deletion
+            return self.deleted_by_person(lease, alert, provider, client)  # the clear is recorded with it
         if not moved:  # already done by hand, or no way to done from here: keep the timeline anyway
             return self.comment(
                 lease,
@@ -134,18 +143,24 @@ class Effects:
         self.deps.recorder.count("IssuesReopened")
         return Outcome(provider.provider_id, OutcomeAction.REOPENED, Reason.FIRED_AFTER_RESOLVE, state.issue_key)
 
-    def deleted_by_person(self, lease: Lease, alert: Alert, provider: ProviderConfig) -> Outcome:
-        """A write found the lease's issue gone (404): a person deleted it (or moved it out of reach). Their decision
-        is recorded with the alert's state, so a clear ends its episode and the next firing opens a new issue, while
-        a firing of the same episode does not (``core.lifecycle``)."""
+    def deleted_by_person(
+        self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort
+    ) -> Outcome | None:
+        """A write found the lease's issue gone (404): a person deleted it (or moved it out of reach). A firing that
+        starts a new episode opens a new issue; anything else is recorded with the deletion, so a clear ends its
+        episode and the next firing opens a new issue, while a firing of the same episode does not
+        (``core.lifecycle.decide_gone``)."""
         issue_key = lease.state.issue_key
+        decision = decide_gone(lease.state, alert)
+        if decision.action is Action.CREATE:
+            return self.creates.one(lease, alert, provider, client, decision.reason)
         lease.record_deleted_by_person(alert, self.deps.clock())
         self.deps.recorder.count("HumanDecisionsRecorded")
         return Outcome(provider.provider_id, OutcomeAction.SKIPPED, Reason.DELETED_BY_PERSON, issue_key)
 
     def reclear(
         self, lease: Lease, alert: Alert, provider: ProviderConfig, client: JiraPort, note: str | None
-    ) -> Outcome:
+    ) -> Outcome | None:
         """The alert cleared again after its issue was resolved, the firing between unheard: read where the issue
         is, then do what the lifecycle says (``core.lifecycle.decide_reclear``)."""
         state = lease.state
@@ -158,13 +173,13 @@ class Effects:
             issue = None
         decision = decide_reclear(view_of(issue))
         if issue is None:
-            return self.deleted_by_person(lease, alert, provider)
+            return self.deleted_by_person(lease, alert, provider, client)
         if decision.action is Action.RESOLVE:  # reopened by a person meanwhile: their episode ended with this clear
             lease.learned_status(done=False)
             return self.resolve(lease, alert, provider, client, note)
-        lease.record_skip(alert, applied=True)
-        self.deps.recorder.count("AlertsDeduplicated")
-        return Outcome(provider.provider_id, OutcomeAction.SKIPPED, decision.reason, state.issue_key)
+        return self.comment(
+            lease, alert, provider, client, decision.reason, _joined(note, RECLEAR_NOTE), status=IssueStatus.RESOLVED
+        )
 
     def read_status(self, lease: Lease, client: JiraPort) -> None:
         """After a transition whose answer was lost: learn from Jira where the issue is.

@@ -238,14 +238,15 @@ def stale_reason(state: IssueState, alert: Alert) -> Reason | None:
 
 
 def _cleared_again(state: IssueState, alert: Alert) -> bool:
-    """A clear newer than the clear that resolved the issue, from firing by its own event (or by what the source says
-    now): the alert fired again unheard in between, and a person may have reopened the issue meanwhile. An issue a
-    person resolved stays theirs: nothing is read."""
+    """A clear newer than the clear that resolved the issue, from firing by its own event: the alert fired again
+    unheard in between, and a person may have reopened the issue meanwhile. An issue a person resolved stays theirs:
+    nothing is read. (What a source says now names no previous state; the scheduled run asks only of open issues
+    and of issues people closed, so it meets a resolved one only when a notification resolved it meanwhile.)"""
     return (
         alert.state is AlertState.RESOLVED
         and state.alert_state is AlertState.RESOLVED
         and state.person_decision not in (PersonDecision.RESOLVED, PersonDecision.WONT_FIX)
-        and alert.previous_state in (None, AlertState.FIRING)
+        and alert.previous_state is AlertState.FIRING
         and alert.transition_at is not None
         and state.transition_at is not None
         and alert.transition_at > state.transition_at
@@ -349,12 +350,25 @@ def decide_refire(state: IssueState, issue: IssueView | None, provider: Provider
 def decide_reclear(issue: IssueView | None) -> Decision:
     """A clear found its issue resolved with the firing before it unheard (``decide``'s RECLEAR): what to do, now that
     Jira said where the issue is (``None``: it is gone). A person's reopen made before that firing ends with its
-    clear, so the issue is resolved; an issue still resolved, or gone, only records the clear."""
+    clear, so the issue is resolved; an issue still resolved gets a comment, the trace of an episode whose firing
+    was not heard (lost, or arriving after its clear, when it is out of order and changes nothing)."""
     if issue is None:
         return Decision(Action.SKIP, Reason.DELETED_BY_PERSON)
     if issue.done:
-        return Decision(Action.SKIP, Reason.ALREADY_RESOLVED)
+        return Decision(Action.COMMENT, Reason.CLEARED_AGAIN)
     return Decision(Action.RESOLVE, Reason.CLEARED_AFTER_REOPEN)
+
+
+def decide_gone(state: IssueState, alert: Alert) -> Decision:
+    """A write for ``alert`` found its issue deleted (404: by a person, or moved out of reach). A firing that starts
+    a new episode opens a new issue, as a refire finding the issue gone does (the deletion was made before it); any
+    other change is recorded with the deletion, and its episode's later firings open none (``_held_by_person``)."""
+    if new_episode(state, alert):
+        return Decision(Action.CREATE, Reason.ISSUE_GONE)
+    return Decision(Action.SKIP, Reason.DELETED_BY_PERSON)
+
+
+RECLEAR_NOTE = "The alert fired again and cleared; its firing was not heard before this clear."
 
 
 # ---- storm membership: a storm's parent is an alert of its own, firing while a member fires -----------------------
