@@ -19,29 +19,14 @@ from enum import StrEnum
 
 from jira_standin.model import Issue
 
-from tests.model.world import ESCALATION, SCHEDULED, Delivery, PersonAction, Source, World
+from tests.model.world import SCHEDULED, Delivery, PersonAction, Source, World
 
 
 class KnownDefect(StrEnum):
-    """Defects known to break the invariants (their tests: test_one_lifecycle.py, test_model_examples.py)."""
+    """Defects known to break the invariants, not fixed yet (each has its xfail(strict=True) regression tests in
+    test_one_lifecycle.py and test_model_examples.py)."""
 
-    DECISION_OUTLIVES_LOST_CLEAR = "a person's resolve or delete holds past a clear that no notification reported"
-    SUPPRESSION_OVERWRITTEN = "the scheduled run sends RESOLVED over a finding a person suppressed"
-    STALE_SYNC_BACK = "a remembered RESOLVED is sent after the finding's issue was reopened"
     NOTIFIED_OVER_SUPPRESSION = "a new issue's NOTIFIED undoes a suppression made after the finding's NEW event"
-    PARENT_IGNORES_PEOPLE = "a storm's parent is reopened over a person's decision"
-    PARENT_NOT_RECONCILED = "a storm's parent is never reconciled"
-    MEMBER_CLEAR_FIRST = "a storm member whose clear arrived before its firing is dropped"
-    ESCALATION_ADOPTS_PERSON = "escalation takes a person's priority that equals its next step for its own"
-    REOPEN_READ_AFTER_ITS_CLEAR = "a clear heard after a person's reopen, before the read-back saw it, is skipped"
-    REOPEN_OUTLIVES_UNHEARD_CLEAR = "reconcile leaves a reopened issue open though its source cleared again since"
-    CLEAR_OF_DELETED_ISSUE_PARKED = "the clear of an issue a person deleted is parked (404), not recorded"
-    PARENT_STARTS_OVER_BESIDE_A_REOPEN = (
-        "a member heard after the reopen window makes a second parent for its window beside one a person reopened"
-    )
-    DELETED_PARENT_NOT_HONOURED = (
-        "a change to a storm's parent a person deleted is parked (404), then the parent is made again"
-    )
 
 
 @dataclass
@@ -61,7 +46,6 @@ class Known:
 
 NOTHING_KNOWN = Known()
 DECIDING = ("resolve", "wont-fix", "reopen", "delete")  # what a person does to an issue's status
-NO_DECISION = PersonAction(0.0, "", "")
 
 
 # ---- after every step ----------------------------------------------------------------------------------------
@@ -70,16 +54,16 @@ NO_DECISION = PersonAction(0.0, "", "")
 def always(world: World, known: Known = NOTHING_KNOWN) -> list[str]:
     """What holds after any step, whatever is still in flight."""
     return [
-        *one_open_issue_per_alert(world, known),
+        *one_open_issue_per_alert(world),
         *nothing_created_outside_alert_deliveries(world),
-        *decisions_stand(world, known),
-        *deleted_issues_stay_deleted(world, known),
-        *priorities_people_set_stand(world, known),
+        *decisions_stand(world),
+        *deleted_issues_stay_deleted(world),
+        *priorities_people_set_stand(world),
         *nothing_sent_to_aws_contradicts(world, known),
     ]
 
 
-def one_open_issue_per_alert(world: World, known: Known) -> list[str]:
+def one_open_issue_per_alert(world: World) -> list[str]:
     """At most one open issue per alert (and per storm parent) in the provider: by their ``jn-`` label."""
     open_by_label: dict[str, list[Issue]] = {}
     for issue in world.issues():
@@ -90,11 +74,7 @@ def one_open_issue_per_alert(world: World, known: Known) -> list[str]:
     for label, issues in open_by_label.items():
         if len(issues) < 2:
             continue
-        reopened = any(
-            "alert-group" in i.labels and (last_decision(world, i.id) or NO_DECISION).action == "reopen" for i in issues
-        )
-        if not known.explains(KnownDefect.PARENT_STARTS_OVER_BESIDE_A_REOPEN, reopened):
-            found.append(f"duplicate: {len(issues)} open issues carry {label}: {[i.key for i in issues]}")
+        found.append(f"duplicate: {len(issues)} open issues carry {label}: {[i.key for i in issues]}")
     return found
 
 
@@ -107,16 +87,13 @@ def nothing_created_outside_alert_deliveries(world: World) -> list[str]:
     ]
 
 
-def decisions_stand(world: World, known: Known) -> list[str]:
+def decisions_stand(world: World) -> list[str]:
     """A person's won't-fix is never undone by the product; a person's resolve stands while the episodes it was
     made in go on (every alert it covers still firing in that episode)."""
     found = []
     for issue in world.issues():
         decision = last_decision(world, issue.id)
         if decision is None or decision.action not in ("resolve", "wont-fix") or issue.status == "Done":
-            continue
-        parent = "alert-group" in issue.labels
-        if known.explains(KnownDefect.PARENT_IGNORES_PEOPLE, parent):
             continue
         if decision.action == "wont-fix":
             found.append(
@@ -129,7 +106,7 @@ def decisions_stand(world: World, known: Known) -> list[str]:
     return found
 
 
-def deleted_issues_stay_deleted(world: World, known: Known) -> list[str]:
+def deleted_issues_stay_deleted(world: World) -> list[str]:
     """An issue a person deleted is not made again while the episodes it was deleted in go on."""
     found = []
     for decision in world.people:
@@ -140,15 +117,14 @@ def deleted_issues_stay_deleted(world: World, known: Known) -> list[str]:
         again = [
             i.key for i in world.issues() if i.status != "Done" and labels & set(i.labels) and i.created > gone.created
         ]
-        parent = "alert-group" in gone.labels
-        if again and not known.explains(KnownDefect.DELETED_PARENT_NOT_HONOURED, parent):
+        if again:
             found.append(
                 f"person-overruled: {gone.key}: deleted by a person while {decision.covers} fired, made again: {again}"
             )
     return found
 
 
-def priorities_people_set_stand(world: World, known: Known) -> list[str]:
+def priorities_people_set_stand(world: World) -> list[str]:
     """A priority a person set is never changed by the product."""
     found = []
     for issue in world.issues():
@@ -159,8 +135,6 @@ def priorities_people_set_stand(world: World, known: Known) -> list[str]:
         now = (issue.fields.get("priority") or {}).get("name")
         if now == wanted:
             continue
-        if known.explains(KnownDefect.ESCALATION_ADOPTS_PERSON, wanted in {step for _, step in ESCALATION}):
-            continue
         found.append(f"person-overruled: {issue.key}: a person set priority {wanted}, the product changed it to {now}")
     return found
 
@@ -170,12 +144,8 @@ def nothing_sent_to_aws_contradicts(world: World, known: Known) -> list[str]:
     found = []
     for sent in world.sent:
         if sent.status in ("RESOLVED", "SUPPRESSED") and sent.issue_done is False:
-            if known.explains(KnownDefect.STALE_SYNC_BACK, sent.step == "scheduled"):
-                continue
             found.append(f"aws-contradicted: {sent.status} sent while the finding's issue is open ({sent.step})")
         if sent.status == "RESOLVED" and sent.suppressed_by_person:
-            if known.explains(KnownDefect.SUPPRESSION_OVERWRITTEN, sent.step == "scheduled"):
-                continue
             found.append(f"aws-contradicted: RESOLVED sent over a person's SUPPRESSED ({sent.step})")
         if sent.status == "NOTIFIED" and sent.suppressed_by_person:
             if known.explains(KnownDefect.NOTIFIED_OVER_SUPPRESSION, True):
@@ -193,36 +163,23 @@ def at_rest(world: World, left: Sequence[Delivery] = (), known: Known = NOTHING_
     """What holds once the faults are over, a scheduled run has passed and nothing is in flight but ``left``
     (deliveries that failed every time they were delivered again)."""
     found = always(world, known)
-    stuck = {
-        d.alert
-        for d in left
-        if known.explains(KnownDefect.CLEAR_OF_DELETED_ISSUE_PARKED, parked_clear(world, d))
-        or known.explains(KnownDefect.DELETED_PARENT_NOT_HONOURED, parked_for_deleted_parent(world, d))
-    }
-    found += [
-        f"stuck: {d.alert}: delivery {d.number} ({d.channel}) failed every time" for d in left if d.alert not in stuck
-    ]
+    found += [f"stuck: {d.alert}: delivery {d.number} ({d.channel}) failed every time" for d in left]
+    stuck = {d.alert for d in left}
     if world.grouped:
-        found += storms_follow_their_members(world, known, stuck)
+        found += storms_follow_their_members(world, stuck)
         found += [
-            why.replace(": ", f": {name}: ", 1)
-            for name, why in members_in_their_parents(world, known)
-            if name not in stuck
+            why.replace(": ", f": {name}: ", 1) for name, why in members_in_their_parents(world) if name not in stuck
         ]
     else:
         for source in world.sources.values():
             if source.name not in stuck:
-                found += [
-                    f"{why.replace(': ', f': {source.name}: ', 1)}" for why in follows_its_source(world, source, known)
-                ]
+                found += [f"{why.replace(': ', f': {source.name}: ', 1)}" for why in follows_its_source(world, source)]
     return found
 
 
-def follows_its_source(world: World, source: Source, known: Known) -> list[str]:
+def follows_its_source(world: World, source: Source) -> list[str]:
     """With no person's decision holding, the alert's issue is open exactly while it fires (and the product heard
     it fire); every episode it heard of left a trace in Jira, unless a person's decision covered that episode."""
-    if known.explains(KnownDefect.DECISION_OUTLIVES_LOST_CLEAR, decision_before_unheard_clear(world, source)):
-        return []
     found = []
     open_issues = [i.key for i in world.issues_of(source) if i.status != "Done"]
     decision = last_alert_decision(world, source)
@@ -237,8 +194,6 @@ def follows_its_source(world: World, source: Source, known: Known) -> list[str]:
         expected = 1 if current is not None and current.firing_taken is not None else None
     elif decision is not None and decision.action == "reopen" and not ended_since(source, decision.at):
         expected = None  # reopened by a person after the alert's last clear: theirs until it fires and clears again
-    elif decision is not None and decision.action == "reopen" and reopen_set_aside(world, source, decision, known):
-        expected = None
     else:
         expected = 0
     if expected is not None and len(open_issues) != expected:
@@ -261,35 +216,28 @@ def follows_its_source(world: World, source: Source, known: Known) -> list[str]:
     return found
 
 
-def storms_follow_their_members(world: World, known: Known, stuck: set[str]) -> list[str]:
+def storms_follow_their_members(world: World, stuck: set[str]) -> list[str]:
     """An open storm parent lists a member that still fires (else every member cleared and it resolves)."""
     found = []
     for parent in world.parents():
         if parent.status == "Done" or stuck & set(world.members(parent)):
             continue
         decided = last_decision(world, parent.id)
-        if decided is not None and known.explains(KnownDefect.PARENT_IGNORES_PEOPLE, True):
-            continue
         if decided is not None and decided.action == "reopen":
             continue
         members = world.members(parent)
         if any(world.sources[name].firing for name in members if name in world.sources):
             continue
-        unheard = any(not heard_its_clear(world.sources[name]) for name in members if name in world.sources)
-        if known.explains(KnownDefect.PARENT_NOT_RECONCILED, unheard):
-            continue
         found.append(f"wrong-state: {parent.key}: open, and none of its members {members} fires")
     return found
 
 
-def members_in_their_parents(world: World, known: Known) -> Iterable[tuple[str, str]]:
+def members_in_their_parents(world: World) -> Iterable[tuple[str, str]]:
     """A member that fires (and whose firing the product heard) is listed as firing in an open parent; every
     episode the product heard of is listed in a parent."""
     parents, everywhere = world.parents(), world.parents(deleted=True)
     for source in world.sources.values():
         decided_on = [p for p in parents if source.name in world.members(p) and last_decision(world, p.id)]
-        if decided_on and known.explains(KnownDefect.PARENT_IGNORES_PEOPLE, True):
-            continue
         if any(last_decision(world, p.id).action == "wont-fix" for p in decided_on):  # type: ignore[union-attr]
             continue
         current = source.current
@@ -299,9 +247,6 @@ def members_in_their_parents(world: World, known: Known) -> Iterable[tuple[str, 
                 yield source.name, f"wrong-state: fires, listed as firing in {len(listed)} open parents {listed}"
         for episode in source.episodes:
             if episode.firing_taken is None or any(source.name in world.members(p) for p in everywhere):
-                continue
-            clear_first = episode.clear_taken is not None and episode.clear_taken <= episode.firing_taken
-            if known.explains(KnownDefect.MEMBER_CLEAR_FIRST, clear_first):
                 continue
             yield source.name, f"lost: episode {episode.number} is listed in no parent"
 
@@ -355,64 +300,6 @@ def covered(world: World, source: Source, episode: int) -> bool:
 def ended_since(source: Source, at: float) -> bool:
     """Whether an episode of the alert ended after ``at``."""
     return any(e.ended_at is not None and e.ended_at > at for e in source.episodes)
-
-
-def clear_heard_before_read_back(world: World, source: Source, at: float) -> bool:
-    """Whether a clear of the alert was heard after ``at`` and before the next scheduled run read back what a person
-    did at ``at``."""
-    read_back = next((run for run in world.runs if run > at), None)
-    return any(
-        e.clear_taken is not None and e.clear_taken > at and (read_back is None or e.clear_taken < read_back)
-        for e in source.episodes
-    )
-
-
-def reopen_set_aside(world: World, source: Source, decision: PersonAction, known: Known) -> bool:
-    """Whether a known defect explains the issue a person reopened staying open after a later clear."""
-    return known.explains(
-        KnownDefect.REOPEN_READ_AFTER_ITS_CLEAR, clear_heard_before_read_back(world, source, decision.at)
-    ) or known.explains(KnownDefect.REOPEN_OUTLIVES_UNHEARD_CLEAR, unheard_clear_since(source, decision.at))
-
-
-def unheard_clear_since(source: Source, at: float) -> bool:
-    """Whether an episode ended after ``at`` with its clear unheard."""
-    return any(e.ended_at is not None and e.ended_at > at and e.clear_taken is None for e in source.episodes)
-
-
-def heard_its_clear(source: Source) -> bool:
-    current = source.current
-    return current is None or source.firing or current.clear_taken is not None
-
-
-def decision_before_unheard_clear(world: World, source: Source) -> bool:
-    """A person resolved or deleted the alert's issue, and a later firing was heard with the clear before it
-    unheard (lost, or arrived after it)."""
-    decisions = [p for p in world.people if p.issue_id in ids_of(world, source) and p.action in ("resolve", "delete")]
-    if not decisions:
-        return False
-    first = decisions[0].at
-    for episode in source.episodes[1:]:
-        before = source.episodes[episode.number - 1]
-        if episode.firing_taken is None or episode.firing_taken < first:
-            continue
-        if before.clear_taken is None or before.clear_taken > episode.firing_taken:
-            return True
-    return False
-
-
-def parked_clear(world: World, delivery: Delivery) -> bool:
-    """A delivery parked while the alert's issue was one a person deleted: its clear, or a held-back clear it wrote,
-    met the 404."""
-    ids = ids_of(world, world.sources[delivery.alert])
-    deleted = any(p.action == "delete" and p.issue_id in ids for p in world.people)
-    return deleted and any(event is delivery.event for _, event in world.parked)
-
-
-def parked_for_deleted_parent(world: World, delivery: Delivery) -> bool:
-    """A member's change parked while a parent of its storm's group was one a person deleted."""
-    group = f"prefix {world.shown_as[delivery.alert].split('-', 1)[0]}"
-    gone = [p for p in world.jira.deleted.values() if "alert-group" in p.labels and p.summary.endswith(group)]
-    return bool(gone) and any(event is delivery.event for _, event in world.parked)
 
 
 def tally(found: Iterable[str]) -> Counter[str]:
