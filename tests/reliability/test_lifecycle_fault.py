@@ -203,15 +203,11 @@ def _run(grouped: bool, seed: int) -> Report:
         tally(found),
         tally(beyond),
         aside.set_aside,
-        beyond[:5],
+        found[:5],
     )
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=False,
-    reason="known lifecycle defects (test_one_lifecycle.py, test_model_examples.py) lose episodes, leave wrong states",
-)
 @pytest.mark.parametrize("grouped", [False, True], ids=["issues-of-their-own", "storms"])
 def test_storms_people_and_the_scheduled_run_leave_every_alert_right(
     grouped: bool, capsys: pytest.CaptureFixture[str]
@@ -222,12 +218,4 @@ def test_storms_people_and_the_scheduled_run_leave_every_alert_right(
 
     assert sum(report.invocations.values()) > 1000 and report.injected  # the run did run, and misbehaved
     assert {kind: report.found[kind] for kind in FAILURES} == dict.fromkeys(FAILURES, 0), report.line()
-    assert report.found == Counter(), report.line()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("grouped", [False, True], ids=["issues-of-their-own", "storms"])
-def test_nothing_goes_wrong_beyond_what_the_known_defects_explain(grouped: bool) -> None:
-    report = run(grouped=grouped)
-
-    assert report.beyond_known == Counter(), (report.line(), report.examples)
+    assert report.found == Counter(), (report.line(), report.examples)
