@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from jira_standin.model import Issue
 
-from tests.model.world import SCHEDULED, Delivery, PersonAction, Source, World
+from tests.model.world import SCHEDULED, Delivery, Episode, PersonAction, Source, World
 
 
 class KnownDefect(StrEnum):
@@ -284,9 +284,11 @@ def still_during(world: World, decision: PersonAction) -> bool:
 
 
 def covered(world: World, source: Source, episode: int) -> bool:
-    """Whether a person's decision covers the episode: one made in it, or a won't-fix made before it."""
+    """Whether a person's decision covers the episode: one made in it, or a won't-fix made before it; for a storm's
+    member, one made on its parent in the storm the member's firing joined (the parent's episode)."""
     parents = world.parents(deleted=True)
-    ids = ids_of(world, source) | {p.id for p in parents if source.name in world.members(p)}
+    parent_ids = {p.id for p in parents if source.name in world.members(p)}
+    ids = ids_of(world, source) | parent_ids
     for decision in world.people:
         if decision.issue_id not in ids or decision.action not in ("resolve", "wont-fix", "delete"):
             continue
@@ -294,7 +296,19 @@ def covered(world: World, source: Source, episode: int) -> bool:
             return True
         if decision.action == "wont-fix" and decision.at <= source.episodes[episode].started_at:
             return True
+        if decision.issue_id in parent_ids and joined_while_it_stood(world, source.episodes[episode], decision):
+            return True
     return False
+
+
+def joined_while_it_stood(world: World, episode: Episode, decision: PersonAction) -> bool:
+    """Whether the product heard the member's firing after a person's decision on its parent, while the storm that
+    decision was made in went on (each member episode it covers still firing): the parent's same episode."""
+    heard = episode.firing_taken
+    if heard is None or heard < decision.at or not decision.covers:
+        return False
+    going = [world.sources[name].episodes[number] for name, number in decision.covers]
+    return all(e.ended_at is None or e.ended_at > heard for e in going)
 
 
 def ended_since(source: Source, at: float) -> bool:

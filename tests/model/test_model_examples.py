@@ -181,6 +181,19 @@ def test_a_new_episode_finding_the_reopened_issue_deleted_opens_a_new_one(delete
     assert [issue.status for issue in world.issues()] == ["To Do"]
 
 
+def test_a_member_heard_after_a_person_resolved_its_storms_parent_joins_it_resolved() -> None:
+    world = World(grouped=True)
+    [firing] = world.transition("api-latency", ["sqs"])
+    assert world.deliver_batch([firing]) == ["done"]
+    world.transition("api-5xx", [])  # fires, unheard ...
+    repeated = world.repeat("api-5xx", "sns")  # ... and its notification repeated, still in flight
+    world.person("resolve", world.parents()[0])  # a person resolves the parent while api-latency fires
+
+    assert at_rest(world, world.settle([repeated] if repeated else [])) == []  # the decision stands for the storm
+    [parent] = world.parents()
+    assert parent.status == "Done" and world.members(parent) == {"api-5xx": "Firing", "api-latency": "Firing"}
+
+
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 
