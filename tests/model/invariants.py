@@ -303,12 +303,24 @@ def covered(world: World, source: Source, episode: int) -> bool:
 
 def joined_while_it_stood(world: World, episode: Episode, decision: PersonAction) -> bool:
     """Whether the product heard the member's firing after a person's decision on its parent, while the storm that
-    decision was made in went on (each member episode it covers still firing): the parent's same episode."""
+    decision was made in went on without a break (some member of the parent firing at every moment since): the
+    parent's same episode, which the decision stands for."""
     heard = episode.firing_taken
     if heard is None or heard < decision.at or not decision.covers:
         return False
-    going = [world.sources[name].episodes[number] for name, number in decision.covers]
-    return all(e.ended_at is None or e.ended_at > heard for e in going)
+    parent = next(p for p in world.parents(deleted=True) if p.id == decision.issue_id)
+    spans = sorted(
+        (e.started_at, e.ended_at if e.ended_at is not None else float("inf"))
+        for name in world.members(parent)
+        if name in world.sources
+        for e in world.sources[name].episodes
+    )
+    reached = decision.at  # the storm has gone on without a break from the decision to here
+    for start, end in spans:
+        if start > reached:
+            break
+        reached = max(reached, end)
+    return reached >= heard
 
 
 def ended_since(source: Source, at: float) -> bool:
