@@ -27,6 +27,9 @@ class KnownDefect(StrEnum):
     test_one_lifecycle.py and test_model_examples.py)."""
 
     NOTIFIED_OVER_SUPPRESSION = "a new issue's NOTIFIED undoes a suppression made after the finding's NEW event"
+    RESOLVE_BETWEEN_EPISODES_HOLDS = (
+        "a resolve made while the alert was clear, read back after the next episode's firing, holds that episode"
+    )
 
 
 @dataclass
@@ -173,11 +176,13 @@ def at_rest(world: World, left: Sequence[Delivery] = (), known: Known = NOTHING_
     else:
         for source in world.sources.values():
             if source.name not in stuck:
-                found += [f"{why.replace(': ', f': {source.name}: ', 1)}" for why in follows_its_source(world, source)]
+                found += [
+                    f"{why.replace(': ', f': {source.name}: ', 1)}" for why in follows_its_source(world, source, known)
+                ]
     return found
 
 
-def follows_its_source(world: World, source: Source) -> list[str]:
+def follows_its_source(world: World, source: Source, known: Known = NOTHING_KNOWN) -> list[str]:
     """With no person's decision holding, the alert's issue is open exactly while it fires (and the product heard
     it fire); every episode it heard of left a trace in Jira, unless a person's decision covered that episode."""
     found = []
@@ -196,6 +201,8 @@ def follows_its_source(world: World, source: Source) -> list[str]:
         expected = None  # reopened by a person after the alert's last clear: theirs until it fires and clears again
     else:
         expected = 0
+    if expected == 1 and not open_issues and resolved_between_episodes(source, decision):
+        expected = None if known.explains(KnownDefect.RESOLVE_BETWEEN_EPISODES_HOLDS, True) else expected
     if expected is not None and len(open_issues) != expected:
         state = "fires" if source.firing else "is clear"
         found.append(
@@ -321,6 +328,18 @@ def joined_while_it_stood(world: World, episode: Episode, decision: PersonAction
             break
         reached = max(reached, end)
     return reached >= heard
+
+
+def resolved_between_episodes(source: Source, decision: PersonAction | None) -> bool:
+    """Whether the last decision is a resolve made while the alert was clear, before the episode it fires in now."""
+    current = source.current
+    return (
+        decision is not None
+        and decision.action == "resolve"
+        and not decision.during
+        and current is not None
+        and current.started_at > decision.at
+    )
 
 
 def ended_since(source: Source, at: float) -> bool:
