@@ -170,9 +170,8 @@ def at_rest(world: World, left: Sequence[Delivery] = (), known: Known = NOTHING_
     stuck = {d.alert for d in left}
     if world.grouped:
         found += storms_follow_their_members(world, stuck)
-        found += [
-            why.replace(": ", f": {name}: ", 1) for name, why in members_in_their_parents(world) if name not in stuck
-        ]
+        members = members_in_their_parents(world, known)
+        found += [why.replace(": ", f": {name}: ", 1) for name, why in members if name not in stuck]
     else:
         for source in world.sources.values():
             if source.name not in stuck:
@@ -239,7 +238,7 @@ def storms_follow_their_members(world: World, stuck: set[str]) -> list[str]:
     return found
 
 
-def members_in_their_parents(world: World) -> Iterable[tuple[str, str]]:
+def members_in_their_parents(world: World, known: Known = NOTHING_KNOWN) -> Iterable[tuple[str, str]]:
     """A member that fires (and whose firing the product heard) is listed as firing in an open parent; every
     episode the product heard of is listed in a parent."""
     parents, everywhere = world.parents(), world.parents(deleted=True)
@@ -250,6 +249,11 @@ def members_in_their_parents(world: World) -> Iterable[tuple[str, str]]:
         current = source.current
         if source.firing and current is not None and current.firing_taken is not None:
             listed = [p.key for p in parents if p.status != "Done" and world.members(p).get(source.name) == "Firing"]
+            between = not listed and any(
+                resolved_between_episodes(source, last_decision(world, p.id)) for p in decided_on
+            )
+            if between and known.explains(KnownDefect.RESOLVE_BETWEEN_EPISODES_HOLDS, True):
+                continue
             if len(listed) != 1 and not covered(world, source, current.number):
                 yield source.name, f"wrong-state: fires, listed as firing in {len(listed)} open parents {listed}"
         for episode in source.episodes:

@@ -225,6 +225,21 @@ def test_a_resolve_made_between_episodes_does_not_hold_the_next_one(read_back_fi
     assert [issue.status for issue in world.issues()] == ["To Do"]
 
 
+@known_defect(
+    "the read-back records a resolve of a storm's parent as made while its storm goes on (lifecycle.jira_says), though "
+    "every member had cleared unheard before it and the member heard next started a new storm"
+)
+def test_a_parent_resolved_between_storms_does_not_hold_the_next_one() -> None:
+    world = World(grouped=True)
+    [firing] = world.transition("api-latency", ["sqs"])
+    assert world.deliver_batch([firing]) == ["done"]
+    heard(world, "api-latency")  # clears, and no notification came
+    world.person("resolve", world.parents()[0])  # every member is clear: a person resolves the parent
+    [next_storm] = world.transition("api-5xx", ["sns"])
+
+    assert at_rest(world, world.settle([next_storm])) == []
+
+
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 
