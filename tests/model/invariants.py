@@ -259,6 +259,8 @@ def members_in_their_parents(world: World, known: Known = NOTHING_KNOWN) -> Iter
         for episode in source.episodes:
             if episode.firing_taken is None or any(source.name in world.members(p) for p in everywhere):
                 continue
+            if covered(world, source, episode.number):  # joined a parent a person deleted, in the storm it was in
+                continue
             yield source.name, f"lost: episode {episode.number} is listed in no parent"
 
 
@@ -309,7 +311,18 @@ def covered(world: World, source: Source, episode: int) -> bool:
             return True
         if decision.issue_id in parent_ids and joined_while_it_stood(world, source.episodes[episode], decision):
             return True
-    return False
+    return any(
+        joined_while_it_stood(world, source.episodes[episode], decision)
+        for decision in world.people
+        if decision.action == "delete" and decision.issue_id in group_parents(world, source)
+    )
+
+
+def group_parents(world: World, source: Source) -> set[str]:
+    """The ids of the parents of the alert's storm group (deleted ones included), whether or not their table (as
+    Jira last showed it) lists it: a member that joins a deleted parent is listed nowhere in Jira."""
+    group = f"prefix {world.shown_as[source.name].split('-', 1)[0]}"
+    return {p.id for p in world.parents(deleted=True) if p.summary.endswith(group)}
 
 
 def joined_while_it_stood(world: World, episode: Episode, decision: PersonAction) -> bool:

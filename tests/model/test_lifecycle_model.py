@@ -35,10 +35,10 @@ PROFILES = {
         deadline=None,
         suppress_health_check=list(HealthCheck),
     ),
-    # make soak: at least 100,000 steps (about 43 a example), on fresh random examples
+    # make soak: at least 100,000 steps on fresh random examples, each up to twice as long as make test's
     "soak": settings(
         max_examples=int(os.environ.get("MODEL_EXAMPLES", "3000")),
-        stateful_step_count=50,
+        stateful_step_count=100,
         derandomize=False,
         database=None,
         deadline=None,

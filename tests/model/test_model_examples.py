@@ -240,6 +240,17 @@ def test_a_parent_resolved_between_storms_does_not_hold_the_next_one() -> None:
     assert at_rest(world, world.settle([next_storm])) == []
 
 
+def test_a_member_joining_a_storm_whose_parent_a_person_deleted_is_not_made_a_parent_again() -> None:
+    world = World(grouped=True)
+    [firing] = world.transition("api-latency", ["sqs"])
+    assert world.deliver_batch([firing]) == ["done"]
+    world.person("delete", world.parents()[0])  # while api-latency fires
+    [joining] = world.transition("api-5xx", ["sns"])  # the same storm goes on
+
+    assert at_rest(world, world.settle([joining])) == []  # the deletion stands for the storm
+    assert world.parents() == []
+
+
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 
