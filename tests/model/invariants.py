@@ -27,6 +27,7 @@ class KnownDefect(StrEnum):
     test_one_lifecycle.py and test_model_examples.py)."""
 
     NOTIFIED_OVER_SUPPRESSION = "a new issue's NOTIFIED undoes a suppression made after the finding's NEW event"
+    REOPEN_OUTLIVES_UNHEARD_CLEAR = "reconcile leaves a reopened issue open though its source cleared again since"
     RESOLVE_BETWEEN_EPISODES_HOLDS = (
         "a resolve made while the alert was clear, read back after the next episode's firing, holds that episode"
     )
@@ -198,6 +199,12 @@ def follows_its_source(world: World, source: Source, known: Known = NOTHING_KNOW
         expected = 1 if current is not None and current.firing_taken is not None else None
     elif decision is not None and decision.action == "reopen" and not ended_since(source, decision.at):
         expected = None  # reopened by a person after the alert's last clear: theirs until it fires and clears again
+    elif (
+        decision is not None
+        and decision.action == "reopen"
+        and known.explains(KnownDefect.REOPEN_OUTLIVES_UNHEARD_CLEAR, unheard_clear_since(source, decision.at))
+    ):
+        expected = None
     else:
         expected = 0
     if expected == 1 and not open_issues and resolved_between_episodes(source, decision):
@@ -345,6 +352,11 @@ def joined_while_it_stood(world: World, episode: Episode, decision: PersonAction
             break
         reached = max(reached, end)
     return reached >= heard
+
+
+def unheard_clear_since(source: Source, at: float) -> bool:
+    """Whether an episode ended after ``at`` with its clear unheard."""
+    return any(e.ended_at is not None and e.ended_at > at and e.clear_taken is None for e in source.episodes)
 
 
 def resolved_between_episodes(source: Source, decision: PersonAction | None) -> bool:

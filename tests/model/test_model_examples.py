@@ -101,6 +101,11 @@ def test_a_clear_after_a_person_reopened_the_issue_resolves_it() -> None:
         pytest.param(
             True,
             id="it-fires-and-clears-unheard",
+            marks=known_defect(
+                "Reconcile._act leaves an issue a person reopened alone once a clear is recorded, without asking "
+                "whether the source changed since: Answer.at is the alarm's StateUpdatedTimestamp (which an "
+                "evaluation-state update moves too) or, for a contributor, the run's own time, so it cannot tell"
+            ),
         ),
     ],
 )

@@ -138,7 +138,7 @@ class Reconcile:
         if isinstance(provider, str):
             return _result(state, ref.source, Truth.UNCHECKED, LinkAction.UNCHECKED, provider)
         alert = self._alert(state, ref, answer)
-        if _clear_recorded(state) and not _changed_since(state, answer):
+        if _clear_recorded(state):
             if not provider.resolve_transition or state.person_decision is PersonDecision.REOPENED:
                 # The lifecycle applied the clear and left the issue open on purpose (no resolve transition, or a
                 # person reopened it): not reconcile's to fight.
@@ -237,13 +237,6 @@ def batches(refs: Sequence[SourceRef], size: int) -> Iterable[Sequence[SourceRef
 def _clear_recorded(state: IssueState) -> bool:
     """The state says the alert cleared, with nothing held back: the issue is open only if that clear left it so."""
     return state.alert_state is AlertState.RESOLVED and state.pending_state is None
-
-
-def _changed_since(state: IssueState, answer: Answer) -> bool:
-    """The source's own last change is after the clear the state recorded: the alert fired and cleared again unheard,
-    and that newer clear goes through the lifecycle as any notification of it would (a person's reopen ends with it).
-    A source that keeps no time (a deleted alarm) says nothing of when."""
-    return answer.at is not None and state.transition_at is not None and answer.at > state.transition_at
 
 
 def _result(state: IssueState, source: str, truth: Truth | LinkTruth, action: LinkAction, detail: str) -> LinkResult:
