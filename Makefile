@@ -55,7 +55,7 @@ dist: $(READY)
 	$(BIN)/uv build --wheel --out-dir dist
 
 ## soak: the lifecycle model (tests/model) far longer than make test, on fresh random examples: at least 100,000
-##       steps (MODEL_EXAMPLES examples, 3000 by default, of up to 100 steps); prints the steps it ran
+##       steps (MODEL_EXAMPLES examples, 1500 by default, of up to 100 steps); prints the steps it ran
 soak: $(READY)
 	MODEL_PROFILE=soak $(BIN)/python -m pytest tests/model -p no:cacheprovider -q
 

@@ -37,7 +37,7 @@ PROFILES = {
     ),
     # make soak: at least 100,000 steps on fresh random examples, each up to twice as long as make test's
     "soak": settings(
-        max_examples=int(os.environ.get("MODEL_EXAMPLES", "3000")),
+        max_examples=int(os.environ.get("MODEL_EXAMPLES", "1500")),
         stateful_step_count=100,
         derandomize=False,
         database=None,
