@@ -27,6 +27,7 @@ class KnownDefect(StrEnum):
     test_one_lifecycle.py and test_model_examples.py)."""
 
     NOTIFIED_OVER_SUPPRESSION = "a new issue's NOTIFIED undoes a suppression made after the finding's NEW event"
+    RESOLVED_OVER_LATER_SUPPRESSION = "a remembered RESOLVED is sent over a suppression a person made since"
     REOPEN_OUTLIVES_UNHEARD_CLEAR = "reconcile leaves a reopened issue open though its source cleared again since"
     RESOLVE_BETWEEN_EPISODES_HOLDS = (
         "a resolve made while the alert was clear, read back after the next episode's firing, holds that episode"
@@ -150,6 +151,8 @@ def nothing_sent_to_aws_contradicts(world: World, known: Known) -> list[str]:
         if sent.status in ("RESOLVED", "SUPPRESSED") and sent.issue_done is False:
             found.append(f"aws-contradicted: {sent.status} sent while the finding's issue is open ({sent.step})")
         if sent.status == "RESOLVED" and sent.suppressed_by_person:
+            if known.explains(KnownDefect.RESOLVED_OVER_LATER_SUPPRESSION, sent.step == "scheduled"):
+                continue
             found.append(f"aws-contradicted: RESOLVED sent over a person's SUPPRESSED ({sent.step})")
         if sent.status == "NOTIFIED" and sent.suppressed_by_person:
             if known.explains(KnownDefect.NOTIFIED_OVER_SUPPRESSION, True):

@@ -256,6 +256,25 @@ def test_a_member_joining_a_storm_whose_parent_a_person_deleted_is_not_made_a_pa
     assert world.parents() == []
 
 
+@known_defect(
+    "AwsSyncBack.retry_due sends a remembered RESOLVED while it still fits the issue (DueSyncBack.fits), without "
+    "asking what the finding's workflow became since: a person's SUPPRESSED in Security Hub is overwritten"
+)
+def test_a_remembered_resolved_is_not_sent_over_a_suppression_made_since() -> None:
+    world = World()
+    heard(world, FINDING, "eventbridge")
+    world.security_hub.throttled = True
+    heard(world, FINDING)  # passes: only the scheduled run can see it
+    world.scheduled_run()  # resolves the issue; its RESOLVED is throttled, remembered
+    world.security_hub.throttled = False
+    world.suppress_in_security_hub(FINDING)  # a person suppresses the finding meanwhile
+    world.wait(900)
+
+    world.scheduled_run()
+
+    assert always(world) == []
+
+
 # ---- the known defects, as the model reaches them ------------------------------------------------------------------
 
 
