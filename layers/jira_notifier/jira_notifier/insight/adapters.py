@@ -45,6 +45,7 @@ class MetricFilter:
 class LogEvent:
     timestamp_ms: int
     message: str
+    stream: str = ""  # events of several streams come interleaved; a key logged line by line is in one
 
 
 class CloudWatchReader:
@@ -117,7 +118,9 @@ class LogsReader:
                 break
             answer = self._logs().filter_log_events(**request)
             events += [
-                LogEvent(int(event.get("timestamp", 0)), str(event.get("message", "")))
+                LogEvent(
+                    int(event.get("timestamp", 0)), str(event.get("message", "")), str(event.get("logStreamName", ""))
+                )
                 for event in answer.get("events", [])
             ]
             token = answer.get("nextToken")

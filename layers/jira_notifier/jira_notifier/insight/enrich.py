@@ -20,7 +20,7 @@ from jira_notifier.insight import blocks, widget
 from jira_notifier.insight.adapters import INSIGHT_CALL_SECONDS, CloudWatchReader, LogsReader
 from jira_notifier.insight.definition import AlarmDefinition
 from jira_notifier.insight.model import ChildAlarm, GraphImage, Insight, LogEvidence
-from jira_notifier.insight.redact import log_line
+from jira_notifier.insight.redact import log_lines
 from jira_notifier.models import Alert, AlertState
 from jira_notifier.observability import logger
 
@@ -120,8 +120,14 @@ class AlarmInsights:
                 events, more = self.logs.events(
                     found, _ms(start), _ms(end), blocks.EVIDENCE_LINES, lambda: self._has_time(remaining)
                 )
-                lines = tuple(blocks.evidence_line(e.timestamp_ms, log_line(e.message)) for e in events)
-                return LogEvidence(found.log_group, found.pattern, self.region, start, end, lines, more)
+                shown = log_lines((e.stream, e.message) for e in events)
+                lines = tuple(
+                    blocks.evidence_line(e.timestamp_ms, line)
+                    for e, line in zip(events, shown, strict=True)
+                    if line is not None
+                )
+                withheld = shown.count(None)
+                return LogEvidence(found.log_group, found.pattern, self.region, start, end, lines, more, withheld)
         except Exception as error:  # noqa: BLE001 - any failure only leaves the evidence out
             self._missed("EvidenceMissed", f"log evidence not read: {type(error).__name__}", alarm)
         return None
