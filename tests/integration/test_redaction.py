@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 
+from functions.eventbridge_to_jira.handler import lambda_handler as eventbridge_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from tests.conftest import DEFAULT_PROVIDER
 from tests.integration.test_alarm_insights import REGION, alarm, stack  # noqa: F401 - the fixture
-from tests.support.builders import sns_event
+from tests.support.builders import notification_event, sns_event
 from tests.support.log_corpus import ALNUM, B64, SecretMaker, leaked, ordinary_lines, secret_samples
 
 LOG_GROUP = "/aws/lambda/orders-api"
@@ -149,3 +150,53 @@ def test_secret_and_ordinary_lines_together_reach_jira_redacted_and_readable(
     assert [s.kind for s in samples for secret in s.secrets if leaked(secret, shown)] == []
     for line in ordinary:
         assert json.dumps(" ".join(line.split()), ensure_ascii=False)[1:-1] in shown
+
+
+def test_a_notification_reaches_jira_without_the_secrets_in_its_text(aws: Any, jira: Any, lambda_context: Any) -> None:
+    make = SecretMaker(12)
+    token, password = "xoxb-" + make.chars("0123456789", 12) + "-" + make.mixed(ALNUM, 24), make.password(spaced=True)
+    event = notification_event(
+        "firing",
+        title=f"nightly export failed with {token}",
+        message=f"The job printed its settings: {json.dumps({'password': password, 'bucket': 'exports'})}",
+        fields={"Account": "111122223333", "SMTP password": password, "Job": "nightly-export"},
+    )
+
+    assert sns_handler(event, lambda_context) == {"created": 1}
+
+    [create] = [c for c in jira.mock.calls if c.request.method == "POST"]
+    sent = create.request.body.decode() if isinstance(create.request.body, bytes) else create.request.body
+    for secret in (token, password):
+        assert leaked(secret, sent) is None
+    fields = json.loads(sent)["fields"]
+    assert fields["summary"] == "nightly export failed with [REDACTED]"
+    shown = json.dumps(fields["description"])
+    assert "111122223333" in shown and "nightly-export" in shown and "exports" in shown
+
+
+def test_an_unknown_eventbridge_event_reaches_jira_with_its_payload_redacted(
+    aws: Any, jira: Any, lambda_context: Any
+) -> None:
+    make = SecretMaker(13)
+    key_id = "AKIA" + make.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+    secret_key = make.mixed(B64, 40)
+    event = {
+        "version": "0",
+        "id": make.uuid(),
+        "detail-type": "Deployment Failed",
+        "source": "acme.deploy",
+        "account": "123456789012",
+        "time": "2026-11-02T09:00:00Z",
+        "region": "eu-west-1",
+        "resources": ["arn:aws:codebuild:eu-west-1:123456789012:build/orders:7"],
+        "detail": {
+            "runId": make.uuid(),
+            "environment": {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret_key},
+        },
+    }
+
+    assert eventbridge_handler(event, lambda_context) == {"created": 1}
+
+    shown = created_description(jira)
+    assert leaked(key_id, shown) is None and leaked(secret_key, shown) is None
+    assert event["id"] in shown and event["detail"]["runId"] in shown and event["resources"][0] in shown

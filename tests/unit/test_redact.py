@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_notifier import render
+from jira_notifier import render, storm_render
 from jira_notifier.insight import blocks
 from jira_notifier.insight.adapters import LogEvent, MetricFilter
 from jira_notifier.insight.enrich import AlarmInsights
@@ -31,8 +31,10 @@ from jira_notifier.insight.redact import (
     redact,
     redact_field,
 )
-from tests.conftest import load_event
-from tests.support.builders import alarm_message, alerts_in, sns_event
+from jira_notifier.models import AlertState
+from jira_notifier.storm import Group, Member
+from tests.conftest import EVENTS, load_event
+from tests.support.builders import alarm_message, alerts_in, notification_event, sns_event
 from tests.support.jira_spec import validate_adf
 from tests.support.log_corpus import (
     ALNUM,
@@ -373,6 +375,82 @@ def test_a_long_event_is_read_to_a_bound_and_never_cut_inside_a_token(make: Secr
     shown = log_line("ERROR\n" + "\n" * (SCAN_MAX - 20) + token + " and more" * 10_000)
     assert shown == "ERROR…"
     assert_hidden(token, shown)
+
+
+# ---- texts of events in descriptions, comments and storm tables ------------------------------------------
+
+
+@pytest.mark.parametrize("sample", sorted(p.name for p in EVENTS.glob("*.json") if p.name != "env.json"))
+def test_sample_events_keep_their_ids_arns_and_raw_event_readable(sample: str) -> None:
+    for alert in alerts_in(load_event(sample)):
+        document = render.description(alert)
+        shown = texts(document)
+        assert all(value in shown for _, value in alert.facts)
+        assert all(part in shown for part in (alert.what, alert.why))
+        assert alert.title in render.summary(alert) or len(alert.title) > 200
+        [raw] = [b for b in document["content"] if b["type"] == "codeBlock" and b is document["content"][-3]]
+        expected = alert.raw if isinstance(alert.raw, str) else json.dumps(alert.raw, indent=2, ensure_ascii=False)
+        assert texts(raw) == expected
+
+
+def texts(node: Any) -> str:
+    if isinstance(node, dict):
+        return node.get("text", "") + "".join(texts(child) for child in node.get("content", []))
+    return ""
+
+
+def test_a_notification_shows_no_secret_in_its_message_fields_link_or_summary(make: SecretMaker) -> None:
+    token, password = "xoxb-" + make.chars("0123456789", 12) + "-" + make.mixed(ALNUM, 24), make.password(spaced=True)
+    event = notification_event(
+        "firing",
+        title=f"deploy failed: token={token}",
+        message=f"The deploy job logged DB_PASS={password.replace(' ', '_')} and {token}.",
+        fields={"Account": "111122223333", "DB password": password, "Runbook": f"call with {token}"},
+    )
+    body = json.loads(event["Records"][0]["Sns"]["Message"])
+    body["link"] = f"https://ci.example.com/jobs/42?token={make.mixed(ALNUM, 30)}"
+    event["Records"][0]["Sns"]["Message"] = json.dumps(body)
+    [alert] = alerts_in(event)
+
+    description = render.description(alert)
+    comment = render.comment(replace(alert, state=AlertState.FIRING))
+    validate_adf(description)
+    shown = json.dumps([render.summary(alert), description, comment], ensure_ascii=False)
+
+    for secret in (token, password, password.replace(" ", "_"), body["link"].rpartition("=")[2]):
+        assert_hidden(secret, shown)
+    assert "111122223333" in shown and "cost-spike-1" in shown
+    assert render.summary(alert) == f"deploy failed: token={REDACTED}"
+    # The link whose address held a secret is text, never clickable
+    assert "https://ci.example.com/jobs/42?token=" in shown and '"href": "https://ci.example.com' not in shown
+
+
+def test_an_unknown_event_shows_its_payload_redacted_and_its_ids(make: SecretMaker) -> None:
+    key_id, secret_key = "AKIA" + make.chars("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16), make.mixed(B64, 40)
+    detail = {"jobId": make.uuid(), "settings": {"aws_access_key_id": key_id, "aws_secret_access_key": secret_key},
+              "log": f"connecting with {key_id}:{secret_key}"}  # fmt: skip
+    event = {"version": "0", "id": make.uuid(), "detail-type": "Job Failed", "source": "acme.ci",
+             "account": "123456789012", "time": "2026-11-02T09:00:00Z", "region": "eu-west-1",
+             "resources": ["arn:aws:codebuild:eu-west-1:123456789012:build/orders:1"], "detail": detail}  # fmt: skip
+    [alert] = alerts_in(event)
+
+    shown = json.dumps(render.description(alert))
+
+    assert_hidden(key_id, shown)
+    assert_hidden(secret_key, shown)
+    assert detail["jobId"] in shown and event["id"] in shown and event["resources"][0] in shown
+
+
+def test_a_storm_table_shows_member_names_redacted(make: SecretMaker) -> None:
+    token = "ghp_" + make.mixed(ALNUM, 36)
+    members = (
+        Member("k1", f"deploy with {token} failed", AlertState.FIRING, 1.0),
+        Member("k2", "api-5xx", AlertState.FIRING, 2.0),
+    )
+    document = storm_render.description(Group(f"prefix:12=deploy with {token}", 0.0, members), 600)
+    shown = json.dumps([document, storm_render.summary_title(f"prefix:12=deploy with {token}")])
+    assert_hidden(token, shown)
+    assert "api-5xx" in shown
 
 
 def test_an_evidence_line_is_the_time_then_the_redacted_message() -> None:

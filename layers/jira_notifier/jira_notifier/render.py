@@ -1,9 +1,10 @@
 """What an alert looks like in Jira: summary, ADF description and comments, labels and priority.
 
-Pure functions. Every document stays valid ADF and within ``ADF_BUDGET`` serialized characters, well under
-Jira's 32,767-character field limit (how Jira counts ADF is not documented, so the margin is wide). When an
-alert is too big, content is cut at node boundaries in a fixed order: the raw event first, then long texts,
-then fact rows, then links.
+Pure functions. Every text from the world (title, reasons, messages, facts, links, the raw event) goes through
+``insight.redact`` first: no secret an event carries reaches Jira. Every document stays valid ADF and within
+``ADF_BUDGET`` serialized characters, well under Jira's 32,767-character field limit (how Jira counts ADF is not
+documented, so the margin is wide). When an alert is too big, content is cut at node boundaries in a fixed order:
+the raw event first, then long texts, then fact rows, then links.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ def summary(alert: Alert, template: str | None = None) -> str:
     """
     line = _single_line(_apply_template(template, alert)) if template else ""
     line = line or _single_line(alert.title) or f"Alert from {_single_line(alert.source) or 'an unknown source'}"
-    return _cut_with_ellipsis(line, JIRA_TEXT_LIMIT)
+    from jira_notifier.insight.redact import redact  # compiled on the first issue written, not at every cold start
+
+    return _cut_with_ellipsis(redact(line), JIRA_TEXT_LIMIT)
 
 
 class _TemplateFormatter(string.Formatter):
@@ -184,7 +187,10 @@ def description(alert: Alert) -> dict[str, Any]:
     attachment, a composite's children, log evidence), a facts table, links, the raw event, and a footer naming
     the dedupe key and label so related issues can be found.
     """
-    raw = _raw_text(alert.raw)
+    from jira_notifier.insight.redact import redact
+
+    raw = redact(_raw_text(alert.raw))
+    alert = _redacted(alert)
     cuts = _Cuts(
         raw=min(len(raw), ADF_BUDGET),  # more could never fit: starting lower keeps the search cheap
         text=min(max(len(alert.what), len(alert.why)), ADF_BUDGET),
@@ -212,6 +218,7 @@ def description(alert: Alert) -> dict[str, Any]:
 
 def comment(alert: Alert, *, note: str | None = None) -> dict[str, Any]:
     """A lifecycle comment: state and time, what happened, why, a short facts table, and ``note``."""
+    alert = _redacted(alert)
     note = note or ""
     longest = max(len(alert.what), len(alert.why), len(note))
     cuts = _Cuts(raw=0, text=min(longest, ADF_BUDGET), facts=COMMENT_FACT_ROWS, links=0)
@@ -225,6 +232,21 @@ def comment(alert: Alert, *, note: str | None = None) -> dict[str, Any]:
         return adf.doc(*blocks)
 
     return _fit(build, cuts, _COMMENT_STAGES)
+
+
+def _redacted(alert: Alert) -> Alert:
+    """The alert with what the world wrote in it redacted: title, what happened, why, facts and links. A link whose
+    address held a secret keeps the redacted address, shown as text."""
+    from jira_notifier.insight.redact import redact, redact_field
+
+    return replace(
+        alert,
+        title=redact(alert.title),
+        what=redact(alert.what),
+        why=redact(alert.why),
+        facts=tuple((name, redact_field(name, value)) for name, value in alert.facts),
+        links=tuple(Link(redact(link.label), redact(link.url)) for link in alert.links),
+    )
 
 
 def _fit(build: Callable[[_Cuts], dict[str, Any]], cuts: _Cuts, stages: Sequence[tuple[str, int]]) -> dict[str, Any]:
@@ -342,10 +364,12 @@ def _links_section(links: Sequence[Link], count: int) -> list[dict[str, Any]]:
 
 
 def _link_item(link: Link) -> list[dict[str, Any]]:
+    from jira_notifier.insight.redact import REDACTED
+
     label = _clip(_single_line(link.label), LINK_LABEL_MAX)
-    if adf.is_web_url(link.url) and len(link.url) <= LINK_URL_MAX:
+    if adf.is_web_url(link.url) and len(link.url) <= LINK_URL_MAX and REDACTED not in link.url:
         return adf.text(label or _clip(link.url, LINK_LABEL_MAX), adf.link(link.url))
-    # Not a web link, or absurdly long: show it as text, never clickable.
+    # Not a web link, absurdly long, or redacted: show it as text, never clickable.
     url = _clip(_single_line(link.url), LINK_LABEL_MAX)
     return adf.text(f"{label} ({url})" if label else url)
 
