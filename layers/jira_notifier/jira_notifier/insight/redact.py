@@ -5,7 +5,7 @@ What is replaced by ``[REDACTED]``:
 
 - private keys in PEM form, from ``-----BEGIN … PRIVATE KEY-----`` to its END over any number of lines (to the end
   of the text when the END is missing, from its start when only the END is there);
-- the password of a URL (``scheme://user:password@host``);
+- the password in a URL's ``user:password@`` part;
 - tokens known by their shape: AWS access key ids and secret keys, GitHub, Slack, Stripe, npm, Atlassian and Google
   API keys, JWTs, ``Bearer`` / ``Basic`` credentials, Azure SAS signatures;
 - the whole value of a secret-named key (``is_secret_name``) in JSON, YAML, query strings, ``key=value`` text and
@@ -294,24 +294,41 @@ def _closing_bracket(text: str, start: int) -> int:
 RANDOM_MIN = 20  # characters of random-looking parts that make a string a secret
 PART_MIN = 6  # characters a part needs to be judged at all
 WORD_MAX = 4.5  # mean word length of a random-looking part: names and words run longer
-ENTROPY_SLACK = 1.0  # bits per character below log2(length), the most a random part of that length has
-_RUN = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{20,}")
+ENTROPY_SLACK = 1.0  # bits per character a random-looking part may have below log2 of its length (at most 5)
+_ENTROPY_CEILING = 5.0  # the most entropy asked of a long part: random ones of 64 characters have about 4.9
+_RUN = re.compile(rf"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/=_-]{{{RANDOM_MIN},}}")
 _HEX = re.compile(r"[0-9a-fA-F_=-]+")
 _AWS_SECRET_KEY = re.compile(r"[A-Za-z0-9+/]{40}")
 _SEPARATORS = re.compile(r"[/+=_-]+")
+_WORD = re.compile(r"(?:[A-Z]?[a-z]{2,})+")  # a part made of words: orders, api, ProcessFunction
 _WORDS = re.compile(r"[A-Z]*[a-z]+|[A-Z]+|[0-9]+")  # a capital starts a word, a change to digits or capitals ends it
 _MIXED = re.compile(r"(?=[^A-Z]*[A-Z])(?=[^a-z]*[a-z])(?=[^0-9]*[0-9])")
 
 
 def _looks_random(run: str) -> bool:
     """Whether a run of token characters is a secret: an AWS secret access key (40 characters of base64 mixing
-    cases and digits), or any run whose random-looking parts (``_random_part``) add up to ``RANDOM_MIN``
-    characters. Hex (hashes, trace, request and finding ids, UUIDs), names and paths are not."""
+    cases and digits), a run that reads as one random part without its separators (base64's ``+`` and ``/`` are
+    part of it; ``-`` and ``_`` are, unless they join words, as in a name), or a run whose random-looking parts
+    (``_random_part``) add up to ``RANDOM_MIN`` characters. Hex (hashes, trace, request and finding ids, UUIDs),
+    names and paths are not."""
     if _HEX.fullmatch(run):
         return False
     if _AWS_SECRET_KEY.fullmatch(run) and _mixed(run):
         return True
-    return sum(len(part) for part in _SEPARATORS.split(run) if _random_part(part)) >= RANDOM_MIN
+    parts = [part for part in _SEPARATORS.split(run) if part]
+    joined = "".join(parts)
+    longest = max(parts, key=len)
+    if longest.lower() != longest != longest.upper() and not _named(run, parts, len(joined)) and _random_part(joined):
+        return True  # read whole; not db-7T2E6BFWGWLQEXS8ZPKWVSM8CF, whose longest part is in one case
+    return sum(len(part) for part in parts if _random_part(part)) >= RANDOM_MIN
+
+
+def _named(run: str, parts: list[str], length: int) -> bool:
+    """Whether ``-`` or ``_`` join words in ``run`` (orders-api-ProcessFunction-1A2B3C4D5E6F): a third of it or more
+    is parts made of words. Random base64url has few such parts, and short ones."""
+    if "-" not in run and "_" not in run:
+        return False
+    return 3 * sum(len(part) for part in parts if _WORD.fullmatch(part)) >= length
 
 
 def _random_part(part: str) -> bool:
@@ -320,7 +337,8 @@ def _random_part(part: str) -> bool:
     if len(part) < PART_MIN or not _mixed(part):
         return False
     words = len(_WORDS.findall(part))
-    return len(part) / words < WORD_MAX and _entropy(part) >= math.log2(len(part)) - ENTROPY_SLACK
+    wanted = min(math.log2(len(part)), _ENTROPY_CEILING) - ENTROPY_SLACK
+    return len(part) / words < WORD_MAX and _entropy(part) >= wanted
 
 
 def _mixed(s: str) -> bool:
