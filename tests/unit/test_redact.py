@@ -381,12 +381,10 @@ def test_a_token_is_hidden_whatever_surrounds_it(before: str, after: str, sample
 
 
 def test_a_long_event_is_read_to_a_bound_and_never_cut_inside_a_token(make: SecretMaker) -> None:
-    # Whitespace shrinks when the line is shown: a token across the bound would come first, cut where it no longer
-    # looks like one
+    # Whitespace shrinks when the line is shown: a token across the bound comes first, and is read whole
     token = "ghp_" + make.mixed(ALNUM, 36)
     shown = log_line("ERROR\n" + "\n" * (SCAN_MAX - 20) + token + " and more" * 10_000)
-    assert shown == "ERROR…"
-    assert_hidden(token, shown)
+    assert shown == f"ERROR {REDACTED}…"
 
 
 # ---- texts of events in descriptions, comments and storm tables ------------------------------------------
@@ -409,6 +407,21 @@ def texts(node: Any) -> str:
     if isinstance(node, dict):
         return node.get("text", "") + "".join(texts(child) for child in node.get("content", []))
     return ""
+
+
+def test_a_raw_event_is_read_to_what_can_be_shown_and_never_cut_inside_a_token(make: SecretMaker) -> None:
+    # A text message whose token starts just before the most a description can show, and runs past it
+    token = "ghp_" + make.mixed(ALNUM, 36)
+    text = "deploy log\n" + "ok " * ((render.ADF_BUDGET - 20) // 3) + token + " done" * 50_000
+    [alert] = alerts_in(sns_event(text))
+
+    document = render.description(alert)
+
+    validate_adf(document)
+    shown = json.dumps(document)
+    assert_hidden(token, shown)
+    omitted = re.search(r"truncated, ([0-9,]+) characters omitted", shown)
+    assert omitted is not None and int(omitted[1].replace(",", "")) > 250_000
 
 
 def test_a_notification_shows_no_secret_in_its_message_fields_link_or_summary(make: SecretMaker) -> None:

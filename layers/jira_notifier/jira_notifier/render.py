@@ -187,9 +187,11 @@ def description(alert: Alert) -> dict[str, Any]:
     attachment, a composite's children, log evidence), a facts table, links, the raw event, and a footer naming
     the dedupe key and label so related issues can be found.
     """
-    from jira_notifier.insight.redact import redact
+    from jira_notifier.insight.redact import head, redact
 
-    raw = redact(_raw_text(alert.raw))
+    full_raw = _raw_text(alert.raw)
+    read_raw = head(full_raw, ADF_BUDGET)  # more could never be shown: a 256 KB event costs no more than this
+    raw, unread = redact(read_raw), len(full_raw) - len(read_raw)
     alert = _redacted(alert)
     cuts = _Cuts(
         raw=min(len(raw), ADF_BUDGET),  # more could never fit: starting lower keeps the search cheap
@@ -209,7 +211,7 @@ def description(alert: Alert) -> dict[str, Any]:
         blocks += _facts_table(alert.facts, c.facts)
         blocks += _links_section(alert.links, c.links)
         if alert.raw is not None:
-            blocks += [adf.heading("Raw event", 3), _raw_block(alert.raw, raw, c.raw)]
+            blocks += [adf.heading("Raw event", 3), _raw_block(alert.raw, raw, c.raw, unread)]
         blocks += [adf.rule(), _footer(alert)]
         return adf.doc(*blocks)
 
@@ -242,11 +244,20 @@ def _redacted(alert: Alert) -> Alert:
     return replace(
         alert,
         title=redact(alert.title),
-        what=redact(alert.what),
-        why=redact(alert.why),
+        what=_redacted_text(alert.what),
+        why=_redacted_text(alert.why),
         facts=tuple((name, redact_field(name, value)) for name, value in alert.facts),
         links=tuple(Link(redact(link.label), redact(link.url)) for link in alert.links),
     )
+
+
+def _redacted_text(text: str) -> str:
+    """``text`` redacted, read no further than a document can show (a 256 KB message costs no more than that)."""
+    from jira_notifier.insight.redact import head, redact
+
+    read = head(text, ADF_BUDGET)
+    unread = len(text) - len(read)
+    return redact(read) + (f"{ELLIPSIS} (truncated, {unread:,} characters omitted)" if unread else "")
 
 
 def _fit(build: Callable[[_Cuts], dict[str, Any]], cuts: _Cuts, stages: Sequence[tuple[str, int]]) -> dict[str, Any]:
@@ -385,11 +396,13 @@ def _raw_text(raw: Any) -> str:
         return repr(raw)
 
 
-def _raw_block(raw: Any, full_text: str, keep: int) -> dict[str, Any]:
+def _raw_block(raw: Any, full_text: str, keep: int, unread: int) -> dict[str, Any]:
+    """The raw event's text, ``keep`` characters of it; ``unread``: characters beyond ``full_text`` never read."""
     shown = full_text
-    if len(full_text) > keep:
+    if len(full_text) > keep or unread:
         kept_lines = [full_text[:keep]] if keep else []
-        shown = "\n".join([*kept_lines, f"{ELLIPSIS} (truncated, {len(full_text) - keep:,} characters omitted)"])
+        omitted = len(full_text) - min(keep, len(full_text)) + unread
+        shown = "\n".join([*kept_lines, f"{ELLIPSIS} (truncated, {omitted:,} characters omitted)"])
     return adf.code_block(shown, None if isinstance(raw, str) else "json")
 
 

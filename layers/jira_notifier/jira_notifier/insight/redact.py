@@ -379,11 +379,23 @@ def redact_field(name: str, value: str) -> str:
     return REDACTED if value and is_secret_name(name) else redact(value)
 
 
+_SPACE = re.compile(r"\s")
+
+
+def head(text: str, most: int) -> str:
+    """What to read of ``text`` when no more than ``most`` characters of it are ever shown: that many, and the rest
+    of the word they end in (a token cut in two might no longer look like one, and its first part would show), up
+    to as many again (a longer word is a blob, random in any part of it)."""
+    if len(text) <= most:
+        return text
+    space = _SPACE.search(text, most, 2 * most)
+    return text[: space.start() if space else 2 * most]
+
+
 # ---- log events --------------------------------------------------------------------------------------------
 
 _ENCODED_LINE = re.compile(r"[A-Za-z0-9+/]{2,}={0,2}")
 ENCODED_LINE_MIN = 24  # a line of nothing but this much base64 is withheld: a key or certificate without its header
-_LAST_SPACE = re.compile(r"\s(?=\S*\Z)")
 
 
 def log_line(message: str, limit: int = LINE_MAX) -> str:
@@ -428,12 +440,9 @@ def _encoded_data(line: str) -> bool:
 
 
 def _shown(text: str, limit: int) -> str:
-    cut = len(text) > SCAN_MAX
-    if cut:  # the scan never ends inside a word: a token cut in two might no longer look like one
-        head = text[: SCAN_MAX + 1]
-        last_space = _LAST_SPACE.search(head)
-        text = head[: last_space.start()] if last_space else ""
-    line = " ".join(_redact_rest(text).split())
+    read = head(text, SCAN_MAX)
+    cut = len(read) < len(text)
+    line = " ".join(_redact_rest(read).split())
     if len(line) > limit or cut:
         return line[: limit - 1] + ELLIPSIS
     return line
