@@ -1,5 +1,5 @@
 """detect-secrets' detectors over the same corpora as ``bench/redaction.py``: the measure a library would have to beat
-before the log evidence used it instead of ``insight.redact``.
+before the log evidence used it instead of ``render.redact``.
 
 Runs with the interpreter ``make scan`` installs detect-secrets in (the package's own environment does not have it):
 

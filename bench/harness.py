@@ -1,5 +1,5 @@
 """What every benchmark scenario stands on: an embedded AWS (moto) shaped like the template, the package's stand-in
-Jira (``jira_notifier.cli.local_jira``), Lambda contexts, CloudWatch alarm events, and counters of AWS calls and of the
+Jira (``jira_standin.server``), Lambda contexts, CloudWatch alarm events, and counters of AWS calls and of the
 CPU they cost."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 if TYPE_CHECKING:
-    from jira_notifier.cli.local_jira import LocalJira
+    from jira_standin.server import LocalJira
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYER = ROOT / "layers" / "jira_notifier"  # where Lambda finds the layer's package
@@ -221,13 +221,13 @@ def bench_environment(delay: float, *, keep_content: bool = False, **provider: A
     its settings), the stand-in Jira on loopback (no example issue; ``keep_content`` keeps every field it is
     sent), and the handlers' output (logs, EMF metrics) sent to /dev/null."""
     import boto3
+    from jira_standin.server import LocalJira
     from moto import mock_aws
 
-    from jira_notifier import wiring
+    from jira_notifier.adapters.dynamodb.providers import provider_item
     from jira_notifier.cli.embedded import create_tables
-    from jira_notifier.cli.local_jira import LocalJira
-    from jira_notifier.config import ProviderConfig, secret_string
-    from jira_notifier.providers import provider_item
+    from jira_notifier.core.config import ProviderConfig, secret_string
+    from jira_notifier.entry import wiring
 
     apply_environment()
     jira = LocalJira(example_issue=False, delay=delay, email=EMAIL, api_token=TOKEN, keep_content=keep_content)
@@ -255,7 +255,7 @@ def bench_environment(delay: float, *, keep_content: bool = False, **provider: A
 @contextlib.contextmanager
 def silenced_output() -> Iterator[None]:
     """Logs and metrics are still formatted and written (as in Lambda), to /dev/null."""
-    from jira_notifier.observability import logger
+    from jira_notifier.adapters.observability import logger
 
     handler = logger.registered_handler
     with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):

@@ -41,7 +41,7 @@ def reconcile_costs(bench: Bench, links: int, changed_share: float) -> dict[str,
 def _scenario(bench: Bench, links: int, sources: tuple[str, ...], changed: float, tag: str) -> dict[str, Any]:
     import boto3
 
-    from jira_notifier import wiring
+    from jira_notifier.entry import wiring
 
     session = boto3.session.Session()
     _clear_state(session)

@@ -1,7 +1,7 @@
 """Redaction: how many secrets get through, how many ordinary lines it changes for nothing, and what it costs.
 
 Pure CPU, no AWS and no Jira: the corpora of ``tests/support/log_corpus.py`` (secrets generated at run time from a
-seeded RNG, ordinary lines of real-looking services) through ``insight.redact.log_lines`` as ``AlarmInsights`` calls
+seeded RNG, ordinary lines of real-looking services) through ``render.redact.log_lines`` as ``AlarmInsights`` calls
 it, one sample's events at a time. A secret leaks when any 8 of its characters in a row are shown. An ordinary line
 is touched when what the issue shows differs from the line with its whitespace runs made single spaces (withheld
 counts as touched). Times are CPU (``time.thread_time``), the median of the repeats.
@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from jira_notifier import render
-from jira_notifier.insight import redact
+from jira_notifier.render import issue as render
+from jira_notifier.render import redact
 from tests.support.builders import alerts_in
 from tests.support.log_corpus import ALNUM, B64, B64URL, SEED, SecretMaker, leaked, ordinary_lines, secret_samples
 

@@ -65,7 +65,7 @@ def costs(sample: Sample) -> dict[str, Any]:
 
 def lifecycle_costs(bench: Bench) -> dict[str, Any]:
     """Jira and AWS calls of create, repeat and resolve on a warm container (and of the very first create)."""
-    from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
+    from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
 
     handler = load_handler("sns")
     gap = MIN_WRITE_INTERVAL + 0.2  # writes on one issue closer than this are coalesced (product rule)
@@ -101,8 +101,8 @@ def graph_costs(bench: Bench) -> dict[str, Any]:
     import boto3
     from botocore.stub import ANY, Stubber
 
-    from jira_notifier import wiring
-    from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
+    from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
+    from jira_notifier.entry import wiring
     from tests.support.png import png
 
     image = png()
@@ -219,7 +219,7 @@ def grouped_storm(delay: float, alerts: int, groups: int) -> dict[str, Any]:
     """
     from datetime import UTC, datetime
 
-    from jira_notifier.storm import window_start
+    from jira_notifier.core.storm import window_start
 
     apply_environment()
     handler = load_handler("sqs")
@@ -432,7 +432,7 @@ _FIRST_CALL_STEPS = (
     ("X-Ray patching of botocore and requests (trace_sdk_calls)", "trace_sdk_calls"),
 )
 _TIME_FIRST_CALL_STEPS = (
-    "import time, {module}; from jira_notifier.observability import trace_sdk_calls\n"
+    "import time, {module}; from jira_notifier.adapters.observability import trace_sdk_calls\n"
     "for step in ({steps},):\n"
     "    t = time.perf_counter(); step(); print(time.perf_counter() - t)"
 )
@@ -527,12 +527,12 @@ FIRST_CALL_IMPORTS = (
     "boto3",
     "requests",
     "aws_lambda_powertools.utilities.parameters",
-    "jira_notifier.service",
-    "jira_notifier.state",
-    "jira_notifier.providers",
-    "jira_notifier.secrets",
-    "jira_notifier.deadletters",
-    "jira_notifier.jira.client",
+    "jira_notifier.app.notify",
+    "jira_notifier.core.state",
+    "jira_notifier.adapters.dynamodb.providers",
+    "jira_notifier.adapters.aws.secrets",
+    "jira_notifier.adapters.aws.deadletters",
+    "jira_notifier.adapters.jira.client",
 )
 _TIME_STATEMENT = "import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
 
@@ -617,12 +617,12 @@ def readback_costs(bench: Bench, links: int, resolved_share: float = 0.01) -> di
     import boto3
 
     from bench.harness import PROVIDER, SECRET_NAME, STATE_TABLE
-    from jira_notifier import wiring
-    from jira_notifier.config import ProviderConfig
-    from jira_notifier.state import IssueState, IssueStatus, StateStore
-    from jira_notifier.syncback import NoSyncBack
-    from jira_notifier.talkback import read_back
-    from jira_notifier.talkback_store import OwnedIssueStore
+    from jira_notifier.adapters.aws.syncback import NoSyncBack
+    from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
+    from jira_notifier.app.readback import read_back
+    from jira_notifier.core.config import ProviderConfig
+    from jira_notifier.core.state import IssueState, IssueStatus, StateStore
+    from jira_notifier.entry import wiring
 
     dynamodb = boto3.session.Session().client("dynamodb")
     two_days_ago = datetime.now(UTC) - timedelta(days=2)

@@ -55,7 +55,7 @@ def _environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.delenv(name, raising=False)
     from aws_lambda_powertools.utilities import parameters
 
-    from jira_notifier import wiring
+    from jira_notifier.entry import wiring
 
     wiring.reset()
     parameters.clear_caches()
@@ -101,8 +101,8 @@ class Aws:
         return self.session.client("dynamodb").scan(TableName="jira-notifier-state")["Items"]
 
     def put_provider(self, **settings: Any) -> None:
-        from jira_notifier.config import ProviderConfig
-        from jira_notifier.providers import provider_item
+        from jira_notifier.adapters.dynamodb.providers import provider_item
+        from jira_notifier.core.config import ProviderConfig
 
         item = provider_item(ProviderConfig(**settings).validate())
         self.session.client("dynamodb").put_item(
@@ -191,7 +191,7 @@ def jira(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeJira]:
     """The stand-in Jira; every request it received is validated against Atlassian's spec at the end.
 
     Backoff between retries is shortened so retry paths run in milliseconds."""
-    monkeypatch.setattr("jira_notifier.jira.transport.BASE_DELAY", 0.001)
+    monkeypatch.setattr("jira_notifier.adapters.jira.transport.BASE_DELAY", 0.001)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         fake = FakeJira(mock)
         yield fake

@@ -1,8 +1,8 @@
 """Lambda entry point for alerts from an EventBridge rule.
 
-The handler is ``jira_notifier.handlers.eventbridge``, in the layer, so that the CLI runs the same code.
+The handler is ``jira_notifier.entry.handlers.eventbridge``, in the layer, so that the CLI runs the same code.
 """
 
-from jira_notifier.handlers import eventbridge as lambda_handler
+from jira_notifier.entry.handlers import eventbridge as lambda_handler
 
 __all__ = ["lambda_handler"]

@@ -1,8 +1,8 @@
 """Lambda entry point for Jira admin webhooks through the function's URL (only with the JiraWebhook parameter).
 
-The handler is ``jira_notifier.handlers.jira_webhook``, in the layer.
+The handler is ``jira_notifier.entry.handlers.jira_webhook``, in the layer.
 """
 
-from jira_notifier.handlers import jira_webhook as lambda_handler
+from jira_notifier.entry.handlers import jira_webhook as lambda_handler
 
 __all__ = ["lambda_handler"]

@@ -1,8 +1,8 @@
 """Lambda entry point for alerts from an SNS topic.
 
-The handler is ``jira_notifier.handlers.sns``, in the layer, so that the CLI runs the same code.
+The handler is ``jira_notifier.entry.handlers.sns``, in the layer, so that the CLI runs the same code.
 """
 
-from jira_notifier.handlers import sns as lambda_handler
+from jira_notifier.entry.handlers import sns as lambda_handler
 
 __all__ = ["lambda_handler"]

@@ -17,11 +17,11 @@ from urllib.parse import urlsplit
 import boto3
 import pytest
 import requests
+from jira_standin.server import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
 
+from jira_notifier.adapters.dynamodb.providers import provider_item
 from jira_notifier.cli.embedded import create_tables
-from jira_notifier.cli.local_jira import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
-from jira_notifier.config import ProviderConfig, secret_string
-from jira_notifier.providers import provider_item
+from jira_notifier.core.config import ProviderConfig, secret_string
 from tests.support import built_stack
 from tests.support.jira_spec import validate_jira_request
 from tests.support.links import open_link
@@ -353,7 +353,7 @@ def _layer_pins() -> list[Any]:
 @pytest.fixture(scope="module")
 def webhook_run(built: Path, runtime: Path, moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
     """A signed Jira webhook delivery about an issue no alert has, through the built webhook function's URL event."""
-    from jira_notifier.webhook import sign
+    from jira_notifier.entry.webhook import sign
     from tests.support.builders import function_url_event
 
     tmp = tmp_path_factory.mktemp("webhook")
@@ -373,5 +373,5 @@ def test_built_webhook_function_verifies_the_signature_and_ignores_an_issue_no_a
     assert webhook_run.result["statusCode"] == 200
     assert json.loads(webhook_run.result["body"]) == {"result": "ignored"}
     assert webhook_run.jira == [] and webhook_run.issues_in_state == 0
-    assert {"jira_notifier.webhook", "jira_notifier.talkback"} <= set(webhook_run.layer_modules)
+    assert {"jira_notifier.entry.webhook", "jira_notifier.app.readback"} <= set(webhook_run.layer_modules)
     assert "Traceback" not in webhook_run.stderr

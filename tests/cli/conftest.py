@@ -17,11 +17,11 @@ import responses
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from jira_notifier import wiring
+from jira_notifier.adapters.dynamodb.providers import provider_item
 from jira_notifier.cli.embedded import create_tables
 from jira_notifier.cli.main import main
-from jira_notifier.config import ProviderConfig, secret_string
-from jira_notifier.providers import provider_item
+from jira_notifier.core.config import ProviderConfig, secret_string
+from jira_notifier.entry import wiring
 
 TOKEN = "cli-test-token-5c1e9d-not-real"  # pragma: allowlist secret
 SITE = "https://acme.atlassian.net"

@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.deadletters import parked_message
-from jira_notifier.errors import RoutingError
+from jira_notifier.adapters.aws.deadletters import parked_message
+from jira_notifier.core.errors import RoutingError
 from tests.cli.conftest import SECRET_NAME, provider
 from tests.support.builders import alerts_in
 from tests.support.fake_jira import EMAIL, SITE, TOKEN, FakeJira

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 import responses
+from jira_standin.server import LocalJira
 
-from jira_notifier.cli.local_jira import LocalJira
 from jira_notifier.cli.main import main
 from tests.support.fake_jira import EMAIL, SITE, TOKEN
 from tests.support.jira_spec import validate_jira_request

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from jira_notifier.cli.local_jira import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
+from jira_standin.server import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
 
 pytestmark = pytest.mark.slow  # real processes and servers: about 30 s
 ROOT = Path(__file__).resolve().parents[2]

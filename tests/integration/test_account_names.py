@@ -112,7 +112,7 @@ def test_the_operators_name_is_used_when_organizations_cannot_tell(
     monkeypatch: pytest.MonkeyPatch, aws: Any, jira: Any, lambda_context: Any, organizations: bool
 ) -> None:
     # Given the operator named an account ('jira-notifier account name'), and Organizations not read or not in use
-    from jira_notifier.providers import account_name_item
+    from jira_notifier.adapters.dynamodb.providers import account_name_item
 
     monkeypatch.setenv("READ_ACCOUNT_NAMES", "true" if organizations else "false")
     item = account_name_item("444455556666", "Payments Prod")

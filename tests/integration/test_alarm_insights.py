@@ -56,7 +56,7 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the metrics the functions counted."""
-    from jira_notifier.observability import MetricsRecorder
+    from jira_notifier.adapters.observability import MetricsRecorder
 
     names: list[str] = []
     original = MetricsRecorder.count

@@ -7,11 +7,11 @@ import json
 from typing import Any
 
 import pytest
+from jira_standin.model import CLOUD_ID
 
 from functions.sns_to_jira.handler import lambda_handler
-from jira_notifier import handlers
-from jira_notifier.cli.jira_model import CLOUD_ID
-from jira_notifier.errors import BusyError, ConfigError, EventParseError, JiraUnavailableError
+from jira_notifier.core.errors import BusyError, ConfigError, EventParseError, JiraUnavailableError
+from jira_notifier.entry import handlers
 from tests.support.builders import alarm_event, sns_event
 from tests.support.fake_jira import TOKEN
 
@@ -143,7 +143,7 @@ def test_busy_alert_is_handed_back_to_lambda(
     aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given another invocation holding the alert's lease for longer than this one may wait
-    from jira_notifier import service
+    from jira_notifier.app import notify as service
 
     monkeypatch.setattr(service, "LOCK_WAIT_SECONDS", 0.0)
     lambda_handler(alarm_event("ALARM", 0), lambda_context)
@@ -203,7 +203,7 @@ def test_huge_unroutable_group_is_parked_within_the_queue_limit(aws: Any, jira: 
 def test_a_failed_alert_leaves_no_keys_on_the_next_invocations_logs(
     aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jira_notifier.observability import logger
+    from jira_notifier.adapters.observability import logger
 
     output = io.StringIO()
     monkeypatch.setattr(logger.registered_handler, "stream", output)

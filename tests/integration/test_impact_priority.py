@@ -15,7 +15,7 @@ import pytest
 
 from functions.eventbridge_to_jira.handler import lambda_handler as eventbridge_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
-from jira_notifier import wiring
+from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, load_event
 from tests.support.builders import START, alarm_event, sns_event
 from tests.support.fakes import Clock

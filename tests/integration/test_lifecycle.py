@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from functions.sns_to_jira.handler import lambda_handler
-from jira_notifier import wiring
-from jira_notifier.errors import JiraUnavailableError, StoreError
+from jira_notifier.core.errors import JiraUnavailableError, StoreError
+from jira_notifier.entry import wiring
 from tests.support.builders import alarm_event, alarm_message, notification_event, sns_event
 
 CREATE = [("POST", "/rest/api/3/issue")]
@@ -186,7 +186,7 @@ def test_timeout_after_create_then_retry_finds_the_issue(run: Run, jira: Any) ->
 
 
 def test_crash_between_create_and_state_write_then_retry(run: Run, jira: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from jira_notifier.state import StateStore
+    from jira_notifier.core.state import StateStore
 
     original = StateStore.save
 

@@ -19,8 +19,8 @@ from botocore.stub import Stubber
 
 from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
-from jira_notifier import wiring
-from jira_notifier.state import PersonDecision, state_from_item
+from jira_notifier.core.state import PersonDecision, state_from_item
+from jira_notifier.entry import wiring
 from tests.support.builders import alarm_event
 from tests.support.lambda_sim import Context, LambdaTime
 from tests.support.links import open_link, put_alarm
@@ -211,8 +211,8 @@ def test_issues_the_product_does_not_own_are_never_touched(world: World) -> None
 
 
 def test_a_dry_run_says_what_it_would_do_and_changes_nothing(world: World) -> None:
-    from jira_notifier.observability import MetricsRecorder
-    from jira_notifier.reconcile import run_steps, scheduled_steps
+    from jira_notifier.adapters.observability import MetricsRecorder
+    from jira_notifier.app.reconcile import run_steps, scheduled_steps
 
     world.alarm("quiet")
     world.fire("quiet")
@@ -235,7 +235,7 @@ def test_a_dry_run_says_what_it_would_do_and_changes_nothing(world: World) -> No
 def test_an_ok_delivered_while_reconcile_runs_resolves_the_issue_once(world: World) -> None:
     """The OK notification arrives between reconcile's DescribeAlarms and its lease: the lease's fresh state
     shows it resolved, so reconcile writes nothing."""
-    from jira_notifier.source_truth import AlarmTruth
+    from jira_notifier.sources.truth import AlarmTruth
 
     world.alarm("racing")
     world.fire("racing")

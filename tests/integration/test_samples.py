@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from jira_notifier.cli.invoke import FUNCTIONS, function_for, load_handler
-from jira_notifier.handlers import HANDLERS
+from jira_notifier.entry.handlers import HANDLERS
 from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
 
 # sample -> (handler result, issues created, words the issue summary must contain)

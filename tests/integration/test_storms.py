@@ -16,7 +16,7 @@ import pytest
 
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
-from jira_notifier import wiring
+from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER
 from tests.integration.test_lifecycle import Clock
 from tests.integration.test_sqs_batch import sqs_record
@@ -209,7 +209,7 @@ def test_an_alert_with_an_issue_of_its_own_keeps_it_when_grouping_is_turned_on(
 
 
 def test_the_stored_provider_keeps_its_grouping(aws: Any) -> None:
-    from jira_notifier.config import ProviderConfig
+    from jira_notifier.core.config import ProviderConfig
 
     grouped = ProviderConfig(**{**DEFAULT_PROVIDER, "group_by": ("account", "prefix:12"), "group_window": 900})
     assert ProviderConfig.from_item(copy.deepcopy(grouped.to_item())) == grouped
@@ -217,9 +217,9 @@ def test_the_stored_provider_keeps_its_grouping(aws: Any) -> None:
 
 
 def test_the_stand_in_edits_the_fields_sent_and_counts_each_write(jira: Any) -> None:
-    from jira_notifier.config import JiraSecret
-    from jira_notifier.errors import JiraRequestError
-    from jira_notifier.jira.client import JiraClient
+    from jira_notifier.adapters.jira.client import JiraClient
+    from jira_notifier.core.config import JiraSecret
+    from jira_notifier.core.errors import JiraRequestError
     from tests.support.fake_jira import EMAIL, SITE, TOKEN
 
     client = JiraClient.connect(JiraSecret("s", EMAIL, TOKEN, SITE))

@@ -17,10 +17,10 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from jira_notifier import wiring
+from jira_notifier.adapters.aws.syncback import MAX_DUE_ATTEMPTS
 from jira_notifier.cli.invoke import load_handler
-from jira_notifier.state import IssueState
-from jira_notifier.syncback import MAX_DUE_ATTEMPTS
+from jira_notifier.core.state import IssueState
+from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, load_event
 from tests.support.emf import metrics_emitted
 from tests.support.fake_jira import SITE
@@ -80,7 +80,7 @@ class Clock:
 @pytest.fixture(autouse=True)
 def _no_metrics_carried_over() -> Iterator[None]:
     """Calls made outside a handler (the reconcile retry here) leave their metrics unflushed: not into the next test."""
-    from jira_notifier.observability import metrics
+    from jira_notifier.adapters.observability import metrics
 
     metrics.clear_metrics()
     yield

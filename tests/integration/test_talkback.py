@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from jira_notifier import wiring
-from jira_notifier.config import ProviderConfig
-from jira_notifier.state import IssueState, IssueStatus, PersonDecision, StateStore, state_from_item
-from jira_notifier.talkback import ReadBackReport, read_back
-from jira_notifier.talkback_store import OwnedIssueStore
+from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
+from jira_notifier.app.readback import ReadBackReport, read_back
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, StateStore, state_from_item
+from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, SECRET_NAME
 from tests.integration.test_lifecycle import CREATE, NONE, Run, run  # noqa: F401 - run is a fixture
 from tests.support.builders import alarm_event
@@ -292,6 +292,6 @@ def test_a_lagging_search_that_shows_the_issue_before_the_products_reopen_is_che
 
 
 def _answer(body: dict[str, Any]) -> Any:
-    from jira_notifier.cli.jira_model import Answer
+    from jira_standin.model import Answer
 
     return Answer(200, body)

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from functions.jira_webhook.handler import lambda_handler
-from jira_notifier import wiring
-from jira_notifier.state import IssueState, IssueStatus, PersonDecision, state_from_item
-from jira_notifier.webhook import MAX_BODY_BYTES, sign
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, state_from_item
+from jira_notifier.entry import wiring
+from jira_notifier.entry.webhook import MAX_BODY_BYTES, sign
 from tests.integration.test_lifecycle import NONE, Run, run  # noqa: F401 - run is a fixture
 from tests.support.builders import alarm_event, function_url_event
 

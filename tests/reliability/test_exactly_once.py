@@ -17,8 +17,8 @@ import pytest
 
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
-from jira_notifier.errors import JiraNotifierError
-from jira_notifier.state import SAVE_TRIES
+from jira_notifier.core.errors import JiraNotifierError
+from jira_notifier.core.state import SAVE_TRIES
 from tests.conftest import DEFAULT_PROVIDER, SECRET_NAME
 from tests.integration.test_sqs_batch import alarm, sqs_record
 from tests.support.builders import alarm_event, alerts_in, notification_event, sns_event
@@ -347,7 +347,7 @@ def test_8_a_token_basic_auth_cannot_carry_is_parked_as_a_bad_secret(sqs: Contai
 def test_8_an_unexpected_exception_fails_its_record_alone(
     sqs: Container, jira: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from jira_notifier import render
+    from jira_notifier.render import issue as render
 
     original = render.description
 

@@ -27,9 +27,9 @@ from functions.alarm_action_to_jira.handler import lambda_handler as alarm_actio
 from functions.eventbridge_to_jira.handler import lambda_handler as eventbridge_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
-from jira_notifier import wiring
-from jira_notifier.config import check_jira_url
-from jira_notifier.errors import JiraNotifierError, SecretError
+from jira_notifier.core.config import check_jira_url
+from jira_notifier.core.errors import JiraNotifierError, SecretError
+from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
 from tests.support.builders import TOPIC_ARN, alerts_in, sns_event
 from tests.support.jira_spec import ADF_NODE_TYPES, validate_calls
@@ -146,7 +146,7 @@ def deliver(aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.Monkey
     """The handlers against moto and the stand-in Jira, with a dead-letter queue as strict as SQS."""
     from moto.sqs.models import SQSBackend
 
-    from jira_notifier import batch
+    from jira_notifier.app import batch
 
     aws.put_provider(**{**DEFAULT_PROVIDER, "group": "platform-oncall"})  # the group some samples name
     harness = Deliver(aws, jira, lambda_context)

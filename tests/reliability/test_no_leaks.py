@@ -21,8 +21,8 @@ import pytest
 
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
-from jira_notifier import wiring
-from jira_notifier.observability import logger as product_logger
+from jira_notifier.adapters.observability import logger as product_logger
+from jira_notifier.entry import wiring
 from tests.support.builders import alarm_event, notification_event, sns_event
 from tests.support.fake_jira import EMAIL, TOKEN
 

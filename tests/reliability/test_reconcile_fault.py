@@ -19,8 +19,8 @@ import pytest
 
 from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
-from jira_notifier.models import DEDUPE_LABEL_PREFIX
-from jira_notifier.state import PersonDecision, state_from_item
+from jira_notifier.core.alert import DEDUPE_LABEL_PREFIX
+from jira_notifier.core.state import PersonDecision, state_from_item
 from tests.conftest import DEFAULT_PROVIDER
 from tests.support.builders import alarm_event, alerts_in
 from tests.support.lambda_sim import Container, LambdaTime, simulated

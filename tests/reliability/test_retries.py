@@ -18,10 +18,10 @@ import responses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_notifier.config import JiraSecret
-from jira_notifier.errors import JiraAuthError, JiraRequestError, JiraUnavailableError
-from jira_notifier.jira.client import JiraClient
-from jira_notifier.jira.transport import BASE_DELAY, MAX_TRIES, SAFETY_MARGIN, CallRecord
+from jira_notifier.adapters.jira.client import JiraClient
+from jira_notifier.adapters.jira.transport import BASE_DELAY, MAX_TRIES, SAFETY_MARGIN, CallRecord
+from jira_notifier.core.config import JiraSecret
+from jira_notifier.core.errors import JiraAuthError, JiraRequestError, JiraUnavailableError
 from tests.support.fake_jira import EMAIL, SITE, TOKEN, FakeJira
 
 API = SITE + "/rest/api/3"

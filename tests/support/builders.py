@@ -118,7 +118,7 @@ def notification_event(
 
 def alerts_in(event: Any) -> list[Any]:
     """The alerts of an event as the function it is for reads them (a bare payload: as a function given it directly)."""
-    from jira_notifier.events import function_for, read
+    from jira_notifier.sources import function_for, read
 
     return read(function_for(event), event)
 

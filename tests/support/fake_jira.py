@@ -1,4 +1,4 @@
-"""The stand-in Jira (``jira_notifier.cli.jira_model``) served through ``responses``, for the test suite.
+"""The stand-in Jira (``jira_standin.model``) served through ``responses``, for the test suite.
 
 Every route the stand-in implements answers on ``SITE``; what it received stays in ``mock.calls`` for assertions.
 """
@@ -10,8 +10,7 @@ from urllib.parse import urlsplit
 
 import requests
 import responses
-
-from jira_notifier.cli.jira_model import ROUTES, JiraStandIn, answer_request
+from jira_standin.model import ROUTES, JiraStandIn, answer_request
 
 SITE = "https://example.atlassian.net"
 EMAIL = "svc-jira@example.com"

@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from jira_notifier.config import JiraSecret, ProviderConfig
-from jira_notifier.errors import BusyError, JiraNotifierError
-from jira_notifier.jira.client import Attachment, BulkResult, CreatedIssue, JiraIssue
-from jira_notifier.service import Notifier
-from jira_notifier.state import LEASE_SLACK_SECONDS, IssueState, IssueStatus, Lease
+from jira_notifier.adapters.jira.client import Attachment, BulkResult, CreatedIssue, JiraIssue
+from jira_notifier.app.notify import Notifier
+from jira_notifier.core.config import JiraSecret, ProviderConfig
+from jira_notifier.core.errors import BusyError, JiraNotifierError
+from jira_notifier.core.state import LEASE_SLACK_SECONDS, IssueState, IssueStatus, Lease
 
 T = TypeVar("T")
 

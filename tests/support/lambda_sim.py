@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from jira_notifier.aws import AWS_CALL_WORST_SECONDS
+from jira_notifier.adapters.aws.config import AWS_CALL_WORST_SECONDS
 
 FUNCTION_TIMEOUT = 60.0  # the template's Timeout
 RETRY_DELAYS = (60.0, 120.0)  # Lambda's asynchronous retries: MaximumRetryAttempts 2
@@ -158,9 +158,9 @@ def simulated(container: Container, function: str) -> Iterator[Container]:
     from moto.dynamodb.models import DynamoDBBackend
     from moto.sqs.models import SQSBackend
 
-    from jira_notifier import wiring
-    from jira_notifier.aws import client_config
-    from jira_notifier.state import StateStore
+    from jira_notifier.adapters.aws.config import client_config
+    from jira_notifier.core.state import StateStore
+    from jira_notifier.entry import wiring
 
     wiring.use_jira_session(lambda: SlowJira(container))
     container.jira.now = container.clock.jira_now

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_notifier.jira import adf
+from jira_notifier.render import adf
 from tests.support.jira_spec import validate_adf
 
 MARKUP_LOOKALIKES = {

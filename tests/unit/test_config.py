@@ -7,15 +7,15 @@ from datetime import date
 
 import pytest
 
-from jira_notifier.config import (
+from jira_notifier.core.config import (
     ProviderConfig,
     check_jira_url,
     parse_duration,
     parse_secret,
     secret_string,
 )
-from jira_notifier.errors import ConfigError, SecretError
-from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS, Settings
+from jira_notifier.core.errors import ConfigError, SecretError
+from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS, Settings
 
 TOKEN = "secret-token-value-123"  # pragma: allowlist secret
 

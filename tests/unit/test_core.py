@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.batch import process_batch
-from jira_notifier.config import JiraSecret, ProviderConfig
-from jira_notifier.errors import CreateUnconfirmedError, HeldBackError, JiraUnavailableError
-from jira_notifier.insight.model import GraphImage
-from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
-from jira_notifier.models import Alert
-from jira_notifier.service import START_BUDGET_SECONDS
-from jira_notifier.state import CREATE_SEND_WINDOW, IssueStatus
-from jira_notifier.unconfirmed import SEARCH_SETTLE_SECONDS
+from jira_notifier.app.batch import process_batch
+from jira_notifier.app.notify import START_BUDGET_SECONDS
+from jira_notifier.app.recover import SEARCH_SETTLE_SECONDS
+from jira_notifier.core.alert import Alert
+from jira_notifier.core.config import JiraSecret, ProviderConfig
+from jira_notifier.core.errors import CreateUnconfirmedError, HeldBackError, JiraUnavailableError
+from jira_notifier.core.insight import GraphImage
+from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
+from jira_notifier.core.state import CREATE_SEND_WINDOW, IssueStatus
 from tests.support.builders import alarm_message, alerts_in, sns_event
 from tests.support.fakes import Ports, in_memory
 

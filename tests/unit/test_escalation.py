@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.config import JiraSecret, ProviderConfig
-from jira_notifier.errors import JiraRequestError, JiraUnavailableError
+from jira_notifier.core.config import JiraSecret, ProviderConfig
+from jira_notifier.core.errors import JiraRequestError, JiraUnavailableError
 from tests.support.builders import alarm_message, alerts_in, sns_event
 from tests.support.fakes import Ports, in_memory
 

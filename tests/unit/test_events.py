@@ -12,16 +12,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jira_notifier.errors import EventParseError
-from jira_notifier.events import (
+from jira_notifier.core.alert import Alert, AlertState, Severity
+from jira_notifier.core.errors import EventParseError
+from jira_notifier.sources import (
     function_for,
     normalize_sqs_record,
     read_alarm_action,
     read_eventbridge,
     read_sns,
 )
-from jira_notifier.events.common import digest
-from jira_notifier.models import Alert, AlertState, Severity
+from jira_notifier.sources.common import digest
 from tests.support.builders import alerts_in
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -1128,7 +1128,7 @@ def test_sqs_records_of_the_wrong_type_become_generic_alerts():
 
 def test_only_event_parse_errors_escape(monkeypatch):
     # Given a generic fallback that itself breaks (it never should)
-    from jira_notifier.events import envelopes
+    from jira_notifier.sources import envelopes
 
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.fieldvalues import Unfit, coerce, merged, tag_fields
+from jira_notifier.render.fields import Unfit, coerce, merged, tag_fields
 
 CUSTOM = "com.atlassian.jira.plugin.system.customfieldtypes"
 ACCOUNT = "5b10ac8d82e05b22cc7d4ef5"  # the shape of an Atlassian account id  # pragma: allowlist secret

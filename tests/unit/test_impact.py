@@ -6,10 +6,10 @@ from dataclasses import replace
 
 import pytest
 
-from jira_notifier.config import ConfigError, ProviderConfig, parse_steps
-from jira_notifier.impact import higher, priority_to_raise, wanted_priority
-from jira_notifier.models import Alert, AlertState, Severity
-from jira_notifier.state import IssueState, IssueStatus
+from jira_notifier.core.alert import Alert, AlertState, Severity
+from jira_notifier.core.config import ConfigError, ProviderConfig, parse_steps
+from jira_notifier.core.impact import higher, priority_to_raise, wanted_priority
+from jira_notifier.core.state import IssueState, IssueStatus
 
 PROVIDER = ProviderConfig(
     group="ops",

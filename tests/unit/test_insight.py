@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from jira_notifier import render
-from jira_notifier.config import ProviderConfig
-from jira_notifier.insight import blocks, widget
-from jira_notifier.insight.definition import AlarmDefinition, MetricQuery
-from jira_notifier.insight.model import ChildAlarm, Insight, LogEvidence
-from jira_notifier.insight.redact import LINE_MAX, REDACTED, log_line, redact
+from jira_notifier.core.alarm import AlarmDefinition, MetricQuery
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.insight import ChildAlarm, Insight, LogEvidence
+from jira_notifier.render import insight as blocks
+from jira_notifier.render import issue as render
+from jira_notifier.render import widget
+from jira_notifier.render.redact import LINE_MAX, REDACTED, log_line, redact
 from tests.conftest import load_event
 from tests.support.builders import alerts_in
 from tests.support.jira_spec import JIRA_TEXT_FIELD_LIMIT, validate_adf

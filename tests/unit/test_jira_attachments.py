@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 import requests
+from jira_standin.model import JiraStandIn
 
-from jira_notifier.cli.jira_model import JiraStandIn
-from jira_notifier.config import JiraSecret
-from jira_notifier.errors import JiraRequestError
-from jira_notifier.jira.client import Attachment, JiraClient
+from jira_notifier.adapters.jira.client import Attachment, JiraClient
+from jira_notifier.core.config import JiraSecret
+from jira_notifier.core.errors import JiraRequestError
 from tests.support.fake_jira import EMAIL, SITE, TOKEN
 
 SECRET = JiraSecret(name="jira-notifier/ops", email=EMAIL, api_token=TOKEN, server_url=SITE)

@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from jira_notifier.config import ProviderConfig
-from jira_notifier.lifecycle import (
+from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.lifecycle import (
     DELETED_BY_PERSON,
     RESOLVED_BY_PERSON,
     Action,
@@ -18,9 +19,8 @@ from jira_notifier.lifecycle import (
     supersedes_pending,
     within_reopen_window,
 )
-from jira_notifier.lifecycle import WONT_FIX as WONT_FIX_REASON
-from jira_notifier.models import Alert, AlertState
-from jira_notifier.state import IssueState, IssueStatus, PersonDecision
+from jira_notifier.core.lifecycle import WONT_FIX as WONT_FIX_REASON
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision
 
 NOW = 1_800_000_000.0
 PROVIDER = ProviderConfig(

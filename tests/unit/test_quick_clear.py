@@ -7,11 +7,11 @@ from dataclasses import replace
 
 import pytest
 
-from jira_notifier.coalescing import HeldBack
-from jira_notifier.errors import BusyError, CreateUnconfirmedError, HeldBackError, JiraUnavailableError
-from jira_notifier.models import AlertState
-from jira_notifier.service import START_BUDGET_SECONDS
-from jira_notifier.state import IssueStatus, PersonDecision
+from jira_notifier.app.notify import START_BUDGET_SECONDS
+from jira_notifier.core.alert import AlertState
+from jira_notifier.core.coalescing import HeldBack
+from jira_notifier.core.errors import BusyError, CreateUnconfirmedError, HeldBackError, JiraUnavailableError
+from jira_notifier.core.state import IssueStatus, PersonDecision
 from tests.support.builders import alarm_message, alerts_in, sns_event
 from tests.support.fakes import Ports, in_memory
 from tests.unit.test_core import PROVIDER, SECRET, alarm, deliver, the_state

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.lifecycle import MIN_WRITE_INTERVAL
-from jira_notifier.reconcile import OUT_OF_TIME, Reconcile, StepSummary, run_steps
-from jira_notifier.source_truth import Answer, SourceRef, Truth
+from jira_notifier.app.reconcile import OUT_OF_TIME, Reconcile, StepSummary, run_steps
+from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
+from jira_notifier.sources.truth import Answer, SourceRef, Truth
 from tests.support.fakes import Ports, in_memory
 from tests.unit.test_core import PROVIDER, SECRET, deliver
 

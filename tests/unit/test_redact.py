@@ -17,12 +17,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_notifier import render, storm_render
-from jira_notifier.insight import blocks
-from jira_notifier.insight.adapters import LogEvent, MetricFilter
-from jira_notifier.insight.enrich import AlarmInsights
-from jira_notifier.insight.model import Insight, LogEvidence
-from jira_notifier.insight.redact import (
+from jira_notifier.adapters.aws.insight import LogEvent, MetricFilter
+from jira_notifier.app.insight import AlarmInsights
+from jira_notifier.core.alert import AlertState
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.insight import Insight, LogEvidence
+from jira_notifier.core.storm import Group, Member
+from jira_notifier.render import insight as blocks
+from jira_notifier.render import issue as render
+from jira_notifier.render import storm as storm_render
+from jira_notifier.render.redact import (
     REDACTED,
     SCAN_MAX,
     is_secret_name,
@@ -31,8 +35,6 @@ from jira_notifier.insight.redact import (
     redact,
     redact_field,
 )
-from jira_notifier.models import AlertState
-from jira_notifier.storm import Group, Member
 from tests.conftest import EVENTS, load_event
 from tests.support.builders import alarm_message, alerts_in, notification_event, sns_event
 from tests.support.jira_spec import validate_adf
@@ -138,7 +140,7 @@ def evidence_description(events: list[str], *, streams: list[str] | None = None)
     streams = streams or [""] * len(events)
     logs = EventsOf([LogEvent(1_794_000_000_000 + n, e, streams[n]) for n, e in enumerate(events)])
     insights = AlarmInsights(None, logs, Counted(), "123456789012", "eu-west-1", 0.0)  # type: ignore[arg-type]
-    provider = replace_provider()
+    provider = evidence_provider()
     prepared, _ = insights.prepare(alert, provider, None)
     assert prepared.insight is not None and prepared.insight.evidence is not None
     document = render.description(prepared)
@@ -167,9 +169,7 @@ class Counted:
         self.names.append(name)
 
 
-def replace_provider() -> Any:
-    from jira_notifier.config import ProviderConfig
-
+def evidence_provider() -> ProviderConfig:
     return ProviderConfig("ops", "jira", "OPS", "Task", "s", graph=False, log_evidence=True)
 
 

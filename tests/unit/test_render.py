@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jira_notifier import render
-from jira_notifier.models import Alert, AlertState, Link, Severity
+from jira_notifier.core.alert import Alert, AlertState, Link, Severity
+from jira_notifier.render import issue as render
 from tests.support.jira_spec import validate_adf, validate_jira_request
 
 BUDGET = 30_000

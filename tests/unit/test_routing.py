@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 
 import pytest
 
-from jira_notifier.errors import RoutingError
-from jira_notifier.models import Alert, AlertState
-from jira_notifier.routing import choose_group
+from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.errors import RoutingError
+from jira_notifier.core.routing import choose_group
 
 ACCOUNT = "444455556666"
 TOPIC = "arn:aws:sns:eu-west-1:111122223333:alerts"

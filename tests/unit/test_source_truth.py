@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jira_notifier.source_truth import (
+from jira_notifier.sources.truth import (
     AlarmTruth,
     HealthTruth,
     SourceRef,

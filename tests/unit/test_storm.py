@@ -7,11 +7,9 @@ import json
 
 import pytest
 
-from jira_notifier import storm_render
-from jira_notifier.errors import ConfigError
-from jira_notifier.models import Alert, AlertState
-from jira_notifier.render import ADF_BUDGET
-from jira_notifier.storm import (
+from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.errors import ConfigError
+from jira_notifier.core.storm import (
     MAX_MEMBERS,
     NAME_LIMIT,
     Group,
@@ -24,6 +22,8 @@ from jira_notifier.storm import (
     parent_step,
     window_start,
 )
+from jira_notifier.render import storm as storm_render
+from jira_notifier.render.issue import ADF_BUDGET
 from tests.support.jira_spec import validate_adf
 
 FIRING, CLEARED, UNKNOWN = AlertState.FIRING, AlertState.RESOLVED, AlertState.UNKNOWN

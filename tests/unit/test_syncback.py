@@ -9,9 +9,7 @@ import botocore.session
 import pytest
 from botocore.validate import validate_parameters
 
-from jira_notifier.config import ProviderConfig
-from jira_notifier.models import Alert, AlertState
-from jira_notifier.syncback import (
+from jira_notifier.adapters.aws.syncback import (
     NOTE_LIMIT,
     Capability,
     Decision,
@@ -25,6 +23,8 @@ from jira_notifier.syncback import (
     request_for,
     suppressed_in_security_hub,
 )
+from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.config import ProviderConfig
 
 PRODUCT = "arn:aws:securityhub:eu-west-1::product/aws/securityhub"
 FINDING = "arn:aws:securityhub:eu-west-1:123456789012:security-control/S3.8/finding/4a6c8e0b"

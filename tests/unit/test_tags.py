@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from botocore.stub import Stubber
 
-from jira_notifier.tags import ARNS_PER_CALL, MAX_AGE_SECONDS, TaggingApiTags
+from jira_notifier.adapters.aws.tags import ARNS_PER_CALL, MAX_AGE_SECONDS, TaggingApiTags
 from tests.support.fakes import Clock
 
 

@@ -6,11 +6,11 @@ from dataclasses import replace
 
 import pytest
 
-from jira_notifier.config import ProviderConfig
-from jira_notifier.jira.client import JiraIssue
-from jira_notifier.models import AlertState
-from jira_notifier.state import IssueState, IssueStatus, PersonDecision, WorkflowPhase
-from jira_notifier.talkback import jira_says, needs_reading, owned_pks
+from jira_notifier.adapters.jira.client import JiraIssue
+from jira_notifier.app.readback import jira_says, needs_reading, owned_pks
+from jira_notifier.core.alert import AlertState
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, WorkflowPhase
 
 NOW = 1_800_000_000.0
 PROVIDER = ProviderConfig(

@@ -7,11 +7,16 @@ import json
 import os
 from typing import Any
 
+from jira_notifier.adapters.dynamodb.providers import (
+    ACCOUNT_NAME_SORT,
+    ACCOUNT_PREFIX,
+    account_name_item,
+    account_name_key,
+)
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import print_json, table
-from jira_notifier.errors import ConfigError
-from jira_notifier.providers import ACCOUNT_NAME_SORT, ACCOUNT_PREFIX, account_name_item, account_name_key
-from jira_notifier.routing import ACCOUNT_ID
+from jira_notifier.core.errors import ConfigError
+from jira_notifier.core.routing import ACCOUNT_ID
 
 NAME_LIMIT = 50  # AWS account names are at most 50 characters
 

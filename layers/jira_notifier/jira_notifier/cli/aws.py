@@ -9,9 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jira_notifier.errors import ConfigError
-from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS
-from jira_notifier.syncback import STACK_PARAMETERS, Capability
+from jira_notifier.adapters.aws.syncback import STACK_PARAMETERS, Capability
+from jira_notifier.core.errors import ConfigError
+from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS
 
 if TYPE_CHECKING:
     from boto3.session import Session

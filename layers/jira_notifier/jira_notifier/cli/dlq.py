@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from jira_notifier.adapters.aws.deadletters import PARKED_FORMAT
 from jira_notifier.cli import aws
 from jira_notifier.cli.invoke import FUNCTIONS, LocalContext, load_handler
 from jira_notifier.cli.output import print_json, table
-from jira_notifier.deadletters import PARKED_FORMAT
-from jira_notifier.errors import ConfigError, EventParseError
-from jira_notifier.events import function_for, read
+from jira_notifier.core.errors import ConfigError, EventParseError
+from jira_notifier.sources import function_for, read
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -349,7 +349,7 @@ def functions_env(found: aws.Resources, region: str | None) -> dict[str, str | N
 def functions_environment(values: Mapping[str, str | None]) -> Iterator[None]:
     """Run the block with the functions' environment (None unsets a variable) and fresh adapters built from it;
     restore both after."""
-    from jira_notifier import wiring
+    from jira_notifier.entry import wiring
 
     saved = {name: os.environ.get(name) for name in values}
     try:

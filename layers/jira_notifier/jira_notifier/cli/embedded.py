@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import requests
+from jira_standin.model import JiraStandIn, answer_request
 from requests.adapters import BaseAdapter
 
-from jira_notifier.cli.jira_model import JiraStandIn, answer_request
-from jira_notifier.config import ProviderConfig, secret_string
-from jira_notifier.providers import provider_item
-from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS
+from jira_notifier.adapters.dynamodb.providers import provider_item
+from jira_notifier.core.config import ProviderConfig, secret_string
+from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jira_notifier.errors import ConfigError
-from jira_notifier.events import FUNCTIONS as EVENT_FUNCTIONS
+from jira_notifier.core.errors import ConfigError
+from jira_notifier.sources import FUNCTIONS as EVENT_FUNCTIONS
 
-# The functions' names on the command line and in dead-letter records (the keys of ``jira_notifier.handlers.HANDLERS``).
+# The functions' names on the command line and in dead-letter records (the keys of ``entry.handlers.HANDLERS``).
 FUNCTIONS = tuple(EVENT_FUNCTIONS)
 
 
@@ -60,7 +60,7 @@ def function_for(event: Any) -> str:
     Raises:
         ConfigError: the event has no function's envelope; pass --function.
     """
-    from jira_notifier.events import function_for as envelope_function
+    from jira_notifier.sources import function_for as envelope_function
 
     function = envelope_function(event)
     if function is None:
@@ -99,7 +99,7 @@ def load_event(path: Path) -> Any:
 
 def load_handler(function: str) -> Callable[[Any, Any], Any]:
     """The Lambda handler of ``function``, from the installed package: the one its ``functions/*/handler.py`` names."""
-    from jira_notifier.handlers import HANDLERS
+    from jira_notifier.entry.handlers import HANDLERS
 
     return HANDLERS[function]
 
@@ -109,8 +109,8 @@ def jira_mode(dry_run: bool) -> Iterator[list[Any]]:
     """In a dry run, route Jira calls to the recording adapter; always start from fresh adapters."""
     import requests
 
-    from jira_notifier import wiring
     from jira_notifier.cli.embedded import DryRunAdapter
+    from jira_notifier.entry import wiring
 
     sent: list[Any] = []
 

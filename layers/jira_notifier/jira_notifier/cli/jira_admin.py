@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from jira_notifier.jira.client import JiraClient
+from jira_notifier.adapters.jira.client import JiraClient
 
 
 class JiraAdmin(JiraClient):

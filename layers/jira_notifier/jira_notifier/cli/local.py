@@ -2,7 +2,7 @@
 
 Each runs in the foreground of a second terminal until Ctrl-C. ``local aws`` is a moto server holding the
 template's tables and dead-letter queue, and prints the variables that point the CLI at it; ``local jira`` is a
-stand-in Jira Cloud (``jira_notifier.cli.local_jira``) that shows each request it receives.
+stand-in Jira Cloud (``jira_standin.server``) that shows each request it receives.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from jira_notifier.errors import ConfigError
-from jira_notifier.settings import DEFAULT_ALLOWED_HOSTS
+from jira_notifier.core.errors import ConfigError
+from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -155,7 +155,7 @@ def _quiet_request_log() -> None:
 
 
 def run_jira(args: argparse.Namespace) -> int:
-    from jira_notifier.cli.local_jira import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
+    from jira_standin.server import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
 
     token = _read_token_file(args.token_file) if args.token_file else DEFAULT_TOKEN
     email = (args.email or DEFAULT_EMAIL).strip()
@@ -181,7 +181,7 @@ def run_jira(args: argparse.Namespace) -> int:
 
 def jira_banner(url: str, project: str, issue_types: Sequence[str], email: str, token_file: Path | None) -> str:
     """What the stand-in offers, and the ``secret put`` that stores its login."""
-    from jira_notifier.cli.local_jira import DEFAULT_TOKEN
+    from jira_standin.server import DEFAULT_TOKEN
 
     if token_file:
         token, pipe, redirect = f"the API token in {token_file}", "", f" < {shlex.quote(str(token_file))}"

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from jira_notifier.cli import account, dlq, invoke, local, provider, reconcile, route, secret, state, talkback
-from jira_notifier.errors import JiraNotifierError
+from jira_notifier.core.errors import JiraNotifierError
 
 COMMAND_MODULES = (secret, provider, route, account, invoke, dlq, reconcile, state, talkback, local)
 

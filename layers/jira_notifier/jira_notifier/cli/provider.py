@@ -11,14 +11,14 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from jira_notifier.adapters.aws.syncback import STACK_PARAMETERS, Capability, capabilities_needed
+from jira_notifier.adapters.dynamodb.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import paint, print_json, table, use_colour, warn
 from jira_notifier.cli.preflight import FAIL, WARN, Check, Preflight
 from jira_notifier.cli.secret import outside_prefix
-from jira_notifier.config import JiraSecret, ProviderConfig, parse_duration, parse_secret, parse_steps
-from jira_notifier.errors import ConfigError
-from jira_notifier.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
-from jira_notifier.syncback import STACK_PARAMETERS, Capability, capabilities_needed
+from jira_notifier.core.config import JiraSecret, ProviderConfig, parse_duration, parse_secret, parse_steps
+from jira_notifier.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from boto3.session import Session

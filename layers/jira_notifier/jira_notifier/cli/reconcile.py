@@ -1,6 +1,6 @@
 """``jira-notifier reconcile [GROUP] [--dry-run] [--json]``: the scheduled run, now, from this machine.
 
-It runs the functions' own steps (``jira_notifier.reconcile``) in this process against the stack's tables (or the
+It runs the functions' own steps (``jira_notifier.app.reconcile``) in this process against the stack's tables (or the
 environment's, e.g. ``jira-notifier local aws``), with this machine's credentials: open issues are checked against
 their alarms, findings and Health events, and those whose source says the alert is over are resolved through the
 same lease and lifecycle as the event path. ``--dry-run`` reads the sources and says what it would do; it writes
@@ -59,7 +59,7 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jira_notifier.errors import ConfigError
+    from jira_notifier.core.errors import ConfigError
 
     if args.event and not args.local:
         raise ConfigError("--event needs --local: against a real stack, the alerts are already in its state table")
@@ -106,8 +106,8 @@ def _where(args: argparse.Namespace) -> Iterator[bool]:
 
 
 def _run(group: str | None, dry_run: bool, account: str, region: str | None, session: Any) -> Any:
-    from jira_notifier.observability import MetricsRecorder
-    from jira_notifier.reconcile import run_steps, scheduled_steps
+    from jira_notifier.adapters.observability import MetricsRecorder
+    from jira_notifier.app.reconcile import run_steps, scheduled_steps
 
     steps = scheduled_steps(account, region, group=group, dry_run=dry_run, session=session)
     progress = Progress(sys.stderr)

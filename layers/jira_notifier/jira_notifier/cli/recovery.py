@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jira_notifier.config import ProviderConfig
-from jira_notifier.jira.client import JiraClient, JiraIssue
-from jira_notifier.models import DEDUPE_LABEL_PREFIX, AlertState
-from jira_notifier.state import IssueState, IssueStatus, StateStore, WorkflowPhase, state_pk
+from jira_notifier.adapters.jira.client import JiraClient, JiraIssue
+from jira_notifier.core.alert import DEDUPE_LABEL_PREFIX, AlertState
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.state import IssueState, IssueStatus, StateStore, WorkflowPhase, state_pk
 
 SEARCH_FIELDS = ("labels", "status", "created")
 

@@ -9,12 +9,12 @@ import os
 import re
 from typing import Any
 
+from jira_notifier.adapters.dynamodb.providers import ROUTE_PREFIX, ROUTE_SORT, route_item, route_key
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import print_json, table, warn
 from jira_notifier.cli.provider import stored_providers
-from jira_notifier.errors import ConfigError
-from jira_notifier.providers import ROUTE_PREFIX, ROUTE_SORT, route_item, route_key
-from jira_notifier.routing import ACCOUNT_ID, ACCOUNT_ROUTE_PREFIX, account_route
+from jira_notifier.core.errors import ConfigError
+from jira_notifier.core.routing import ACCOUNT_ID, ACCOUNT_ROUTE_PREFIX, account_route
 
 TOPIC_ARN = re.compile(r"^arn:aws[-a-z]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$")
 SOURCE = re.compile(r"^\S{1,256}$")

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import warn
-from jira_notifier.config import GATEWAY_HOST, check_jira_url, parse_secret, secret_string
-from jira_notifier.errors import ConfigError
+from jira_notifier.core.config import GATEWAY_HOST, check_jira_url, parse_secret, secret_string
+from jira_notifier.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient

@@ -29,9 +29,9 @@ def register(commands: Any) -> None:
 
 
 def run_rebuild(args: argparse.Namespace) -> int:
+    from jira_notifier.adapters.jira.client import JiraClient
     from jira_notifier.cli.recovery import rebuild_state
-    from jira_notifier.jira.client import JiraClient
-    from jira_notifier.state import StateStore
+    from jira_notifier.core.state import StateStore
 
     session = aws.session()
     found = aws.resources(args.stack, os.environ, session)

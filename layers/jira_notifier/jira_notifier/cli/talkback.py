@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import print_json, table
-from jira_notifier.errors import ConfigError
+from jira_notifier.core.errors import ConfigError
 
 if TYPE_CHECKING:
     from boto3.session import Session
 
-    from jira_notifier.talkback import ReadBackReport
+    from jira_notifier.app.readback import ReadBackReport
 
 WEBHOOK_JQL = 'labels = "jira-notifier"'
 WEBHOOK_EVENTS = ("Issue: updated", "Issue: deleted")
@@ -52,13 +52,13 @@ def register(commands: Any) -> None:
 
 
 def run_readback(args: argparse.Namespace) -> int:
+    from jira_notifier.adapters.aws.syncback import NoSyncBack
+    from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
+    from jira_notifier.adapters.dynamodb.providers import scan_providers
+    from jira_notifier.adapters.jira.client import JiraClient
+    from jira_notifier.app.readback import read_back
     from jira_notifier.cli.provider import load_provider, read_secret
-    from jira_notifier.jira.client import JiraClient
-    from jira_notifier.providers import scan_providers
-    from jira_notifier.state import StateStore
-    from jira_notifier.syncback import NoSyncBack
-    from jira_notifier.talkback import read_back
-    from jira_notifier.talkback_store import OwnedIssueStore
+    from jira_notifier.core.state import StateStore
 
     session = aws.session()
     found = aws.resources(args.stack, os.environ, session)
@@ -99,7 +99,7 @@ class _NoMetrics:
 
 
 def _print_reports(reports: list[ReadBackReport], *, as_json: bool, dry_run: bool) -> None:
-    from jira_notifier.talkback import summary_rows
+    from jira_notifier.app.readback import summary_rows
 
     if as_json:
         print_json(

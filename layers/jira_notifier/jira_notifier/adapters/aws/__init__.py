@@ -1,0 +1,1 @@
+"""jira_notifier/adapters/aws"""

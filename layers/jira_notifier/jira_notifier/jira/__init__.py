@@ -1,1 +1,0 @@
-"""Jira Cloud: the REST client and the Atlassian Document Format builders."""
