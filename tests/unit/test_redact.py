@@ -361,12 +361,31 @@ def test_a_field_named_as_a_secret_is_hidden_whole_and_others_are_redacted(make:
 # ---- properties ------------------------------------------------------------------------------------------
 
 
+# Text made mostly of what the rules look at: token characters, separators, quotes, brackets, line breaks, markers
+TOKENISH = st.lists(
+    st.sampled_from(
+        [*"aZ9+/=_-:;,&?@ \n\t\"'{}[]()\\", "password", "Token", "-----BEGIN RSA PRIVATE KEY-----", "END PRIVATE KEY",
+         "https://", "AKIA", "ghp_", "eyJ", "xoxb-", "Bearer ", "Basic ", "sig="]
+    ),
+    max_size=80,
+).map("".join)  # fmt: skip
+
+
 @settings(max_examples=300)
-@given(st.text())
+@given(st.text() | TOKENISH)
 def test_redaction_never_fails_and_is_stable(text: str) -> None:
     once = redact(text)
     assert redact(once) == once
     assert log_line(text) == log_line(log_line(text))
+    log_lines([("a", text), ("a", text), ("b", text)])
+
+
+@pytest.mark.parametrize(
+    "rule", ["/" * 30, "+" * 30, "=-" * 15, "_" * 40], ids=["slashes", "pluses", "mixed", "underscores"]
+)
+def test_a_rule_drawn_with_separators_stays(rule: str) -> None:
+    line = f"==== deploy ==== {rule} done"
+    assert redact(line) == line and log_line(line) == line
 
 
 TOKENS = [sample for sample in SECRETS if sample.form == "plain" and sample.kind.startswith(("aws", "github", "high"))]

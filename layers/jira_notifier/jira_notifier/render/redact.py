@@ -62,16 +62,16 @@ def _private_keys(text: str, inside: bool = False) -> tuple[str, bool]:
     """
     if "PRIVATE KEY" not in text:
         return (REDACTED, True) if inside else (text, False)
-    inside = inside or _starts_inside_key(text)
     parts: list[str] = []
     at = 0
     while True:
-        if inside:
+        if inside or _starts_inside_key(text, at):
             end = _marker(_KEY_END, text, at)
             parts.append(REDACTED)
             if end is None:
                 return "".join(parts), True
             at, inside = end[1], False
+            continue  # another END may follow before any BEGIN
         begin = _marker(_KEY_BEGIN, text, at)
         if begin is None:
             parts.append(text[at:])
@@ -80,10 +80,11 @@ def _private_keys(text: str, inside: bool = False) -> tuple[str, bool]:
         at, inside = begin[1], True
 
 
-def _starts_inside_key(text: str) -> bool:
-    """Whether ``text`` holds the END of a private key before any BEGIN: it starts in the middle of the key."""
-    end = _marker(_KEY_END, text, 0)
-    return end is not None and _marker(_KEY_BEGIN, text, 0, end[0]) is None
+def _starts_inside_key(text: str, start: int = 0) -> bool:
+    """Whether ``text`` from ``start`` holds the END of a private key before any BEGIN: it starts in the middle of
+    the key."""
+    end = _marker(_KEY_END, text, start)
+    return end is not None and _marker(_KEY_BEGIN, text, start, end[0]) is None
 
 
 # ---- credentials in URLs and tokens known by their shape ---------------------------------------------------
@@ -316,9 +317,10 @@ def _looks_random(run: str) -> bool:
     if _AWS_SECRET_KEY.fullmatch(run) and _mixed(run):
         return True
     parts = [part for part in _SEPARATORS.split(run) if part]
+    if not parts:  # "////////////////////", "++++++++++++++++++++": a rule drawn in a log
+        return False
     joined = "".join(parts)
-    longest = max(parts, key=len)
-    if longest.lower() != longest != longest.upper() and not _named(run, parts, len(joined)) and _random_part(joined):
+    if _both_cases(max(parts, key=len)) and not _named(run, parts, len(joined)) and _random_part(joined):
         return True  # read whole; not db-7T2E6BFWGWLQEXS8ZPKWVSM8CF, whose longest part is in one case
     return sum(len(part) for part in parts if _random_part(part)) >= RANDOM_MIN
 
@@ -339,6 +341,10 @@ def _random_part(part: str) -> bool:
     words = len(_WORDS.findall(part))
     wanted = min(math.log2(len(part)), _ENTROPY_CEILING) - ENTROPY_SLACK
     return len(part) / words < WORD_MAX and _entropy(part) >= wanted
+
+
+def _both_cases(s: str) -> bool:
+    return s.lower() != s != s.upper()
 
 
 def _mixed(s: str) -> bool:
