@@ -198,6 +198,8 @@ _BARE_VALUE_END = re.compile(
     re.VERBOSE,
 )
 _LINE_END = re.compile(r"[\r\n]")
+_LINE = re.compile(r"([^\r\n]*+)(?:\r?\n)?")
+_VALUE_BELOW = frozenset({"", "|", ">", "|-", ">-", "|+", ">+"})  # nothing on the key's line: the value is below
 
 
 def is_secret_name(name: str) -> bool:
@@ -260,8 +262,27 @@ def _value_span(text: str, start: int, *, whole_line: bool) -> tuple[int, int]:
         return quote.end(), _closing_quote(text, quote.end(), quote[0])
     if text.startswith(("{", "["), start):
         return start, _closing_bracket(text, start)
-    end = (_LINE_END if whole_line else _BARE_VALUE_END).search(text, start)
-    return start, end.start() if end else len(text)
+    found = (_LINE_END if whole_line else _BARE_VALUE_END).search(text, start)
+    end = found.start() if found else len(text)
+    if text[start:end].strip() in _VALUE_BELOW and end < len(text) and text[end] in "\r\n":
+        return _value_below(text, end)  # password:\n  hunter2, token: |\n  ...
+    return start, end
+
+
+def _value_below(text: str, at: int) -> tuple[int, int]:
+    """The value on the lines after the line break at ``at``: the indented lines that follow, or the next line
+    when none is indented; without their indentation and last line break. Nothing when the next line is blank."""
+    lines = _LINE.finditer(text, at + 1 + (text[at : at + 2] == "\r\n"))
+    first = next(lines)
+    if not first[1].strip():
+        return at, at
+    start, end = first.start(1) + len(first[1]) - len(first[1].lstrip()), first.end(1)
+    if first[1][:1] in (" ", "\t"):
+        for line in lines:
+            if line[1][:1] not in (" ", "\t") or not line[1].strip():
+                break
+            end = line.end(1)
+    return start, end
 
 
 def _closing_quote(text: str, start: int, quote: str) -> int:
@@ -405,8 +426,9 @@ ENCODED_LINE_MIN = 24  # a line of nothing but this much base64 is withheld: a k
 
 
 def log_line(message: str, limit: int = LINE_MAX) -> str:
-    """A log event's message for the issue: redacted first (a secret cut in two is still found), then on one line
-    and capped at ``limit`` characters."""
+    """A log event's message for the issue: its private keys hidden, then on one line and redacted as it is shown
+    (a value on the line after its key is still found), then capped at ``limit`` characters (a secret cut in two is
+    still found)."""
     return _shown(_private_keys(message)[0], limit)
 
 
@@ -448,7 +470,7 @@ def _encoded_data(line: str) -> bool:
 def _shown(text: str, limit: int) -> str:
     read = head(text, SCAN_MAX)
     cut = len(read) < len(text)
-    line = " ".join(_redact_rest(read).split())
+    line = _redact_rest(" ".join(read.split()))  # judged as shown: on one line
     if len(line) > limit or cut:
         return line[: limit - 1] + ELLIPSIS
     return line
