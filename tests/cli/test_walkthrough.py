@@ -1,6 +1,7 @@
-"""The README's "Set up Jira" steps, tried as a new user would: ``jira-notifier local aws`` and ``local jira`` run in
-the background, and every command is its own process with a clean environment plus the exports ``local aws``
-printed. Nothing leaves the loopback interface."""
+"""The README's "Set up Jira" steps, tried as a new user would by following docs/try-locally.md: ``jira-notifier
+local aws`` and ``local jira`` run in the background, and every command is its own process with a clean environment
+plus the exports ``local aws`` printed. The commands of the steps are read from the pages themselves. Nothing leaves
+the loopback interface."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ import pytest
 import requests
 from jira_standin.server import DEFAULT_EMAIL, DEFAULT_TOKEN, LocalJira
 
+from tests.support.markdown import jira_notifier_commands, section
+
 pytestmark = pytest.mark.slow  # real processes and servers: about 30 s
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_ROOT = ROOT / "layers" / "jira_notifier"
+README = ROOT / "README.md"
+TRY_LOCALLY = ROOT / "docs" / "try-locally.md"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:cloudwatch-alarms"
 SAFETY_NET_SECONDS = "120"  # the stand-ins stop by themselves even if this test is killed
 START_TIMEOUT = 20.0
@@ -32,6 +37,21 @@ CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL|SKIP)\s+(\S+(?: \S+)?)\s{2,}")
 
 def jira_notifier(*args: str) -> list[str]:
     return [sys.executable, "-m", "jira_notifier.cli.main", *args]
+
+
+def documented(page: Path, *words: str, under: str | None = None) -> list[str]:
+    """The arguments of the one ``jira-notifier`` command of ``page`` (of its section ``under``) starting with
+    ``words``."""
+    found = jira_notifier_commands(page, section(page, under) if under else None)
+    [command] = [argv for argv in found if argv[: len(words)] == list(words)]
+    return command
+
+
+def with_values(argv: list[str], **values: str) -> list[str]:
+    """``argv`` with the value after each ``--option`` named in ``values`` (``server_url`` for ``--server-url``)."""
+    options = {f"--{name.replace('_', '-')}": value for name, value in values.items()}
+    assert set(options) <= set(argv), (options, argv)
+    return [options[argv[i - 1]] if i and argv[i - 1] in options else arg for i, arg in enumerate(argv)]
 
 
 def clean_environment(home: Path) -> dict[str, str]:
@@ -142,28 +162,28 @@ def test_local_aws_prints_every_variable_the_cli_and_the_functions_need(stand_in
 
 
 def test_the_readme_sequence_creates_an_issue_then_resolves_it(stand_ins: StandIns) -> None:
+    # The secret as docs/try-locally.md stores it (at this stand-in's port, expiring well after today)
+    assert f"echo {DEFAULT_TOKEN} | jira-notifier secret put" in TRY_LOCALLY.read_text(encoding="utf-8")
+    secret = documented(TRY_LOCALLY, "secret", "put")
     put = stand_ins.run(
-        "secret", "put", "jira-notifier/ops", "--email", DEFAULT_EMAIL, "--server-url", stand_ins.jira_url,
-        "--expires", EXPIRES, stdin=DEFAULT_TOKEN + "\n",
-    )  # fmt: skip
+        *with_values(secret, server_url=stand_ins.jira_url, expires=EXPIRES), stdin=DEFAULT_TOKEN + "\n"
+    )
     assert put.returncode == 0, put.stderr
     assert f"created secret jira-notifier/ops: {DEFAULT_EMAIL} at {stand_ins.jira_url}" in put.stdout
 
-    add = stand_ins.run(
-        "provider", "add", "ops", "jira", "--project", "OPS", "--issue-type", "Task", "--secret", "jira-notifier/ops",
-        "--resolve-transition", "Done", "--reopen-transition", "Reopen", "--reopen-window", "7d",
-        "--wont-fix-resolution", "Won't Do", "--priority-map", "critical=Highest", "--priority-map", "high=High",
-        "--label", "aws-alerts",
-    )  # fmt: skip
+    # Then the README's steps 3 to 5 as they are written
+    add = stand_ins.run(*documented(README, "provider", "add", under="### The steps"))
     assert add.returncode == 0, add.stderr
 
-    test = stand_ins.run("provider", "test", "ops", "jira")
+    test = stand_ins.run(*documented(README, "provider", "test", under="### The steps"))
     assert test.returncode == 0, test.stdout + test.stderr
     found = checks(test.stdout)
     assert {"credentials", "project", "issue type", "fields", "permissions", "transitions", "expiry"} <= set(found)
     assert {status for statuses in found.values() for status in statuses} == {"PASS"}, test.stdout
 
-    route = stand_ins.run("route", "add", "--topic-arn", TOPIC_ARN, "ops")
+    route_topic = documented(README, "route", "add", "--topic-arn", under="### The steps")
+    assert route_topic == ["route", "add", "--topic-arn", TOPIC_ARN, "ops"]  # the topic of the sample alarm
+    route = stand_ins.run(*route_topic)
     assert route.returncode == 0, route.stderr
 
     fired = stand_ins.run("invoke", "events/sns_cloudwatch_alarm.json")

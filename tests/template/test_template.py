@@ -7,11 +7,8 @@ deploys: generated event rules, subscriptions, invoke configs and event source m
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +19,9 @@ from cfnlint.decode import cfn_yaml
 from samtranslator.parser.parser import Parser
 from samtranslator.translator.translator import Translator
 
+from tests.support.built_stack import FUNCTIONS
 from tests.support.cfn import Stack
+from tests.support.sam_cli import find_sam, offline_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = ROOT / "template.yaml"
@@ -146,31 +145,17 @@ def test_cfn_lint_reports_nothing() -> None:
     assert [str(match) for match in matches] == []
 
 
-def find_sam() -> str | None:
-    beside_python = Path(sys.executable).with_name("sam")
-    return str(beside_python) if beside_python.exists() else shutil.which("sam")
-
-
 @pytest.mark.slow
 def test_sam_validate_lint_passes() -> None:
     # Given SAM CLI, dummy credentials and no way out: a version check or telemetry call fails on a closed port
     sam = find_sam()
     assert sam is not None, "SAM CLI (aws-sam-cli, a dev dependency) is not installed: run make test"
-    offline = {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "SAM_CLI_TELEMETRY": "0",
-        "HTTPS_PROXY": "http://127.0.0.1:9",
-        "HTTP_PROXY": "http://127.0.0.1:9",
-    }
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | offline
 
     # When
     result = subprocess.run(  # noqa: S603 - fixed arguments
         [sam, "validate", "--lint", "--language-extensions", "--template-file", str(TEMPLATE_PATH)],
         cwd=ROOT,
-        env=env,
+        env=offline_environment(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -194,6 +179,7 @@ CHECKOV_SKIPS = {
     "CKV_AWS_158": {*LOG_GROUPS, "ReconcileLogGroup", "JiraWebhookLogGroup"},  # CloudWatch Logs encrypts them
     "CKV_AWS_173": {"JiraWebhookFunction"},  # its environment names a secret, holds none
     "CKV_AWS_149": {"JiraWebhookSecret"},  # customer managed key: the AWS managed one encrypts it
+    "CKV_AWS_258": {"JiraWebhookFunctionUrl"},  # AuthType NONE: Jira cannot sign for IAM, the function checks HMAC
 }
 
 
@@ -753,7 +739,7 @@ def test_buffer_concurrency_cannot_go_below_the_sqs_minimum(template: dict[str, 
 
 
 def test_outputs_name_every_table_queue_topic_and_function(template: dict[str, Any]) -> None:
-    function_outputs = {f"{fn}{kind}" for fn in FUNCTION_DIRS for kind in ("Name", "Arn")}
+    function_outputs = {f"{fn}{kind}" for fn in FUNCTIONS for kind in ("Name", "Arn")}  # all six
 
     assert set(template["Outputs"]) == {
         "ProvidersTableName",
@@ -767,6 +753,33 @@ def test_outputs_name_every_table_queue_topic_and_function(template: dict[str, A
         "JiraWebhookSecretArn",
         *function_outputs,
     }
+
+
+@pytest.mark.parametrize("parameters", [{}, {"JiraWebhook": "Enabled"}], ids=["default", "webhook"])
+def test_every_deployed_function_is_named_in_the_outputs_and_no_output_names_a_missing_one(
+    translated: dict[str, Any], parameters: dict[str, str]
+) -> None:
+    stack = Stack(translated, parameters)
+    functions = {
+        name
+        for name, resource in of_type(translated["Resources"], "AWS::Lambda::Function").items()
+        if stack.deployed(resource)
+    }
+    outputs = {name: output for name, output in translated["Outputs"].items() if stack.deployed(output)}
+
+    named = {target(output["Value"]) for name, output in outputs.items() if name.endswith("FunctionName")}
+    with_arn = {target(output["Value"]) for name, output in outputs.items() if name.endswith("FunctionArn")}
+    assert named == with_arn == functions
+    assert len(functions) == (6 if parameters else 5)
+    assert ("JiraWebhookUrl" in outputs) is bool(parameters)
+
+
+def test_the_outputs_the_cli_reads_are_there(template: dict[str, Any]) -> None:
+    from jira_notifier.cli.aws import _STACK_OUTPUTS  # --stack NAME: the tables and the dead-letter queue
+
+    assert set(_STACK_OUTPUTS) <= set(template["Outputs"])
+    # jira-notifier webhook setup --stack NAME
+    assert {"JiraWebhookUrl", "JiraWebhookSecretArn"} <= set(template["Outputs"])
 
 
 def test_local_env_file_sets_only_variables_the_functions_declare(resources: dict[str, Any]) -> None:
@@ -936,6 +949,8 @@ WEBHOOK = {"JiraWebhook": "Enabled"}
 WEBHOOK_RESOURCES = {
     "JiraWebhookFunction",
     "JiraWebhookFunctionUrl",
+    "JiraWebhookFunctionUrlPublicPermissions",
+    "JiraWebhookFunctionURLInvokeAllowPublicAccess",
     "JiraWebhookSecret",
     "JiraWebhookRole",
     "JiraWebhookLogGroup",
@@ -970,9 +985,12 @@ def test_the_webhook_url_is_public_and_its_function_checks_each_signature_with_i
     ]
 
     assert url["AuthType"] == "NONE" and target(url["TargetFunctionArn"]) == "JiraWebhookFunction"
-    assert {(p["Action"], p["Principal"]) for p in invoke} == {
-        ("lambda:InvokeFunctionUrl", "*"),
-        ("lambda:InvokeFunction", "*"),
+    # Anyone may call the URL, and only the URL: the public InvokeFunction holds only for calls through it.
+    assert {
+        (p["Action"], p["Principal"], p.get("FunctionUrlAuthType"), p.get("InvokedViaFunctionUrl")) for p in invoke
+    } == {
+        ("lambda:InvokeFunctionUrl", "*", "NONE", None),
+        ("lambda:InvokeFunction", "*", None, True),
     }
     assert function["Environment"]["Variables"]["WEBHOOK_SECRET_NAME"] == {"Ref": "JiraWebhookSecret"}
     assert function["ReservedConcurrentExecutions"] == 5  # a public URL never takes the alert path's concurrency
