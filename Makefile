@@ -1,29 +1,58 @@
-# jira-notifier: every target sets up what it needs (a virtual environment with the package) on first use.
+# jira-notifier: every target sets up what it needs on first use. The development tools come from uv.lock: the
+# virtual environment is made with the Python you name, uv (the version uv.lock pins) is put in it with pip, and
+# `uv sync --locked` installs exactly the lock (it fails when pyproject.toml changed without `make lock`).
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
+UV_VERSION := $(shell sed -n '/^name = "uv"$$/{n;s/^version = "\(.*\)"$$/\1/p;}' uv.lock)
 SAM_PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin) /usr/bin)
 EVENT  ?= events/sns_cloudwatch_alarm.json
+# make run's own small environment: the package with its [local] extra (the embedded AWS), no development tools.
+RUN_VENV ?= .venv-run
 
-.PHONY: run test lint typecheck validate build lock requirements bench scan deploy invoke-sns invoke-eb clean
+.PHONY: run test test-fast dist lint typecheck validate build lock requirements bench scan imports deploy invoke-sns invoke-eb
+.PHONY: clean
 
-$(READY): pyproject.toml
+define check_python
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "jira-notifier needs Python 3.11 or newer")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+endef
+
+$(READY): pyproject.toml uv.lock
+	$(check_python)
+	$(PYTHON) -m venv --clear $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --locked --all-extras --inexact --quiet
+	@touch $@
+
+# uv installs the lock's runtime packages and the [local] extra (no dev group), then leaves with pip: the demo needs
+# neither.
+$(RUN_VENV)/.ready: pyproject.toml uv.lock
+	$(check_python)
+	$(PYTHON) -m venv --clear $(RUN_VENV)
+	$(RUN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(RUN_VENV) $(RUN_VENV)/bin/uv sync --locked --no-dev --extra local --quiet
+	$(RUN_VENV)/bin/uv pip uninstall --quiet --python $(RUN_VENV)/bin/python pip uv
 	@touch $@
 
 ## run: the main job with no AWS account: an alarm through the real handler against an embedded AWS (dry run
-##      unless JIRA_SERVER_URL, JIRA_EMAIL, JIRA_API_TOKEN and JIRA_PROJECT are set)
-run: $(READY)
-	$(BIN)/jira-notifier invoke $(EVENT) --local
+##      unless JIRA_SERVER_URL, JIRA_EMAIL, JIRA_API_TOKEN and JIRA_PROJECT are set). It prints the outcome;
+##      `make run ARGS=--show-requests` adds the Jira requests, `make run EVENT=events/sns_budget.json` another event
+run: $(RUN_VENV)/.ready
+	$(RUN_VENV)/bin/jira-notifier invoke $(EVENT) --local $(ARGS)
 
 ## test: the whole suite (unit, integration, CLI, template, reliability, and the built stack: sam build, then each
 ##       function in a fresh Python 3.13 with only the runtime's SDK), on every core
 test: $(READY)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
+
+## test-fast: the inner loop: the unit tests and the use cases on in-memory fakes (no moto, no build), on every core
+test-fast: $(READY)
+	$(BIN)/python -m pytest -n auto -q tests/unit
+
+## dist: the wheel (dist/*.whl) that pipx installs: the CLI with boto3, [local] for the embedded AWS (docs/cli.md)
+dist: $(READY)
+	$(BIN)/uv build --wheel --out-dir dist
 
 ## lint: ruff's checks and its formatting check, over the whole tree
 lint: $(READY)
@@ -42,10 +71,12 @@ validate: $(READY)
 build: $(READY)
 	PATH="$(SAM_PYTHON):$$PATH" $(BIN)/sam build
 
-## lock: pin the layer's dependencies (pyproject.toml) and the runtime's SDK (layers/jira_notifier/runtime.txt),
-##       with hashes, for Python 3.13 on arm64; then regenerate the layer's requirements.txt from the lock
+## lock: pin the development and CI tools (uv.lock, from pyproject.toml's [dependency-groups] and extras); pin the
+##       layer's dependencies (pyproject.toml) and the runtime's SDK (layers/jira_notifier/runtime.txt), with hashes,
+##       for Python 3.13 on arm64; then regenerate the layer's requirements.txt from that lock
 LOCK_DIR := layers/jira_notifier
 lock: $(READY)
+	$(BIN)/uv lock
 	$(BIN)/uv pip compile pyproject.toml $(LOCK_DIR)/runtime.txt --quiet --generate-hashes --python-version 3.13 \
 		--python-platform aarch64-manylinux_2_28 --custom-compile-command "make lock" -o $(LOCK_DIR)/requirements.lock
 	$(MAKE) requirements
@@ -62,9 +93,9 @@ bench: $(READY)
 # packages and bundles a fork of detect-secrets. Pinned: a checkov release may add checks, and .secrets.baseline
 # records the detect-secrets version (change both together).
 SCAN_VENV ?= .venv-scan
-SCANNERS  := checkov==3.3.30 detect-secrets==1.5.0
+SCANNERS  := checkov==3.3.30 detect-secrets==1.5.0 import-linter==2.17
 
-$(SCAN_VENV)/checkov/.ready $(SCAN_VENV)/detect-secrets/.ready: Makefile
+$(SCAN_VENV)/checkov/.ready $(SCAN_VENV)/detect-secrets/.ready $(SCAN_VENV)/import-linter/.ready: Makefile
 	$(PYTHON) -m venv $(@D)
 	$(@D)/bin/python -m pip install --quiet $(filter $(notdir $(@D))==%,$(SCANNERS))
 	@touch $@
@@ -79,6 +110,11 @@ scan: $(SCAN_VENV)/checkov/.ready $(SCAN_VENV)/detect-secrets/.ready
 	git ls-files -z --cached --others --exclude-standard \
 		| xargs -0 $(SCAN_VENV)/detect-secrets/bin/detect-secrets-hook --baseline .secrets.baseline
 
+## imports: the layers' boundaries and no import cycles (import-linter's contracts in pyproject.toml, explained in
+##          docs/architecture.md); in a virtual environment of its own, as its click clashes with aws-sam-cli's pin
+imports: $(SCAN_VENV)/import-linter/.ready
+	PYTHONPATH=layers/jira_notifier $(SCAN_VENV)/import-linter/bin/lint-imports --config pyproject.toml
+
 deploy: build
 	$(BIN)/sam deploy --guided
 
@@ -86,4 +122,4 @@ invoke-sns invoke-eb: $(READY)
 	$(BIN)/sam local invoke $(if $(filter invoke-sns,$@),SnsToJiraFunction -e events/sns_cloudwatch_alarm.json,EventBridgeToJiraFunction -e events/eventbridge_cloudwatch_alarm.json) --env-vars events/env.json
 
 clean:
-	rm -rf .aws-sam $(VENV) .venv-lambda .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf .aws-sam $(VENV) $(RUN_VENV) .venv-lambda .pytest_cache .ruff_cache .mypy_cache .hypothesis

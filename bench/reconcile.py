@@ -1,9 +1,13 @@
 """Reconcile cost: one scheduled run over many open links spread over the sources, through its handler.
 
 The links are seeded as the event path leaves them (an open issue in the stand-in Jira, its state item). CloudWatch
-alarms are moto's. GuardDuty's GetFindings and AWS Health are not in moto, and moto's Security Hub GetFindings ignores
-its filters (it would answer every finding, in pages): those calls are answered from the seeded findings and events by
-a botocore ``before-call`` hook, as botocore's Stubber does, and still counted as AWS calls.
+alarms are moto's. GuardDuty's GetFindings, AWS Health, CloudWatch's DescribeAlarmContributors and Security Hub's
+GetFindingsV2 are not in moto, and moto's Security Hub GetFindings ignores its filters (it would answer every finding,
+in pages): those calls are answered from the seeded findings, contributors and events by a botocore ``before-call``
+hook, as botocore's Stubber does, and still counted as AWS calls.
+
+Contributors are seeded as alarms over many time series have them: ``CONTRIBUTORS_PER_ALARM`` contributors in ALARM
+per alarm (AWS lists at most 100 per alarm), so the links of one alarm are asked with one DescribeAlarmContributors.
 """
 
 from __future__ import annotations
@@ -22,8 +26,20 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 RUN_SECONDS = 240.0  # template.yaml, ReconcileFunction.Timeout
 DETECTOR = "0123456789abcdef0123456789abcdef"  # pragma: allowlist secret
 PRODUCT = f"arn:aws:securityhub:{REGION}:{ACCOUNT}:product/{ACCOUNT}/default"
-ALL_SOURCES = ("cloudwatch-alarm", "securityhub", "guardduty", "health", "cost-anomaly", "budget", "notification")
-ASKABLE_SOURCES = ALL_SOURCES[:4]
+ALL_SOURCES = (
+    "cloudwatch-alarm",
+    "cloudwatch-contributor",
+    "securityhub",
+    "securityhub-v2",
+    "guardduty",
+    "health",
+    "cost-anomaly",
+    "budget",
+    "notification",
+)
+ASKABLE_SOURCES = ALL_SOURCES[:6]
+CONTRIBUTORS_PER_ALARM = 100  # DescribeAlarmContributors lists at most 100 contributors in ALARM per alarm
+PRODUCT_V2 = f"arn:aws:securityhub:{REGION}::productv2/aws/guardduty"
 
 
 def reconcile_costs(bench: Bench, links: int, changed_share: float) -> dict[str, Any]:
@@ -49,7 +65,12 @@ def _scenario(bench: Bench, links: int, sources: tuple[str, ...], changed: float
     every = round(1 / changed) if changed else 0  # of each askable source, every n-th link has cleared
     for n in range(links):
         source = sources[n % len(sources)]
-        world.link(source, n, cleared=bool(every) and source in ASKABLE_SOURCES and (n // len(sources)) % every == 0)
+        world.link(
+            source,
+            n,
+            n // len(sources),
+            cleared=bool(every) and source in ASKABLE_SOURCES and (n // len(sources)) % every == 0,
+        )
     wiring.reset()
     from functions.reconcile.handler import lambda_handler
 
@@ -87,12 +108,25 @@ class _World:
         self.securityhub: dict[str, dict[str, Any]] = {}  # finding id -> finding
         self.guardduty: dict[str, bool] = {}  # finding id -> archived
         self.health: dict[str, str] = {}  # event ARN -> status
+        self.contributors: dict[str, list[str]] = {}  # alarm name -> ids of its contributors in ALARM
+        self.findings_v2: dict[str, dict[str, Any]] = {}  # finding uid -> OCSF finding
 
-    def link(self, source: str, n: int, *, cleared: bool) -> None:
+    def link(self, source: str, n: int, nth: int, *, cleared: bool) -> None:
+        """The ``n``-th link of the run, the ``nth`` of its source."""
         name = f"{self.tag}-{source}-{n:04d}"
         if source == "cloudwatch-alarm":
             put_alarm(self.cloudwatch, name, "OK" if cleared else "ALARM")
             key = f"cloudwatch-alarm:arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{name}"
+        elif source == "cloudwatch-contributor":
+            alarm = f"{self.tag}-by-table-{nth // CONTRIBUTORS_PER_ALARM:02d}"
+            contributor = f"{n:016x}"
+            if not cleared:
+                self.contributors.setdefault(alarm, []).append(contributor)
+            self.contributors.setdefault(alarm, [])
+            key = f"cloudwatch-contributor:arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{alarm}:{contributor}"
+        elif source == "securityhub-v2":
+            self.findings_v2[name] = _finding_v2(name, closed=cleared)
+            key = f"securityhub-v2:{ACCOUNT}:{PRODUCT_V2}:{name}"
         elif source == "securityhub":
             self.securityhub[name] = _finding(name, "RESOLVED" if cleared else "NEW")
             key = f"securityhub:{PRODUCT}:{name}"
@@ -132,17 +166,45 @@ class _World:
             return AWSResponse(None, 200, {}, None), {"DetectorIds": [DETECTOR]}
 
         def health_events(**_: Any) -> Any:
+            """By ARN, or this account's events of the statuses asked (one page of 100 at most, as the API pages)."""
+            wanted = asked["filter"]
+            if "eventArns" in wanted:
+                arns = [arn for arn in wanted["eventArns"] if arn in self.health]
+            else:
+                arns = [arn for arn, status in self.health.items() if status in wanted["eventStatusCodes"]]
             events = [
                 {"arn": arn, "statusCode": self.health[arn], "lastUpdatedTime": datetime(2026, 11, 1, 10, tzinfo=UTC)}
-                for arn in asked["filter"]["eventArns"]
-                if arn in self.health
+                for arn in arns
             ]
-            return AWSResponse(None, 200, {}, None), {"events": events}
+            start = int(asked.get("nextToken", "p0000").lstrip("p"))
+            page: dict[str, Any] = {"events": events[start : start + 100]}
+            if start + 100 < len(events):
+                page["nextToken"] = f"p{start + 100:04d}"
+            return AWSResponse(None, 200, {}, None), page
 
         def securityhub_findings(**_: Any) -> Any:
             ids = [f["Value"] for f in asked["Filters"]["Id"]]
             findings = [self.securityhub[i] for i in ids if i in self.securityhub]
             return AWSResponse(None, 200, {}, None), {"Findings": findings}
+
+        def contributors(**_: Any) -> Any:
+            listed = [
+                {"ContributorId": c, "ContributorAttributes": {"TableName": c}, "StateReason": "breaching"}
+                for c in self.contributors.get(asked["AlarmName"], [])
+            ]
+            return AWSResponse(None, 200, {}, None), {"AlarmContributors": listed}
+
+        def findings_v2(**_: Any) -> Any:
+            """One page of 100 at most, as the API pages; the token is the next finding's index."""
+            uids = [
+                f["Filter"]["Value"] for c in asked["Filters"]["CompositeFilters"] for f in c.get("StringFilters", [])
+            ]
+            found = [self.findings_v2[uid] for uid in uids if uid in self.findings_v2]
+            start = int(asked.get("NextToken", "0000").lstrip("p") or 0)
+            page: dict[str, Any] = {"Findings": found[start : start + 100]}
+            if start + 100 < len(found):
+                page["NextToken"] = f"p{start + 100:04d}"
+            return AWSResponse(None, 200, {}, None), page
 
         def remember(params: dict[str, Any], **_: Any) -> None:
             asked.clear()
@@ -154,6 +216,8 @@ class _World:
             "before-call.guardduty.ListDetectors": detectors,
             "before-call.health.DescribeEvents": health_events,
             "before-call.securityhub.GetFindings": securityhub_findings,
+            "before-call.cloudwatch.DescribeAlarmContributors": contributors,
+            "before-call.securityhub.GetFindingsV2": findings_v2,
         }
         original_init = BaseClient.__init__
 
@@ -185,6 +249,20 @@ def _finding(finding_id: str, workflow: str) -> dict[str, Any]:
         "Resources": [{"Type": "Other", "Id": finding_id}],
         "Workflow": {"Status": workflow},
         "RecordState": "ACTIVE",
+    }
+
+
+def _finding_v2(uid: str, *, closed: bool) -> dict[str, Any]:
+    return {
+        "activity_id": 3 if closed else 1,
+        "activity_name": "Close" if closed else "Create",
+        "class_uid": 2004,
+        "severity_id": 4,
+        "status_id": 1,
+        "status": "New",
+        "cloud": {"account": {"uid": ACCOUNT}, "region": REGION},
+        "finding_info": {"uid": uid, "title": uid, "modified_time": 1793527200000},
+        "metadata": {"product": {"name": "GuardDuty", "uid": PRODUCT_V2}},
     }
 
 

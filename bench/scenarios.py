@@ -617,12 +617,14 @@ def readback_costs(bench: Bench, links: int, resolved_share: float = 0.01) -> di
     import boto3
 
     from bench.harness import PROVIDER, SECRET_NAME, STATE_TABLE
-    from jira_notifier.adapters.aws.syncback import NoSyncBack
     from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
+    from jira_notifier.adapters.dynamodb.state import StateStore
+    from jira_notifier.app.lease import Leases
     from jira_notifier.app.readback import read_back
     from jira_notifier.core.config import ProviderConfig
-    from jira_notifier.core.state import IssueState, IssueStatus, StateStore
+    from jira_notifier.core.state import IssueState, IssueStatus
     from jira_notifier.entry import wiring
+    from jira_notifier.ports import NoSyncBack
 
     dynamodb = boto3.session.Session().client("dynamodb")
     two_days_ago = datetime.now(UTC) - timedelta(days=2)
@@ -641,7 +643,7 @@ def readback_costs(bench: Bench, links: int, resolved_share: float = 0.01) -> di
         )
         StateStore(dynamodb, STATE_TABLE).put_recovered(state)
     notifier = wiring.get_notifier("sns")
-    client = notifier.jira_for(notifier.secrets.get(SECRET_NAME), None)
+    client = notifier.deps.connect(notifier.deps.secrets.get(SECRET_NAME), None)
     offset = 0.0
 
     def clock() -> float:
@@ -657,7 +659,7 @@ def readback_costs(bench: Bench, links: int, resolved_share: float = 0.01) -> di
         report = read_back(
             ProviderConfig(**PROVIDER),
             client,
-            StateStore(dynamodb, STATE_TABLE, clock=clock),
+            Leases(StateStore(dynamodb, STATE_TABLE, clock=clock), clock),
             OwnedIssueStore(dynamodb, STATE_TABLE, clock=clock),
             NoMetrics(),
             sync_back=NoSyncBack(),

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -315,6 +316,15 @@ def test_traced_function_records_its_aws_and_jira_calls(tracing_run: Run) -> Non
     assert "127.0.0.1" in names, names
 
 
+def test_sam_build_warns_of_nothing_missing(built: Path) -> None:
+    # Each function names its (no) dependencies in a requirements.txt of its own: sam build finds one for each
+    log = built_stack.BUILD_LOG.read_text(encoding="utf-8")
+    assert "Build Succeeded" in log
+    assert "requirements.txt file not found" not in log
+    for folder in built_stack.FUNCTIONS.values():
+        assert (built_stack.ROOT / "functions" / folder / "requirements.txt").is_file()
+
+
 def test_layer_is_the_locked_pure_python_runtime_without_the_sdk(built: Path) -> None:
     import importlib.metadata
 
@@ -352,13 +362,20 @@ def _layer_pins() -> list[Any]:
 
 @pytest.fixture(scope="module")
 def webhook_run(built: Path, runtime: Path, moto_url: str, tmp_path_factory: pytest.TempPathFactory) -> Run:
-    """A signed Jira webhook delivery about an issue no alert has, through the built webhook function's URL event."""
+    """A signed, fresh Jira webhook delivery about an issue of a site no provider uses (each provider's secret is read
+    to tell), through the built webhook function's URL event."""
     from jira_notifier.entry.webhook import sign
     from tests.support.builders import function_url_event
 
     tmp = tmp_path_factory.mktemp("webhook")
-    issue = {"id": "10001", "key": "OPS-1", "fields": {"labels": ["jira-notifier", "jn-0"], "status": {}}}
-    body = json.dumps({"webhookEvent": "jira:issue_updated", "timestamp": 1, "issue": issue}).encode()
+    issue = {
+        "id": "10001",
+        "key": "OPS-1",
+        "self": "https://elsewhere.atlassian.net/rest/api/2/issue/10001",
+        "fields": {"labels": ["jira-notifier", "jn-0"], "status": {}},
+    }
+    raised = int(time.time() * 1000)  # the function judges it by its own clock: within the hour it runs in
+    body = json.dumps({"webhookEvent": "jira:issue_updated", "timestamp": raised, "issue": issue}).encode()
     headers = {
         "content-type": "application/json",
         "x-hub-signature": sign(WEBHOOK_KEY, body),

@@ -34,5 +34,5 @@ def test_name_list_and_forget(cli, cloud):
 def test_name_refuses_a_bad_account_or_name(cli, cloud, account, name):
     result = cli("account", "name", account, name)
 
-    assert result.code == 1 and result.err.startswith("error: ")
+    assert result.code == 2 and result.err.startswith("error: ")  # usage: refused before anything is written
     assert cloud.items() == []

@@ -14,6 +14,7 @@ import pytest
 import responses
 from jira_standin.server import LocalJira
 
+from jira_notifier.adapters.observability import metrics
 from jira_notifier.cli.main import main
 from tests.support.fake_jira import EMAIL, SITE, TOKEN
 from tests.support.jira_spec import validate_jira_request
@@ -42,12 +43,26 @@ def printed_requests(out: str) -> list[tuple[str, str, Any]]:
     return found
 
 
-def test_dry_run_prints_the_exact_requests(capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_prints_the_outcome_first_and_the_requests_only_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
     # When the README's first command runs without Jira credentials
     assert main(["invoke", ALARM, "--local"]) == 0
 
-    # Then it prints the requests it would send, each valid for Jira's API, and the issue it recorded
+    # Then the outcome comes first, in three lines, and no request body is printed
     out = capsys.readouterr().out
+    assert out.splitlines() == [
+        "issue DEMO-1 (open) for cloudwatch-alarm:arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx-high",
+        "sns: created 1",
+        "dry run: 2 Jira request(s) answered in-process by a stand-in Jira, none sent; --show-requests prints them",
+    ]
+    assert printed_requests(out) == []
+
+
+def test_show_requests_prints_the_exact_requests_after_the_outcome(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["invoke", ALARM, "--local", "--show-requests"]) == 0
+
+    # Then it prints the requests it would send, each valid for Jira's API, after the issue it recorded
+    out = capsys.readouterr().out
+    assert out.startswith("issue DEMO-1 (open) for ")
     requests = printed_requests(out)
     assert [(method, url.split("?")[0]) for method, url, _ in requests] == [
         ("GET", "https://your-domain.atlassian.net/rest/api/3/issue/createmeta/DEMO/issuetypes"),
@@ -57,8 +72,41 @@ def test_dry_run_prints_the_exact_requests(capsys: pytest.CaptureFixture[str]) -
         validate_jira_request(method, url, json.dumps(body).encode() if body is not None else None)
     create = requests[1][2]["fields"]
     assert create["summary"] == "CloudWatch alarm api-5xx-high" and create["project"] == {"key": "DEMO"}
-    assert '"created": 1' in out and "issue DEMO-1 (open)" in out
     assert "dry-run-token" not in out
+
+
+def test_json_carries_the_outcome_and_with_show_requests_the_requests(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["invoke", "--sample", "sns_cloudwatch_alarm", "--local", "--json", "--show-requests"]) == 0
+
+    outcome = json.loads(capsys.readouterr().out)
+    assert outcome["ok"] is True and outcome["dryRun"] is True
+    assert outcome["function"] == "sns" and outcome["result"] == {"created": 1} and outcome["parked"] == []
+    assert [issue["key"] for issue in outcome["issues"]] == ["DEMO-1"]
+    assert [(r["method"], r["url"].split("?")[0]) for r in outcome["requests"]] == [
+        ("GET", "https://your-domain.atlassian.net/rest/api/3/issue/createmeta/DEMO/issuetypes"),
+        ("POST", "https://your-domain.atlassian.net/rest/api/3/issue"),
+    ]
+    for request in outcome["requests"]:
+        body = json.dumps(request["body"]).encode() if request["body"] is not None else None
+        validate_jira_request(request["method"], request["url"], body)
+
+
+@pytest.mark.parametrize("sample", ["sns_notification", "sqs_raw_delivery"])
+def test_a_parked_alert_fails_the_command_and_says_why(sample: str, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given a sample routed to a group that has no provider (the SNS path, and the SQS path whose answer lists none)
+    code = main(["invoke", "--sample", sample, "--local", "--json"])
+
+    # Then it exits 1 (parked is not done), naming the reason, and no issue was recorded
+    outcome = json.loads(capsys.readouterr().out)
+    assert code == 1 and outcome["ok"] is False
+    assert [p["reason"] for p in outcome["parked"]] == ["unroutable"]
+    assert "has no provider" in outcome["parked"][0]["error"] and outcome["issues"] == []
+
+
+def test_an_unknown_sample_is_a_usage_error_naming_the_samples(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["invoke", "--sample", "no_such_event", "--local"]) == 2
+    err = capsys.readouterr().err
+    assert "no sample event 'no_such_event'" in err and "sns_cloudwatch_alarm" in err
 
 
 def test_with_jira_credentials_it_creates_a_real_issue(
@@ -75,7 +123,7 @@ def test_with_jira_credentials_it_creates_a_real_issue(
     # Then the issue exists in that Jira, and nothing was printed as a dry run
     assert [issue.summary for issue in issues] == ["CloudWatch alarm api-5xx-high"]
     out = capsys.readouterr().out
-    assert "Dry run" not in out and "issue OPS-1 (open)" in out and TOKEN not in out
+    assert "dry run" not in out and out.startswith("issue OPS-1 (open)") and TOKEN not in out
 
 
 def test_dry_run_flag_sends_nothing_even_with_credentials(
@@ -87,7 +135,7 @@ def test_dry_run_flag_sends_nothing_even_with_credentials(
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         assert main(["invoke", ALARM, "--local", "--dry-run"]) == 0
         assert len(mock.calls) == 0
-    assert "Dry run: 2 Jira request(s)" in capsys.readouterr().out
+    assert "dry run: 2 Jira request(s) answered in-process" in capsys.readouterr().out
 
 
 # What `jira-notifier local aws` asks users to export, pointing at a local AWS that is not running, and a profile
@@ -114,7 +162,7 @@ def test_a_local_run_ignores_the_ambient_aws_tables_queue_and_allowed_hosts(
         monkeypatch.setenv(name, value)
 
     # When the README's first command runs
-    code = main(["invoke", ALARM, "--local"])
+    code = main(["invoke", ALARM, "--local", "--show-requests"])
 
     # Then it is the same dry run as in a clean shell: the demo provider's requests, an issue, nothing parked
     captured = capsys.readouterr()
@@ -124,7 +172,7 @@ def test_a_local_run_ignores_the_ambient_aws_tables_queue_and_allowed_hosts(
         ("GET", "https://your-domain.atlassian.net/rest/api/3/issue/createmeta/DEMO/issuetypes"),
         ("POST", "https://your-domain.atlassian.net/rest/api/3/issue"),
     ]
-    assert '"created": 1' in captured.out and "issue DEMO-1 (open)" in captured.out
+    assert "sns: created 1" in captured.out and "issue DEMO-1 (open)" in captured.out
     assert "Traceback" not in captured.err
     # and the shell's variables are as they were
     assert {name: os.environ.get(name) for name in AMBIENT} == AMBIENT
@@ -153,4 +201,18 @@ def test_invoke_runs_from_the_installed_package_outside_a_checkout(tmp_path: Pat
 
     # Then it runs the handler from the package, as it does in a checkout
     assert done.returncode == 0, done.stderr
-    assert '"created": 1' in done.stdout and "issue DEMO-1 (open)" in done.stdout
+    assert "sns: created 1" in done.stdout and done.stdout.startswith("issue DEMO-1 (open)")
+
+
+def test_the_command_leaves_the_process_environment_as_it_found_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A handler run in the same process after the command (a test, a notebook) must still emit its metrics.
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED")
+    before = dict(os.environ)
+
+    assert main(["invoke", ALARM, "--local"]) == 0
+
+    assert "POWERTOOLS_METRICS_DISABLED" not in os.environ
+    assert dict(os.environ) == before
+    assert metrics.metric_set == {}  # nothing held back for the next handler's flush

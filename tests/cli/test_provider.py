@@ -66,6 +66,15 @@ def test_add_stores_tag_fields_and_impact_steps(cli, cloud):
     assert stored["escalateAfter"] == [[14400.0, "High"], [86400.0, "Highest"]]
 
 
+def test_add_stores_the_products_a_provider_takes_findings_of(cli, cloud):
+    cloud.put_secret()
+
+    result = cli(*ADD, "--products", "GuardDuty, inspector,guardduty")
+
+    assert result.code == 0, result.err
+    assert json.loads(cloud.items()[0]["value"])["products"] == ["guardduty", "inspector"]
+
+
 @pytest.mark.parametrize(
     ("options", "complaint"),
     [
@@ -73,6 +82,7 @@ def test_add_stores_tag_fields_and_impact_steps(cli, cloud):
         (("--tag-field", "team=summary"), "tag fields may not fill ['summary']"),
         (("--impact-steps", "lots:High"), "--impact-steps 'lots:High' must be AMOUNT:PRIORITY"),
         (("--escalate-after", "soon:High"), "--escalate-after 'soon:High' must be DURATION:PRIORITY"),
+        (("--escalate-after", "3600:High"), "--escalate-after '3600:High' must be DURATION:PRIORITY, e.g. 4h:High"),
     ],
 )
 def test_add_refuses_malformed_tag_fields_and_steps(cli, cloud, options, complaint):
@@ -80,7 +90,7 @@ def test_add_refuses_malformed_tag_fields_and_steps(cli, cloud, options, complai
 
     result = cli(*ADD, *options)
 
-    assert result.code == 1 and complaint in result.err
+    assert result.code == 2 and complaint in result.err
     assert cloud.items() == []
 
 
@@ -116,11 +126,13 @@ def test_add_refuses_a_secret_that_does_not_exist(cli, cloud):
         (("--field", 'summary="x"'), "are set by jira-notifier itself"),
         (("--field", "customfield_1=prod"), "--field customfield_1: the value must be JSON"),
         (("--field", "customfield_1"), "must be FIELD_ID=JSON"),
-        (("--reopen-window", "soon"), "--reopen-window 'soon' is not a duration"),
-        (("--cooldown", "1 fortnight"), "--cooldown '1 fortnight' is not a duration"),
+        (("--reopen-window", "soon"), "argument --reopen-window: 'soon' is not a duration"),
+        (("--cooldown", "1 fortnight"), "argument --cooldown: '1 fortnight' is not a duration"),
+        (("--cooldown", "5"), "argument --cooldown: '5' has no unit; write 5s, 5m, 5h or 5d"),
+        (("--reopen-window", "7"), "argument --reopen-window: '7' has no unit; write 7s, 7m, 7h or 7d"),
     ],
     ids=["project", "issue-type", "severity", "map-pair", "reserved-field", "field-not-json", "field-pair",
-         "reopen-window", "cooldown"],
+         "reopen-window", "cooldown", "cooldown-without-unit", "reopen-window-without-unit"],
 )  # fmt: skip
 def test_add_refuses_invalid_settings_before_writing(cli, cloud, options, complaint):
     cloud.put_secret()
@@ -132,8 +144,8 @@ def test_add_refuses_invalid_settings_before_writing(cli, cloud, options, compla
 
     result = cli(*argv)
 
-    assert result.code == 1
-    assert result.err.startswith("error: ") and complaint in result.err
+    assert result.code == 2  # usage: refused before anything is read or written
+    assert "error: " in result.err and complaint in result.err
     assert cloud.items() == []
 
 

@@ -37,17 +37,27 @@ def test_an_alarm_name_prefix_groups_with_the_default_window(cli, cloud):
         (("--group-by", "prefix:"), "prefix:<n> or prefix:<separator>"),
         (("--group-by", "prefix:0"), "a prefix needs at least one character"),
         (("--group-by", "account,account"), "names a part twice"),
-        (("--group-by", "account", "--group-window", "0"), "--group-window must be a positive duration"),
+        (("--group-by", "account", "--group-window", "0m"), "--group-window must be a positive duration"),
         (("--group-window", "10m"), "--group-window needs --group-by"),
-        (("--group-by", "account", "--group-window", "soon"), "--group-window 'soon' is not a duration"),
+        (("--group-by", "account", "--group-window", "soon"), "argument --group-window: 'soon' is not a duration"),
+        (("--group-by", "account", "--group-window", "600"), "argument --group-window: '600' has no unit"),
     ],
-    ids=["unknown-part", "empty-prefix", "zero-prefix", "twice", "zero-window", "window-alone", "not-a-duration"],
+    ids=[
+        "unknown-part",
+        "empty-prefix",
+        "zero-prefix",
+        "twice",
+        "zero-window",
+        "window-alone",
+        "not-a-duration",
+        "no-unit",
+    ],
 )
 def test_add_refuses_a_grouping_it_cannot_use(cli, cloud, options, complaint):
     cloud.put_secret()
 
     result = cli(*ADD, *options)
 
-    assert result.code == 1
+    assert result.code == 2  # usage: refused before anything is read or written
     assert complaint in result.err
     assert cloud.items() == []

@@ -85,7 +85,7 @@ def test_json_output_and_a_group_of_its_own(cli: Any, boto_session: Any, jira: F
 def test_an_event_needs_the_local_aws(cli: Any) -> None:
     result = cli("reconcile", "--event", "events/sns_cloudwatch_alarm.json")
 
-    assert result.code == 1 and "--event needs --local" in result.err
+    assert result.code == 2 and "--event needs --local" in result.err
 
 
 def test_local_runs_against_the_embedded_aws(cli: Any) -> None:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.cli.conftest import provider
+from tests.cli.conftest import PROVIDERS_TABLE, provider
 
 TOPIC = "arn:aws:sns:eu-west-1:111122223333:billing-alerts"
 
@@ -47,7 +47,7 @@ def test_add_routes_a_topic_and_a_source_and_lists_them(cli, cloud):
 def test_add_refuses_what_is_not_a_topic_arn(cli, cloud, arn):
     result = cli("route", "add", "--topic-arn", arn, "ops")
 
-    assert result.code == 1
+    assert result.code == 2  # usage: refused before anything is written
     assert "is not an SNS topic ARN; expected arn:aws:sns:REGION:ACCOUNT_ID:TOPIC_NAME" in result.err
     assert cloud.items() == []
 
@@ -111,7 +111,7 @@ def test_add_routes_an_account_stored_beside_the_other_routes_and_lists_it(cli, 
 def test_add_refuses_what_is_not_an_account_id(cli, cloud, account):
     result = cli("route", "add", "--account", account, "ops")
 
-    assert result.code == 1
+    assert result.code == 2
     assert "is not an AWS account id; expected 12 digits" in result.err
     assert cloud.items() == []
 
@@ -119,7 +119,7 @@ def test_add_refuses_what_is_not_an_account_id(cli, cloud, account):
 def test_a_source_cannot_pass_for_an_account_route(cli, cloud):
     result = cli("route", "add", "--source", "account:444455556666", "ops")
 
-    assert result.code == 1 and "use --account ID" in result.err
+    assert result.code == 2 and "use --account ID" in result.err
     assert cloud.items() == []
 
 
@@ -132,3 +132,69 @@ def test_remove_deletes_an_account_route(cli, cloud):
     assert removed.code == 0 and removed.out == "removed the route of account 444455556666\n"
     assert again.code == 1 and "no route for 444455556666" in again.err
     assert cloud.items() == []
+
+
+def test_add_routes_an_alarm_tag_into_the_one_partition_of_tag_routes_and_lists_it(cli, cloud):
+    cloud.put_provider(provider(group="payments"))
+
+    added = cli("route", "add", "--alarm-tag", "team=payments", "payments")
+    other = cli("route", "add", "--alarm-tag", "cost=centre=4711", "finance")  # a key cannot hold "=": the value can
+    listed = cli("route", "list", "--json")
+
+    assert added.code == other.code == listed.code == 0
+    assert added.out.startswith("routed alarm-tag team=payments to group payments\n")
+    assert "warning: only alarms that propagate their tags" in added.err  # a warning, not output for scripts
+    stored = {row["sk"]: row for row in cloud.items() if row["pk"] == "ROUTE#alarm-tag"}
+    assert stored['["team", "payments"]']["value"] == '"payments"'
+    assert stored['["cost", "centre=4711"]']["value"] == '"finance"'
+    assert json.loads(listed.out) == [
+        {"route": "cost=centre=4711", "kind": "alarm-tag", "group": "finance"},
+        {"route": "team=payments", "kind": "alarm-tag", "group": "payments"},
+    ]
+
+
+def test_the_functions_read_every_alarm_tag_route_the_cli_stored(cli, cloud):
+    from aws_lambda_powertools.utilities.parameters import DynamoDBProvider
+
+    from jira_notifier.adapters.dynamodb.providers import ProviderRepo
+
+    cli("route", "add", "--alarm-tag", "team=payments", "payments")
+    cli("route", "add", "--alarm-tag", "env=prod", "prod-oncall")
+    cli("route", "add", "--source", "aws.cloudwatch", "ops")
+    repo = ProviderRepo(DynamoDBProvider(table_name=PROVIDERS_TABLE, key_attr="pk", sort_attr="sk"), max_age=0)
+
+    assert repo.alarm_tag_routes() == {("team", "payments"): "payments", ("env", "prod"): "prod-oncall"}
+    assert repo.route("aws.cloudwatch") == "ops"
+
+
+@pytest.mark.parametrize(
+    ("tag", "complaint"),
+    [
+        ("payments", "--alarm-tag 'payments' must be KEY=VALUE"),
+        ("=payments", "--alarm-tag '=payments' must be KEY=VALUE"),
+        ("aws:cloudformation:stack-name=x", "tags beginning aws: are AWS's own"),
+        ("k" * 129 + "=v", "a tag key has at most 128 characters"),
+    ],
+    ids=["no-equals", "no-key", "aws-prefix", "too-long"],
+)
+def test_add_refuses_what_is_no_alarm_tag(cli, cloud, tag, complaint):
+    result = cli("route", "add", "--alarm-tag", tag, "ops")
+
+    assert result.code == 2 and complaint in result.err  # a malformed value is a usage error
+    assert cloud.items() == []
+
+
+def test_remove_deletes_an_alarm_tag_route(cli, cloud):
+    cli("route", "add", "--alarm-tag", "team=payments", "payments")
+
+    removed = cli("route", "remove", "--alarm-tag", "team=payments")
+    again = cli("route", "remove", "--alarm-tag", "team=payments")
+
+    assert removed.code == 0 and removed.out == "removed the route of alarm-tag team=payments\n"
+    assert again.code == 1 and "no route for team=payments" in again.err
+
+
+def test_the_alarm_tag_partition_is_no_source_to_route(cli, cloud):
+    result = cli("route", "add", "--source", "alarm-tag", "ops")
+
+    assert result.code == 2 and "use --alarm-tag KEY=VALUE" in result.err

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import responses
 
+from jira_notifier.adapters.dynamodb.state import StateStore, state_from_item
 from jira_notifier.core.alert import DEDUPE_LABEL_PREFIX
-from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, StateStore, state_from_item
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision
 from tests.cli.conftest import SITE, STATE_TABLE, provider, stack_description
 from tests.support import fake_jira
 from tests.support.fake_jira import FakeJira

@@ -29,8 +29,8 @@ PACKAGE_ROOT = ROOT / "layers" / "jira_notifier"
 README = ROOT / "README.md"
 TRY_LOCALLY = ROOT / "docs" / "try-locally.md"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:cloudwatch-alarms"
-SAFETY_NET_SECONDS = "120"  # the stand-ins stop by themselves even if this test is killed
-START_TIMEOUT = 20.0
+SAFETY_NET_SECONDS = "900"  # the stand-ins stop by themselves even if this test is killed (a bound, for a busy machine)
+START_TIMEOUT = 90.0  # seconds: a bound for a busy machine; each wait ends as soon as its line is printed
 EXPIRES = (date.today() + timedelta(days=180)).isoformat()
 CHECK_LINE = re.compile(r"^(PASS|WARN|FAIL|SKIP)\s+(\S+(?: \S+)?)\s{2,}")
 
@@ -74,8 +74,9 @@ class Background:
         for line in self.process.stdout:
             self.lines.append(line.rstrip("\n"))
 
-    def wait_for(self, pattern: str, timeout: float = 10.0) -> re.Match[str]:
-        """The first output line matching ``pattern``, waiting for it to be printed."""
+    def wait_for(self, pattern: str, timeout: float = 90.0) -> re.Match[str]:
+        """The first output line matching ``pattern``, waiting for it to be printed (it returns as soon as it is:
+        the bound is for a machine busy with other work, where starting the local AWS alone can take 25 s)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = next((m for m in (re.search(pattern, line) for line in list(self.lines)) if m), None)
@@ -105,7 +106,7 @@ class StandIns:
 
     def run(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - our own CLI
-            jira_notifier(*args), env=self.env, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=60
+            jira_notifier(*args), env=self.env, cwd=ROOT, input=stdin, capture_output=True, text=True, timeout=180
         )
 
     def add_provider(self, group: str, *, token: str, issue_type: str) -> None:
@@ -188,14 +189,14 @@ def test_the_readme_sequence_creates_an_issue_then_resolves_it(stand_ins: StandI
 
     fired = stand_ins.run("invoke", "events/sns_cloudwatch_alarm.json")
     assert fired.returncode == 0, fired.stderr
-    assert '"created": 1' in fired.stdout
+    assert "sns: created 1" in fired.stdout
     key = stand_ins.jira.wait_for(r'created (OPS-\d+): "CloudWatch alarm api-5xx-high"')[1]
     issue = stand_ins.issue(key)
     assert "aws-alerts" in issue["labels"]  # type: ignore[operator]
 
     cleared = stand_ins.run("invoke", "events/sns_cloudwatch_alarm_ok.json")
     assert cleared.returncode == 0, cleared.stderr
-    assert '"resolved": 1' in cleared.stdout
+    assert "sns: resolved 1" in cleared.stdout
     stand_ins.jira.wait_for(rf"{key}: To Do -> Done")
     assert stand_ins.issue(key)["status"] == {
         "id": "10001",
@@ -232,8 +233,8 @@ def test_a_wrong_token_fails_the_credentials_check_with_the_fix(stand_ins: Stand
 
 def test_an_alert_without_a_route_is_parked_and_dlq_list_says_how_to_route_it(stand_ins: StandIns) -> None:
     parked = stand_ins.run("invoke", "events/eventbridge_cost_anomaly.json")
-    assert parked.returncode == 0, parked.stderr
-    assert '"parked": 1' in parked.stdout
+    assert parked.returncode == 1, parked.stderr  # parked: not done
+    assert "parked (unroutable)" in parked.stdout and "eventbridge: parked 1" in parked.stdout
 
     listing = stand_ins.run("dlq", "list")
 

@@ -143,9 +143,9 @@ def test_busy_alert_is_handed_back_to_lambda(
     aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given another invocation holding the alert's lease for longer than this one may wait
-    from jira_notifier.app import notify as service
+    from jira_notifier.app import notify as apply
 
-    monkeypatch.setattr(service, "LOCK_WAIT_SECONDS", 0.0)
+    monkeypatch.setattr(apply, "LOCK_WAIT_SECONDS", 0.0)
     lambda_handler(alarm_event("ALARM", 0), lambda_context)
     [item] = aws.state_items()
     aws.session.client("dynamodb").update_item(

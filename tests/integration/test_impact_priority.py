@@ -18,6 +18,7 @@ from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, load_event
 from tests.support.builders import START, alarm_event, sns_event
+from tests.support.clocks import on_clock
 from tests.support.fakes import Clock
 
 READ = ("GET", "/rest/api/3/issue/OPS-1")
@@ -59,8 +60,7 @@ class Run:
     ) -> tuple[dict[str, int], list[tuple[str, str]]]:
         self.clock.now += after
         notifier = wiring.get_notifier(function)
-        notifier.clock, notifier.sleep = self.clock.time, self.clock.sleep
-        notifier.store.clock, notifier.store.sleep = self.clock.time, self.clock.sleep
+        on_clock(notifier, self.clock.time, self.clock.sleep)
         handler: Callable[[dict[str, Any], Any], dict[str, int]] = (
             sns_handler if function == "sns" else eventbridge_handler
         )

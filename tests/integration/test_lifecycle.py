@@ -17,6 +17,7 @@ from functions.sns_to_jira.handler import lambda_handler
 from jira_notifier.core.errors import JiraUnavailableError, StoreError
 from jira_notifier.entry import wiring
 from tests.support.builders import alarm_event, alarm_message, notification_event, sns_event
+from tests.support.clocks import on_clock
 
 CREATE = [("POST", "/rest/api/3/issue")]
 CREATE_COLD = [("GET", "/rest/api/3/issue/createmeta/OPS/issuetypes"), *CREATE]
@@ -48,8 +49,7 @@ class Run:
         """Deliver ``event`` ``after`` seconds after the previous step; return the result and the requests it cost."""
         self.clock.now += after
         notifier = wiring.get_notifier("sns")
-        notifier.clock, notifier.sleep = self.clock.time, self.clock.sleep
-        notifier.store.clock, notifier.store.sleep = self.clock.time, self.clock.sleep
+        on_clock(notifier, self.clock.time, self.clock.sleep)
         try:
             result = lambda_handler(event, self.context)
         finally:
@@ -186,20 +186,20 @@ def test_timeout_after_create_then_retry_finds_the_issue(run: Run, jira: Any) ->
 
 
 def test_crash_between_create_and_state_write_then_retry(run: Run, jira: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from jira_notifier.core.state import StateStore
+    from jira_notifier.adapters.dynamodb.state import StateStore
 
-    original = StateStore.save
+    original = StateStore.write
 
-    def lose_confirmation(self: StateStore, lease: Any, state: Any, *, release: bool) -> None:
+    def lose_confirmation(self: StateStore, owner: str, state: Any, *, release: bool, deadline: float) -> None:
         if state.issue_key:
             raise StoreError("state table update failed: ProvisionedThroughputExceededException")
-        original(self, lease, state, release=release)
+        original(self, owner, state, release=release, deadline=deadline)
 
-    monkeypatch.setattr(StateStore, "save", lose_confirmation)
+    monkeypatch.setattr(StateStore, "write", lose_confirmation)
     event = alarm_event("ALARM", 0, message_id="m-1")
     with pytest.raises(StoreError):
         run(event)
-    monkeypatch.setattr(StateStore, "save", original)
+    monkeypatch.setattr(StateStore, "write", original)
     result, _ = run(event, after=90)
     assert result == {"recovered": 1}
     assert len(jira.issues) == 1
@@ -255,7 +255,7 @@ def deliver_concurrently(run: Run, events: list[dict[str, Any]], gap: float) -> 
             results.append(lambda_handler(arriving.pop(0), run.context))
         run.clock.now = end
 
-    wiring.get_notifier("sns").sleep = wait_while_others_arrive
+    wiring.get_notifier("sns").deps.sleep = wait_while_others_arrive
     while arriving:
         run.clock.now += gap
         results.append(lambda_handler(arriving.pop(0), run.context))
@@ -319,7 +319,7 @@ def test_held_back_change_is_written_by_the_retry_when_its_holder_died(run: Run,
     event = alarm_event("OK", 1, message_id="m-ok")
     notifier = wiring.get_notifier("sns")
     run.clock.now += 0.5
-    notifier.clock, notifier.sleep = run.clock.time, die
+    on_clock(notifier, run.clock.time, die)
     with pytest.raises(TimeoutError):
         lambda_handler(event, run.context)
     assert jira.by_key("OPS-1").status == "To Do"
@@ -356,10 +356,10 @@ def test_issue_deleted_in_jira_is_not_recreated_by_the_same_firing_only_by_the_n
     run(alarm_event("ALARM", 0))
     jira.delete_by_hand("OPS-1")
     # The firing's next delivery finds the issue gone: a person's decision, recorded; nothing is recreated
-    result, cost = run(alarm_event("ALARM", 1))
+    result, cost = run(alarm_event("ALARM", 1, previous="ALARM"))
     assert result == {"skipped": 1}
     assert cost == [("POST", "/rest/api/3/issue/OPS-1/comment")]
-    assert run(alarm_event("ALARM", 2)) == ({"skipped": 1}, NONE)
+    assert run(alarm_event("ALARM", 2, previous="ALARM")) == ({"skipped": 1}, NONE)
     # The alarm clears, then fires again: a new issue
     assert run(alarm_event("OK", 3)) == ({"skipped": 1}, NONE)
     result, cost = run(alarm_event("ALARM", 4))

@@ -19,9 +19,12 @@ from botocore.stub import Stubber
 
 from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
-from jira_notifier.core.state import PersonDecision, state_from_item
+from jira_notifier.adapters.dynamodb.state import state_from_item
+from jira_notifier.core.alert import AlertState
+from jira_notifier.core.state import PersonDecision
 from jira_notifier.entry import wiring
 from tests.support.builders import alarm_event
+from tests.support.clocks import on_clock
 from tests.support.lambda_sim import Context, LambdaTime
 from tests.support.links import open_link, put_alarm
 
@@ -63,8 +66,7 @@ class World:
 
     def invoke(self, handler: Any, function: str, event: Any, seconds: float = 60.0) -> Any:
         notifier = wiring.get_notifier(function)
-        notifier.clock = notifier.store.clock = self.clock.time  # type: ignore[attr-defined]
-        notifier.sleep = notifier.store.sleep = self.clock.sleep  # type: ignore[attr-defined]
+        on_clock(notifier, self.clock.time, self.clock.sleep)
         self.clock.deadline = self.clock.now + seconds
         return handler(event, Context(self.clock))
 
@@ -212,7 +214,8 @@ def test_issues_the_product_does_not_own_are_never_touched(world: World) -> None
 
 def test_a_dry_run_says_what_it_would_do_and_changes_nothing(world: World) -> None:
     from jira_notifier.adapters.observability import MetricsRecorder
-    from jira_notifier.app.reconcile import run_steps, scheduled_steps
+    from jira_notifier.app.run import run_steps
+    from jira_notifier.entry.scheduled import scheduled_steps
 
     world.alarm("quiet")
     world.fire("quiet")
@@ -220,7 +223,7 @@ def test_a_dry_run_says_what_it_would_do_and_changes_nothing(world: World) -> No
     items_before = world.aws.state_items()
     start = len(world.jira.requests)
 
-    wiring.get_notifier("reconcile").clock = world.clock.time
+    wiring.get_notifier("reconcile").deps.clock = world.clock.time
     steps = scheduled_steps(ACCOUNT, REGION, dry_run=True)
     summary = run_steps(steps, lambda: 300.0, MetricsRecorder())
 
@@ -506,10 +509,13 @@ def test_the_run_reads_back_a_persons_decision_first_and_reconcile_then_leaves_t
 
     assert list(result) == ["readback", "reconcile", "sync-back"]
     assert result["readback"]["links"] == 1  # one decision recorded
-    assert result["reconcile"]["links"] == 0  # the issue is no longer open: nothing to ask, nothing to resolve
+    # The person's decision holds while the alarm fires: reconcile asks its source, finds it cleared, and records
+    # the clear that ends that episode (the next firing is a new one), without a write to the issue
+    assert result["reconcile"]["links"] == 1 and result["reconcile"]["cleared"] == 1
     assert writes_since(world.jira, start) == []
     [state] = [state_from_item(item["pk"]["S"], item) for item in world.aws.state_items() if item.get("issueKey")]
     assert state.person_decision == PersonDecision.RESOLVED and state.person_resolution == "Done"
+    assert state.alert_state is AlertState.RESOLVED
     assert world.issue(1).status == "Done" and world.issue(1).transitions == []
 
 

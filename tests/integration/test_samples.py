@@ -12,6 +12,8 @@ from jira_notifier.cli.invoke import FUNCTIONS, function_for, load_handler
 from jira_notifier.entry.handlers import HANDLERS
 from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
 
+CONTRIBUTOR_SUMMARY = ("dynamodb-throttles-by-table", "TableName=orders")  # the alarm, and its series
+
 # sample -> (handler result, issues created, words the issue summary must contain)
 EXPECTED: dict[str, tuple[dict[str, Any], int, tuple[str, ...]]] = {
     "sns_cloudwatch_alarm.json": ({"created": 1}, 1, ("api-5xx-high",)),
@@ -38,6 +40,13 @@ EXPECTED: dict[str, tuple[dict[str, Any], int, tuple[str, ...]]] = {
     "alarm_action_cloudwatch_alarm.json": ({"created": 1}, 1, ("api-5xx-high",)),
     "sqs_sns_envelope.json": ({"batchItemFailures": []}, 2, ()),  # an alarm and a budget
     "sqs_raw_delivery.json": ({"batchItemFailures": []}, 1, ("api-5xx-high",)),
+    "eventbridge_cloudwatch_contributor.json": ({"created": 1}, 1, CONTRIBUTOR_SUMMARY),
+    "sns_cloudwatch_contributor.json": ({"created": 1}, 1, CONTRIBUTOR_SUMMARY),
+    "alarm_action_cloudwatch_contributor.json": ({"created": 1}, 1, CONTRIBUTOR_SUMMARY),
+    "eventbridge_cloudwatch_multi_series_alarm.json": ({"ignored": 1}, 0, ()),  # its contributors have the issues
+    "eventbridge_cloudwatch_alarm_tagged.json": ({"created": 1}, 1, ("checkout-latency-p99",)),
+    "eventbridge_securityhub_v2_finding.json": ({"created": 1}, 1, ("Security Hub", "cryptocurrency")),
+    "eventbridge_securityhub_v2_control_passed.json": ({"skipped": 1}, 0, ()),  # passed with nothing open
 }
 
 

@@ -22,6 +22,7 @@ from jira_notifier.cli.invoke import load_handler
 from jira_notifier.core.state import IssueState
 from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, load_event
+from tests.support.clocks import on_clock as put_on_clock
 from tests.support.emf import metrics_emitted
 from tests.support.fake_jira import SITE
 
@@ -111,10 +112,7 @@ def clock() -> Clock:
 def on_clock(clock: Clock) -> Any:
     """The EventBridge function's notifier, its state store and its sync-back on the simulated clock."""
     notifier = wiring.get_notifier("eventbridge")
-    notifier.clock, notifier.sleep = (lambda: clock.now), clock.sleep
-    notifier.store.clock, notifier.store.sleep = (lambda: clock.now), clock.sleep  # type: ignore[attr-defined]
-    notifier.sync_back.clock = lambda: clock.now  # type: ignore[attr-defined]
-    return notifier
+    return put_on_clock(notifier, lambda: clock.now, clock.sleep)
 
 
 @pytest.fixture
@@ -134,7 +132,7 @@ def reconcile_run(clock: Clock) -> Any:
     """What the scheduled reconcile run does for sync-back, one interval after the last step."""
     clock.now += 15 * 60
     notifier = on_clock(clock)
-    return notifier.sync_back.retry_due(notifier.providers)
+    return notifier.deps.sync_back.retry_due(notifier.providers)
 
 
 def due_items(aws: Any) -> list[dict[str, Any]]:
@@ -286,7 +284,7 @@ def test_a_person_resolving_as_wont_fix_suppresses_the_finding(aws: Any, back: B
     notifier = wiring.get_notifier("eventbridge")
     [provider] = notifier.providers.group_providers("ops")
 
-    notifier.sync_back.sync_resolution(provider, stored_state(aws, FINDING_KEY), "won't do")  # any case
+    notifier.deps.sync_back.sync_resolution(provider, stored_state(aws, FINDING_KEY), "won't do")  # any case
 
     back.assert_all_called()
 
@@ -303,7 +301,7 @@ def test_a_cost_anomaly_gets_feedback_when_its_issue_is_resolved(
     notifier = wiring.get_notifier("eventbridge")
     [provider] = notifier.providers.group_providers("ops")
 
-    notifier.sync_back.sync_resolution(provider, stored_state(aws, f"cost-anomaly:{ANOMALY}"), resolution)
+    notifier.deps.sync_back.sync_resolution(provider, stored_state(aws, f"cost-anomaly:{ANOMALY}"), resolution)
 
     back.assert_all_called()
 
@@ -319,8 +317,8 @@ def test_a_guardduty_finding_resolved_as_wont_fix_is_archived_with_its_detector(
     [provider] = notifier.providers.group_providers("ops")
     state = stored_state(aws, f"guardduty:{GUARDDUTY_FINDING}")
 
-    notifier.sync_back.sync_resolution(provider, state, "Done")  # done: GuardDuty has nothing to hear
-    notifier.sync_back.sync_resolution(provider, state, "Won't Do")
+    notifier.deps.sync_back.sync_resolution(provider, state, "Done")  # done: GuardDuty has nothing to hear
+    notifier.deps.sync_back.sync_resolution(provider, state, "Won't Do")
 
     back.assert_all_called()
     assert back.created == [("guardduty", "eu-west-1")]
@@ -333,7 +331,7 @@ def test_retry_drops_what_the_provider_no_longer_asks_for_and_gives_up_after_the
     securityhub.add_client_error("batch_update_findings", "ThrottlingException", "Rate exceeded", 429)
     eventbridge(load_event("eventbridge_securityhub_finding.json"))
     notifier = wiring.get_notifier("eventbridge")
-    ledger = notifier.sync_back.ledger  # type: ignore[attr-defined]
+    ledger = notifier.deps.sync_back.ledger  # type: ignore[attr-defined]
     [due] = ledger.due()
     # Tried and failed as often as allowed: the next failure gives it up
     ledger.remember(due.pk, due.provider, due.request, "throttled", MAX_DUE_ATTEMPTS)

@@ -9,10 +9,12 @@ from typing import Any
 
 import botocore.client
 import pytest
+from jira_standin.model import CREATE_SCREEN
 
 from functions.sns_to_jira.handler import lambda_handler
 from tests.conftest import DEFAULT_PROVIDER
 from tests.support.builders import ALARM_ARN, alarm_event
+from tests.support.jira_spec import validate_jira_request
 
 OWNER = "5b10ac8d82e05b22cc7d4ef5"  # a user the stand-in knows  # pragma: allowlist secret
 TAG_FIELDS = {
@@ -21,6 +23,7 @@ TAG_FIELDS = {
     "cost-centre": "customfield_10040",
     "env": "customfield_10050",
     "due": "customfield_10090",
+    "runs-in": "environment",
 }
 
 
@@ -61,28 +64,50 @@ def tagged_alarm(aws: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return tag
 
 
+# The stand-in's create screen, as its createmeta lists it: every create is checked against each field's type.
+SCREEN = {field_id: {"schema": schema} for field_id, _, _, _, schema in CREATE_SCREEN}
+
+
+def creates(jira: Any) -> list[dict[str, Any]]:
+    """The fields of every create request Jira received, each checked against the create screen's types."""
+    sent = [c.request for c in jira.mock.calls if c.request.method == "POST" and c.request.url.endswith("/issue")]
+    for request in sent:
+        validate_jira_request(request.method, request.url, request.body, request.headers, screen=SCREEN)
+    return [dict(json.loads(request.body)["fields"]) for request in sent]
+
+
 def created_fields(jira: Any) -> dict[str, Any]:
-    [create] = [
-        c for c in jira.mock.calls if c.request.method == "POST" and c.request.url.endswith("/rest/api/3/issue")
-    ]
-    return dict(json.loads(create.request.body)["fields"])
+    [create] = creates(jira)
+    return create
 
 
 def test_tags_fill_the_mapped_fields_coerced_to_their_types(
     tagged_alarm: Any, jira: Any, lambda_context: Any, aws_calls: list
 ) -> None:
-    # Given an alarm tagged with its team, owner, cost centre and environment
-    tagged_alarm(team="Payments", owner=OWNER, **{"cost-centre": "4711", "env": "PROD"})
+    # Given an alarm tagged with its team, owner, cost centre, environment, due date and where it runs
+    tagged_alarm(
+        team="Payments",
+        owner=OWNER,
+        **{"cost-centre": "4711", "env": "PROD", "due": "2026-12-01", "runs-in": "prod eu-west-1"},
+    )
 
     # When it fires
     assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"created": 1}
 
-    # Then the create carries each tag in its field, in the field's type, beside the provider's own component
+    # Then the one create carries each tag in its field, in the field's type, beside the provider's own component
     fields = created_fields(jira)
     assert fields["components"] == [{"name": "platform"}, {"name": "payments"}]
     assert fields["customfield_10031"] == {"accountId": OWNER}
     assert fields["customfield_10040"] == 4711
     assert fields["customfield_10050"] == {"value": "prod"}
+    assert fields["customfield_10090"] == "2026-12-01"
+    # the system Environment field is rich text: ADF, as the description
+    assert fields["environment"] == {
+        "version": 1,
+        "type": "doc",
+        "content": [{"type": "paragraph", "content": [{"type": "text", "text": "prod eu-west-1"}]}],
+    }
+    assert "Not set from tags" not in json.dumps(fields["description"])
     # with one tag read, in the alarm's region, by its ARN, and the create screen read once
     reads = [
         params for service, op, params in aws_calls if (service, op) == ("resourcegroupstaggingapi", "GetResources")
@@ -94,8 +119,8 @@ def test_tags_fill_the_mapped_fields_coerced_to_their_types(
 def test_a_value_jira_would_refuse_is_left_out_with_a_warning_and_the_issue_is_created(
     tagged_alarm: Any, jira: Any, lambda_context: Any, aws: Any
 ) -> None:
-    # Given tags Jira would refuse: an unknown component and option, text for a number, a date field
-    tagged_alarm(team="billing", owner=OWNER, **{"cost-centre": "CC-7", "env": "qa", "due": "2026-12-01"})
+    # Given tags Jira would refuse: an unknown component and option, text for a number and for a date
+    tagged_alarm(team="billing", owner=OWNER, **{"cost-centre": "CC-7", "env": "qa", "due": "next week"})
 
     # When the alarm fires, the issue is created with what fits
     assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"created": 1}
@@ -109,7 +134,7 @@ def test_a_value_jira_would_refuse_is_left_out_with_a_warning_and_the_issue_is_c
     assert "Tag team='billing' was not set in components: no component 'billing' in Jira." in text
     assert "Tag cost-centre='CC-7' was not set in customfield_10040: not a number." in text
     assert "Tag env='qa' was not set in customfield_10050: no option 'qa' in Jira." in text
-    assert "Tag due='2026-12-01' was not set in customfield_10090: its type (date) is not one a tag can fill." in text
+    assert "Tag due='next week' was not set in customfield_10090: not a date (YYYY-MM-DD)." in text
     assert aws.dead_letters() == []
 
 
@@ -146,8 +171,7 @@ def test_a_value_jira_itself_refuses_is_left_out_on_a_second_try(
 
     # When the alarm fires: Jira refuses the first create for that field alone, the second goes without it
     assert lambda_handler(alarm_event("ALARM", 0), lambda_context) == {"created": 1}
-    creates = [json.loads(c.request.body)["fields"] for c in jira.mock.calls if c.request.url.endswith("/issue")]
-    assert [("customfield_10031" in fields) for fields in creates] == [True, False]
+    assert [("customfield_10031" in fields) for fields in creates(jira)] == [True, False]
     [issue] = jira.issues.values()
     assert issue.fields["components"] == [{"name": "platform"}, {"name": "payments"}]
     assert "Jira refused the tags' value for customfield_10031." in json.dumps(issue.fields["description"])

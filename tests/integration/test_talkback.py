@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 
 from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
+from jira_notifier.adapters.dynamodb.state import StateStore, state_from_item
+from jira_notifier.app.lease import Leases
 from jira_notifier.app.readback import ReadBackReport, read_back
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, StateStore, state_from_item
+from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision
 from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, SECRET_NAME
 from tests.integration.test_lifecycle import CREATE, NONE, Run, run  # noqa: F401 - run is a fixture
@@ -49,15 +51,15 @@ class ReadBack:
         clock = self.run.clock
         clock.now += after
         notifier = wiring.get_notifier("sns")
-        client = notifier.jira_for(notifier.secrets.get(SECRET_NAME), None)
+        client = notifier.deps.connect(notifier.deps.secrets.get(SECRET_NAME), None)
         dynamodb = self.aws.session.client("dynamodb")
         report = read_back(
             provider,
             client,
-            StateStore(dynamodb, STATE_TABLE, clock=clock.time, sleep=clock.sleep),
+            Leases(StateStore(dynamodb, STATE_TABLE, clock=clock.time, sleep=clock.sleep), clock.time),
             OwnedIssueStore(dynamodb, STATE_TABLE, clock=clock.time, sleep=clock.sleep),
             self.recorder,
-            sync_back=notifier.sync_back,
+            sync_back=notifier.deps.sync_back,
             clock=clock.time,
             dry_run=dry_run,
         )
@@ -102,10 +104,14 @@ def test_a_person_resolves_while_firing_one_comment_then_held_until_the_alarm_cl
     assert read.recorder.counts["HumanDecisionsRecorded"] == 1
 
     # Then the next firing delivery comments once, saying why, and reopens nothing
-    result, cost = run(alarm_event("ALARM", 5, message_id="m-2", reason="Threshold Crossed: 9 datapoints"))
+    result, cost = run(
+        alarm_event("ALARM", 5, message_id="m-2", reason="Threshold Crossed: 9 datapoints", previous="ALARM")
+    )
     assert result == {"commented": 1} and cost == [("POST", "/rest/api/3/issue/OPS-1/comment")]
     assert "will not reopen it until the alert clears and fires again" in json.dumps(jira.by_key("OPS-1").comments[-1])
-    assert run(alarm_event("ALARM", 6, message_id="m-3", reason="Threshold Crossed: 12 datapoints")) == (
+    assert run(
+        alarm_event("ALARM", 6, message_id="m-3", reason="Threshold Crossed: 12 datapoints", previous="ALARM")
+    ) == (
         {"skipped": 1},
         NONE,
     )
@@ -131,10 +137,10 @@ def test_wont_fix_is_never_reopened_and_comments_at_most_once_per_cooldown(
     assert read.state().person_resolution == "Won't Do"
 
     # The next firing: one comment, no transition; the same firing again: nothing
-    result, cost = run(alarm_event("ALARM", 5, message_id="m-2", reason="still"))
+    result, cost = run(alarm_event("ALARM", 5, message_id="m-2", reason="still", previous="ALARM"))
     assert result == {"commented": 1} and cost == [("POST", "/rest/api/3/issue/OPS-1/comment")]
     assert "resolved as Won't Do" in json.dumps(jira.by_key("OPS-1").comments[-1])
-    assert run(alarm_event("ALARM", 6, message_id="m-3", reason="again"))[1] == NONE
+    assert run(alarm_event("ALARM", 6, message_id="m-3", reason="again", previous="ALARM"))[1] == NONE
     # Cleared and fired again within the cool-down: nothing; after it: one comment, still no reopen
     run(alarm_event("OK", 7, message_id="m-4"))
     assert run(alarm_event("ALARM", 8, message_id="m-5")) == ({"skipped": 1}, NONE)
@@ -161,7 +167,7 @@ def test_a_deleted_issue_is_not_recreated_by_the_same_firing_only_by_the_next(
     assert state.issue_status is IssueStatus.NONE and state.person_decision is PersonDecision.DELETED
 
     # The same firing goes on: nothing is recreated; a clear, then a new firing: a new issue
-    assert run(alarm_event("ALARM", 5, message_id="m-2", reason="still")) == ({"skipped": 1}, NONE)
+    assert run(alarm_event("ALARM", 5, message_id="m-2", reason="still", previous="ALARM")) == ({"skipped": 1}, NONE)
     assert run(alarm_event("OK", 6, message_id="m-3")) == ({"skipped": 1}, NONE)
     result, cost = run(alarm_event("ALARM", 7, message_id="m-4"))
     assert result == {"created": 1} and cost == CREATE

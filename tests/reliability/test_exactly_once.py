@@ -17,8 +17,8 @@ import pytest
 
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
 from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
+from jira_notifier.adapters.dynamodb.state import SAVE_TRIES
 from jira_notifier.core.errors import JiraNotifierError
-from jira_notifier.core.state import SAVE_TRIES
 from tests.conftest import DEFAULT_PROVIDER, SECRET_NAME
 from tests.integration.test_sqs_batch import alarm, sqs_record
 from tests.support.builders import alarm_event, alerts_in, notification_event, sns_event

@@ -25,8 +25,8 @@ import pytest
 
 from functions.sns_to_jira.handler import lambda_handler
 from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
+from jira_notifier.adapters.dynamodb.state import SAVE_TRIES
 from jira_notifier.core.errors import JiraNotifierError
-from jira_notifier.core.state import SAVE_TRIES
 from tests.integration.test_sqs_batch import sqs_record
 from tests.support.builders import alarm_event, alarm_message, alerts_in, notification_event, sns_event
 from tests.support.lambda_sim import (

@@ -32,6 +32,7 @@ from jira_notifier.core.errors import JiraNotifierError, SecretError
 from jira_notifier.entry import wiring
 from tests.conftest import DEFAULT_PROVIDER, EVENTS, load_event
 from tests.support.builders import TOPIC_ARN, alerts_in, sns_event
+from tests.support.clocks import on_clock
 from tests.support.jira_spec import ADF_NODE_TYPES, validate_calls
 
 HANDLERS: dict[str, Callable[[Any, Any], Any]] = {
@@ -89,8 +90,7 @@ class Deliver:
         self.now += 120
         self.jira.now = lambda: datetime.fromtimestamp(self.now, UTC)  # Jira's clock and the functions' agree
         notifier = wiring.get_notifier(function)
-        notifier.clock, notifier.sleep = self.clock, self.sleep
-        notifier.store.clock, notifier.store.sleep = self.clock, self.sleep
+        on_clock(notifier, self.clock, self.sleep)
         issues_before, calls_before = set(self.jira.issues), len(self.jira.mock.calls)
         self.handed_back.clear()
         try:
@@ -104,7 +104,7 @@ class Deliver:
         return Delivered(function, result, issues, self.drain_dead_letters(), dict(self.handed_back))
 
     def watch_batches(self, process_batch: Callable[..., Any]) -> Callable[..., Any]:
-        """``process_batch`` noting why records are handed back (the handler's answer only lists their ids)."""
+        """``Batch.process`` noting why records are handed back (the handler's answer only lists their ids)."""
 
         def watched(*args: Any, **kwargs: Any) -> Any:
             result = process_batch(*args, **kwargs)
@@ -152,7 +152,7 @@ def deliver(aws: Any, jira: Any, lambda_context: Any, monkeypatch: pytest.Monkey
     harness = Deliver(aws, jira, lambda_context)
     with monkeypatch.context() as patch:
         patch.setattr(SQSBackend, "send_message", _strict_sqs_send(SQSBackend.send_message))
-        patch.setattr(batch, "process_batch", harness.watch_batches(batch.process_batch))
+        patch.setattr(batch.Batch, "process", harness.watch_batches(batch.Batch.process))
         yield harness
 
 
@@ -690,7 +690,7 @@ def test_a_server_url_jira_may_not_be_reached_at_is_refused_before_any_connectio
             wiring.reset()
             allow_lists.append(allowed)
         aws.put_secret(serverUrl=url)
-        wiring.get_notifier("sns").secrets.forget()  # read the secret just written
+        wiring.get_notifier("sns").deps.secrets.forget()  # read the secret just written
         calls_before = len(jira.mock.calls)
 
         delivered = deliver("sns", sns_event(json.dumps({"dedupKey": f"ssrf-{url}", "title": "t"})))

@@ -24,6 +24,7 @@ from functions.sqs_to_jira.handler import lambda_handler as sqs_handler
 from jira_notifier.adapters.observability import logger as product_logger
 from jira_notifier.entry import wiring
 from tests.support.builders import alarm_event, notification_event, sns_event
+from tests.support.clocks import on_clock
 from tests.support.fake_jira import EMAIL, TOKEN
 
 WRONG_TOKEN = "stale-token-fedcba9876543210"  # a rotated-out token: must not leak either
@@ -101,7 +102,7 @@ class Scenarios:
         """One invocation; whatever it shows an operator is kept under ``scenario``."""
         self.now += 120
         notifier = wiring.get_notifier(function)
-        notifier.clock, notifier.sleep = (lambda: self.now), (lambda seconds: None)
+        on_clock(notifier, (lambda: self.now), (lambda seconds: None))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
@@ -120,12 +121,12 @@ class Scenarios:
     def use_secret(self, **fields: Any) -> None:
         self.aws.put_secret(**fields)
         for function in ("sns", "sqs"):
-            wiring.get_notifier(function).secrets.forget()
+            wiring.get_notifier(function).deps.secrets.forget()
 
     def use_secret_string(self, text: str) -> None:
         self.aws.session.client("secretsmanager").put_secret_value(SecretId="jira-notifier/ops", SecretString=text)
         for function in ("sns", "sqs"):
-            wiring.get_notifier(function).secrets.forget()
+            wiring.get_notifier(function).deps.secrets.forget()
 
     def _drain(self) -> str:
         sqs = self.aws.session.client("sqs")

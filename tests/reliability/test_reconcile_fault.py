@@ -19,8 +19,9 @@ import pytest
 
 from functions.reconcile.handler import lambda_handler as reconcile_handler
 from functions.sns_to_jira.handler import lambda_handler as sns_handler
+from jira_notifier.adapters.dynamodb.state import state_from_item
 from jira_notifier.core.alert import DEDUPE_LABEL_PREFIX
-from jira_notifier.core.state import PersonDecision, state_from_item
+from jira_notifier.core.state import PersonDecision
 from tests.conftest import DEFAULT_PROVIDER
 from tests.support.builders import alarm_event, alerts_in
 from tests.support.lambda_sim import Container, LambdaTime, simulated
@@ -223,9 +224,12 @@ def test_people_acting_meanwhile_keep_their_decisions_through_the_run(aws: Any, 
             for step, state in enumerate(follow_up[people[alarm.name].decision] if alarm.name in people else ()):
                 clock.now += 60
                 later = n + 10 * (len(alarm.events) + step)  # after the alarm's own transitions
-                deliver(
-                    sns, alarm_event(state, later, name=alarm.name, arn=alarm.arn, message_id=f"{alarm.name}+{step}")
+                # A repeat in the same episode says it comes from ALARM; a firing after a clear, from OK
+                previous = "ALARM" if (state, step) == ("ALARM", 1) or people[alarm.name].decision is RESOLVED else None
+                event = alarm_event(
+                    state, later, name=alarm.name, arn=alarm.arn, message_id=f"{alarm.name}+{step}", previous=previous
                 )
+                deliver(sns, event)
     outcomes = Counter(
         (people[alarm.name].decision, issue.status, len(issue.comments) - comments[alarm.name])
         for alarm in made

@@ -22,9 +22,17 @@ def alarm_time(minutes: float) -> str:
 
 
 def alarm_message(
-    state: str, minutes: float, *, name: str = "api-5xx-high", arn: str = ALARM_ARN, reason: str | None = None
+    state: str,
+    minutes: float,
+    *,
+    name: str = "api-5xx-high",
+    arn: str = ALARM_ARN,
+    reason: str | None = None,
+    previous: str | None = None,
 ) -> dict[str, Any]:
-    previous = {"ALARM": "OK", "OK": "ALARM", "INSUFFICIENT_DATA": "OK"}[state]
+    """A CloudWatch alarm notification; ``previous``: the state it changed from (by default the opposite one; a
+    notification while the alarm stays in ALARM, e.g. a new reason, says ALARM)."""
+    previous = previous or {"ALARM": "OK", "OK": "ALARM", "INSUFFICIENT_DATA": "OK"}[state]
     return {
         "AlarmName": name,
         "AlarmDescription": "5xx responses of the public API",

@@ -25,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / ".aws-sam" / "build"
+BUILD_LOG = ROOT / ".aws-sam" / "build.log"  # what the last sam build printed
 LAYER_DIR = ROOT / "layers" / "jira_notifier"
 LAYER = BUILD / "JiraNotifierLayer" / "python"  # /opt/python on Lambda
 LAMBDA_VENV = ROOT / ".venv-lambda"
@@ -131,6 +132,7 @@ def build() -> Path:
         )
         if done.returncode != 0:
             raise RuntimeError(f"sam build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        BUILD_LOG.write_text(done.stdout + done.stderr, encoding="utf-8")
         stamp.write_text(digest)
     return BUILD
 

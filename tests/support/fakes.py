@@ -14,11 +14,15 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
-from jira_notifier.adapters.jira.client import Attachment, BulkResult, CreatedIssue, JiraIssue
-from jira_notifier.app.notify import Notifier
+from jira_notifier.adapters.dynamodb.state import LEASE_SLACK_SECONDS
+from jira_notifier.app.deps import Deps
+from jira_notifier.app.lease import Leases
+from jira_notifier.app.notify import AlertFlow, Notify
+from jira_notifier.core.alert import AlertState
 from jira_notifier.core.config import JiraSecret, ProviderConfig
 from jira_notifier.core.errors import BusyError, JiraNotifierError
-from jira_notifier.core.state import LEASE_SLACK_SECONDS, IssueState, IssueStatus, Lease
+from jira_notifier.core.state import IssueState, IssueStatus
+from jira_notifier.ports import Acquired, Attachment, BulkResult, CreatedIssue, JiraIssue
 
 T = TypeVar("T")
 
@@ -42,7 +46,7 @@ class _Item:
 
 
 class MemoryStateStore:
-    """The state table's contract in memory (see ``state.StateStore``)."""
+    """The state table's contract in memory (see ``adapters.dynamodb.state.StateStore``)."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock, self.sleep = clock.time, clock.sleep
@@ -50,7 +54,7 @@ class MemoryStateStore:
 
     def acquire(
         self, pk: str, provider: str, dedupe_key: str, *, deadline: float, wait_seconds: float, mark: bool = True
-    ) -> Lease:
+    ) -> Acquired:
         item = self.items.setdefault(pk, _Item(IssueState(pk=pk, provider=provider, dedupe_key=dedupe_key)))
         now = self.clock()
         if item.owner is not None and item.until >= now:
@@ -58,21 +62,21 @@ class MemoryStateStore:
         old = item.state
         item.owner, item.until = uuid.uuid4().hex, deadline + LEASE_SLACK_SECONDS
         if old.pending_create_at is not None or not mark:
-            return Lease(self, item.owner, old, old, deadline=deadline, mark_at=old.pending_create_at)
+            return Acquired(item.owner, old, mark_at=old.pending_create_at)
         item.state = replace(old, pending_create_at=now)
-        return Lease(self, item.owner, old, old, deadline=deadline, mark_at=now, mark_written=True)
+        return Acquired(item.owner, old, mark_at=now, mark_written=True)
 
-    def save(self, lease: Lease, state: IssueState, *, release: bool) -> None:
+    def write(self, owner: str, state: IssueState, *, release: bool, deadline: float) -> None:
         item = self.items[state.pk]
-        if item.owner != lease.owner:
+        if item.owner != owner:
             raise BusyError("lost this alert's lease while updating it; will retry")
         item.state = state
         if release:
             item.owner = None
 
-    def release(self, lease: Lease, *, clear_mark: bool) -> None:
-        item = self.items[lease.state.pk]
-        if item.owner == lease.owner:
+    def release(self, pk: str, owner: str, *, clear_mark: bool, deadline: float) -> None:
+        item = self.items[pk]
+        if item.owner == owner:
             item.owner = None
             if clear_mark:
                 item.state = replace(item.state, pending_create_at=None)
@@ -80,8 +84,14 @@ class MemoryStateStore:
     def stored(self) -> list[IssueState]:
         return [item.state for item in self.items.values()]
 
-    def open_issues(self, pk_prefix: str = "") -> list[IssueState]:
-        return [s for s in self.stored() if s.issue_status is IssueStatus.OPEN and s.pk.startswith(pk_prefix)]
+    def links(self, pk_prefix: str = "") -> list[IssueState]:
+        """As ``StateStore.links``: open issues, and firing alerts a person's decision or a storm's parent holds."""
+        return [s for s in self.stored() if s.pk.startswith(pk_prefix) and _live(s)]
+
+
+def _live(state: IssueState) -> bool:
+    held = state.person_decision is not None or state.parent is not None
+    return state.issue_status is IssueStatus.OPEN or (state.alert_state is AlertState.FIRING and held)
 
 
 @dataclass
@@ -222,14 +232,18 @@ class MemoryJira:
 
 @dataclass
 class Ports:
-    """A Notifier wired to in-memory ports, and what it did."""
+    """The event path wired to in-memory ports, and what it did."""
 
     clock: Clock
     store: MemoryStateStore
     jira: MemoryJira
     parked: list[str]
     counts: Counter[str]
-    notifier: Notifier
+    notify: Notify
+
+    @property
+    def deps(self) -> Deps:
+        return self.notify.deps
 
 
 def in_memory(provider: ProviderConfig, secret: JiraSecret, *, providers: Sequence[ProviderConfig] = ()) -> Ports:
@@ -244,6 +258,9 @@ def in_memory(provider: ProviderConfig, secret: JiraSecret, *, providers: Sequen
 
         def route(self, route: str) -> str | None:
             return None
+
+        def alarm_tag_routes(self) -> dict[tuple[str, str], str]:
+            return {}
 
     class Secrets:
         def get(self, name: str) -> JiraSecret:
@@ -260,15 +277,13 @@ def in_memory(provider: ProviderConfig, secret: JiraSecret, *, providers: Sequen
         def count(self, name: str, value: float = 1) -> None:
             counts[name] += int(value)
 
-    notifier = Notifier(
-        default_group="ops",
-        providers=Providers(),
+    deps = Deps(
+        leases=Leases(store, clock.time),
         secrets=Secrets(),
-        store=store,
-        jira_for=lambda secret, remaining: jira,
-        parker=Parker(),
+        connect=lambda secret, remaining: jira,
         recorder=Recorder(),
         clock=clock.time,
         sleep=clock.sleep,
     )
-    return Ports(clock, store, jira, parked, counts, notifier)
+    notify = Notify(AlertFlow(deps), Providers(), Parker(), "ops")
+    return Ports(clock, store, jira, parked, counts, notify)

@@ -4,7 +4,9 @@
   the node and mark types this project may send, http(s) links, Jira's 32,767-character limit).
 - ``validate_jira_request(method, url, body)``: the operation exists in the Jira Cloud platform OpenAPI spec and
   is not deprecated, query parameters are known, the JSON body matches the request schema, and every ADF
-  document, summary and label inside it is acceptable to Jira.
+  document, summary and label inside it is acceptable to Jira. Given the create screen (``screen=``, createmeta's
+  fields), every field an issue is created or edited with must be on it, in its type's input format
+  (``check_field_value``).
 - ``validate_calls(calls)``: the same for every call a ``responses`` mock recorded.
 - A multipart/form-data body (``addAttachment``) is checked against what the spec's operation says: the
   content type is one the operation takes, the parts are named ``file`` and carry a file name and content, and
@@ -17,9 +19,11 @@ from __future__ import annotations
 
 import email.policy
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from email.parser import BytesParser
 from functools import lru_cache
 from pathlib import Path
@@ -199,12 +203,19 @@ class _Operation:
 
 
 def validate_jira_request(
-    method: str, url: str, body: bytes | str | None, headers: Mapping[str, str] | None = None
+    method: str,
+    url: str,
+    body: bytes | str | None,
+    headers: Mapping[str, str] | None = None,
+    *,
+    screen: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """Assert one request is what Atlassian's Jira Cloud platform spec allows, and return its operationId.
 
     ``url`` may carry any prefix before ``/rest/`` (a site URL, or the ``api.atlassian.com/ex/jira/<cloudId>``
-    gateway). ``headers`` are needed for a multipart body (its Content-Type carries the boundary).
+    gateway). ``headers`` are needed for a multipart body (its Content-Type carries the boundary). ``screen``
+    (field id -> ``FieldCreateMetadata``, as createmeta lists them): the fields of a create or edit are checked
+    against it.
 
     Raises:
         AssertionError: unknown or deprecated operation, unknown query parameter, a body that breaks the
@@ -223,7 +234,7 @@ def validate_jira_request(
     payload = _parse_body(label, operation, body)
     if payload is not None:
         _check_body_schema(label, operation, payload)
-        _check_jira_rules(label, operation.operation_id, payload)
+        _check_jira_rules(label, operation.operation_id, payload, screen)
     return operation.operation_id
 
 
@@ -407,21 +418,34 @@ _OpenApiValidator = validators.extend(Draft4Validator, {"type": _nullable_type, 
 # Jira's own rules inside a body --------------------------------------------------------------------------
 
 
-def _check_jira_rules(label: str, operation_id: str, payload: Any) -> None:
+def _check_jira_rules(
+    label: str, operation_id: str, payload: Any, screen: Mapping[str, Mapping[str, Any]] | None = None
+) -> None:
     try:
         if operation_id in _ISSUE_DETAILS_OPERATIONS:
-            _check_issue_details(payload, creating=operation_id == "createIssue")
+            _check_issue_details(payload, creating=operation_id == "createIssue", screen=screen)
         elif operation_id == "createIssues":
             for index, details in enumerate(payload.get("issueUpdates", [])):
-                _check_issue_details(details, creating=True, where=f"issueUpdates[{index}].")
+                _check_issue_details(details, creating=True, where=f"issueUpdates[{index}].", screen=screen)
         elif operation_id in _COMMENT_OPERATIONS:
             _check_adf_value(payload.get("body"), "body")
     except AssertionError as exc:
         raise AssertionError(f"{label}: {exc}") from None
 
 
-def _check_issue_details(details: Mapping[str, Any], *, creating: bool, where: str = "") -> None:
+def _check_issue_details(
+    details: Mapping[str, Any],
+    *,
+    creating: bool,
+    where: str = "",
+    screen: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
     fields = details.get("fields") or {}
+    if screen is not None:
+        for name, value in fields.items():
+            if name not in screen:
+                raise AssertionError(f"{where}fields.{name} is not on the create screen")
+            check_field_value(f"{where}fields.{name}", value, screen[name].get("schema") or {})
     update = details.get("update") or {}
     both = sorted(set(fields) & set(update))
     if both:
@@ -482,6 +506,96 @@ def _check_labels(labels: Any, where: str) -> None:
             raise AssertionError(f"{where}: label {label!r} contains whitespace (Jira: 'can't contain spaces')")
         if len(label) > JIRA_LABEL_LIMIT:
             raise AssertionError(f"{where}: label of {len(label)} characters, over Jira's {JIRA_LABEL_LIMIT}")
+
+
+# A field's value in its type's input format ---------------------------------------------------------------
+# As Atlassian documents each type ("Field input formats", developer.atlassian.com/server/jira-servicedesk/info/
+# field-input-formats), with REST v3's rich text as ADF: the description, the environment and textarea custom
+# fields (docs/jira-cloud-api.md §0).
+
+_JIRA_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)  # "2015-11-18"
+_JIRA_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{4}", re.ASCII)  # ...T14:39:00.000+1100
+_RICH_TEXT_SYSTEM_FIELDS = frozenset({"description", "environment"})
+_BY_NAME_OR_ID = frozenset({"priority", "component", "version", "resolution", "securitylevel", "issuetype"})
+_SINGLE_LINE_LIMIT = 255  # a single-line text field
+
+
+def check_field_value(where: str, value: Any, schema: Mapping[str, Any]) -> None:
+    """Assert ``value`` is in the input format Jira takes for a field of ``schema`` (createmeta's ``schema``: its
+    ``type``, ``items``, ``system`` or ``custom``).
+
+    Raises:
+        AssertionError: naming the field, its type and the value.
+    """
+    kind = schema.get("type")
+    if kind == "array":
+        if not isinstance(value, list):
+            raise AssertionError(f"{where} (array of {schema.get('items')}) must be a list, got {_snippet(value)}")
+        for index, item in enumerate(value):
+            check_field_value(f"{where}[{index}]", item, {**schema, "type": schema.get("items")})
+        return
+    problem = _input_format_problem(value, str(kind), schema)
+    if problem:
+        shown = schema.get("system") or str(schema.get("custom") or "").rpartition(":")[2] or kind
+        raise AssertionError(f"{where} ({kind}, {shown}): {problem}, got {_snippet(value)}")
+
+
+def _input_format_problem(value: Any, kind: str, schema: Mapping[str, Any]) -> str | None:
+    custom = str(schema.get("custom") or "")
+    if kind == "string" and (schema.get("system") in _RICH_TEXT_SYSTEM_FIELDS or custom.endswith(":textarea")):
+        try:
+            _check_adf_value(value, "the value")
+        except AssertionError as exc:
+            return f"rich text takes an ADF document in REST v3 ({exc})"
+        return None
+    if kind == "string" and (schema.get("system") == "labels" or custom.endswith(":labels")):
+        try:
+            _check_labels([value], "the label")
+        except AssertionError as exc:
+            return str(exc)
+        return None
+    if kind == "string":
+        if not isinstance(value, str):
+            return "a text field takes a string"
+        return None if len(value) <= _SINGLE_LINE_LIMIT else f"over a text field's {_SINGLE_LINE_LIMIT} characters"
+    if kind == "number":
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return None if ok else "a number field takes a JSON number"
+    if kind == "date":
+        return None if isinstance(value, str) and _is_date(value) else "a date takes 'YYYY-MM-DD'"
+    if kind == "datetime":
+        ok = isinstance(value, str) and _JIRA_DATETIME.fullmatch(value) is not None and _is_date(value[:10])
+        return None if ok else "a date-time takes 'YYYY-MM-DDThh:mm:ss.sss+hhmm'"
+    if kind == "option":
+        return _reference_problem(value, ("value", "id"))
+    if kind == "user":
+        return _reference_problem(value, ("accountId",))  # REST v3 knows users by account id alone
+    if kind == "group":
+        return _reference_problem(value, ("name", "groupId"))
+    if kind == "project":
+        return _reference_problem(value, ("key", "id"))
+    if kind in _BY_NAME_OR_ID:
+        return _reference_problem(value, ("name", "id"))
+    return f"no input format is known for type {kind!r}"
+
+
+def _reference_problem(value: Any, keys: tuple[str, ...]) -> str | None:
+    """One of ``keys`` with a non-empty string (an id may be a number), and nothing else."""
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in keys:
+        return f"takes an object with one of {list(keys)}"
+    [(key, ref)] = value.items()
+    ok = (isinstance(ref, str) and ref.strip()) or (key == "id" and isinstance(ref, int) and not isinstance(ref, bool))
+    return None if ok else f"{key} must be a non-empty string"
+
+
+def _is_date(text: str) -> bool:
+    if not _JIRA_DATE.fullmatch(text):
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 # Messages ------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from jira_notifier.adapters.aws.config import AWS_CALL_WORST_SECONDS
+from jira_notifier.core.budgets import AWS_CALL_WORST_SECONDS
 
 FUNCTION_TIMEOUT = 60.0  # the template's Timeout
 RETRY_DELAYS = (60.0, 120.0)  # Lambda's asynchronous retries: MaximumRetryAttempts 2
@@ -159,18 +159,20 @@ def simulated(container: Container, function: str) -> Iterator[Container]:
     from moto.sqs.models import SQSBackend
 
     from jira_notifier.adapters.aws.config import client_config
-    from jira_notifier.core.state import StateStore
+    from jira_notifier.adapters.dynamodb.state import StateStore
+    from jira_notifier.app.lease import Leases
     from jira_notifier.entry import wiring
+    from tests.support.clocks import on_clock
 
     wiring.use_jira_session(lambda: SlowJira(container))
     container.jira.now = container.clock.jira_now
-    notifier = wiring.get_notifier(function)
-    notifier.clock, notifier.sleep = container.clock.time, container.clock.sleep
+    notifier = on_clock(wiring.get_notifier(function), container.clock.time, container.clock.sleep)
     # The SDK's own retries are charged as simulated time by ``store_write``, not slept for real
     no_retries = client_config().merge(botocore.config.Config(retries={"total_max_attempts": 1}))
     dynamodb = boto3.session.Session().client("dynamodb", config=no_retries)
-    notifier.store = StateStore(
-        dynamodb, "jira-notifier-state", clock=container.clock.time, sleep=container.clock.sleep
+    notifier.deps.leases = Leases(
+        StateStore(dynamodb, "jira-notifier-state", clock=container.clock.time, sleep=container.clock.sleep),
+        container.clock.time,
     )
     update_item, send_message = DynamoDBBackend.update_item, SQSBackend.send_message
 

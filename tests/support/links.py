@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from jira_notifier.adapters.dynamodb.state import StateStore
 from jira_notifier.core.alert import Alert, AlertState
-from jira_notifier.core.state import IssueState, IssueStatus, StateStore, state_pk
+from jira_notifier.core.state import IssueState, IssueStatus, state_pk
 from jira_notifier.render.issue import TOOL_LABEL
 
 LONG_AGO_MS = 1_700_000_000_000  # the firing's transition time: older than anything a source answers

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.adapters.aws.syncback import STACK_PARAMETERS, Capability, parse_capabilities
+from jira_notifier.adapters.aws.sync_requests import STACK_PARAMETERS, Capability, parse_capabilities
 from tests.support.cfn import Stack
 from tests.template.test_template import (
     FUNCTION_DIRS,

@@ -210,3 +210,133 @@ def test_each_finding_rule_and_its_invoke_permission_can_be_switched_off(
     assert not stack.deployed(permission) and Stack(translated).deployed(permission)
     assert permission["Properties"]["Principal"] == "events.amazonaws.com"
     assert permission["Properties"]["FunctionName"] == {"Ref": FUNCTION}
+
+
+# ---- inputs added by AWS in 2025-26 -------------------------------------------------------------------------------
+
+# Every EventBridge shape the README's Inputs table promises, with the sample that shows it: each reaches the
+# function through a rule deployed with the default parameters.
+PROMISED = {
+    "CloudWatch Alarm State Change": "eventbridge_cloudwatch_alarm.json",
+    "CloudWatch Alarm State Change, with the alarm's tags": "eventbridge_cloudwatch_alarm_tagged.json",
+    "CloudWatch Alarm Contributor State Change": "eventbridge_cloudwatch_contributor.json",
+    "Anomaly Detected": "eventbridge_cost_anomaly.json",
+    "Notification": "eventbridge_notification.json",
+    "AWS Health": "eventbridge_health.json",
+    "Security Hub Findings - Imported": "eventbridge_securityhub_finding.json",
+    "Findings Imported V2": "eventbridge_securityhub_v2_finding.json",
+    "Findings Imported V2, a passed control": "eventbridge_securityhub_v2_control_passed.json",
+    "GuardDuty Finding": "eventbridge_guardduty_finding.json",
+}
+
+
+@pytest.mark.parametrize("shape", PROMISED)
+def test_every_promised_shape_reaches_the_function_with_default_parameters(
+    translated: dict[str, Any], shape: str
+) -> None:
+    assert matching(rules(translated), SAMPLES[PROMISED[shape]])
+
+
+def test_tagged_alarm_events_pass_the_alarm_rule_unchanged(translated: dict[str, Any]) -> None:
+    tagged = SAMPLES["eventbridge_cloudwatch_alarm_tagged.json"]
+    untagged = copy.deepcopy(tagged)
+    for key in ("alarmTags", "alarmTagsStatus"):
+        untagged["detail"].pop(key)
+
+    assert (
+        matching(rules(translated), tagged)
+        == matching(rules(translated), untagged)
+        == {"EventBridgeToJiraFunctionAlarmStateChange"}
+    )
+
+
+@pytest.mark.parametrize(("state", "reaches"), [("ALARM", True), ("OK", True), ("INSUFFICIENT_DATA", False)])
+def test_contributor_transitions_reach_the_function(translated: dict[str, Any], state: str, reaches: bool) -> None:
+    event = copy.deepcopy(SAMPLES["eventbridge_cloudwatch_contributor.json"])
+    event["detail"]["state"]["value"] = state
+
+    found = matching(rules(translated), event)
+
+    assert found == ({"EventBridgeToJiraFunctionAlarmContributorStateChange"} if reaches else set())
+
+
+def securityhub_v2(**changes: Any) -> dict[str, Any]:
+    """The OCSF sample (High, New, Create) with fields of its finding changed (``a__b`` for a.b; None removes)."""
+    event = copy.deepcopy(SAMPLES["eventbridge_securityhub_v2_finding.json"])
+    finding = event["detail"]["findings"][0]
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = finding
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        if value is None:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    return event
+
+
+INFORMATIONAL = {"severity_id": 1, "severity": "Informational"}
+
+
+@pytest.mark.parametrize(
+    ("finding", "reaches"),
+    [
+        ({}, True),  # High, New
+        ({"severity_id": 3}, True),
+        ({"severity_id": 5}, True),
+        ({"severity_id": 6}, True),  # Fatal
+        ({"severity_id": 2}, False),
+        (INFORMATIONAL, False),
+        ({**INFORMATIONAL, "activity_id": 3, "activity_name": "Close"}, True),  # closed, status still New
+        ({**INFORMATIONAL, "status_id": 3, "status": "Suppressed"}, True),
+        ({**INFORMATIONAL, "status_id": 4, "status": "Resolved"}, True),
+        ({**INFORMATIONAL, "status_id": 5, "status": "Archived"}, True),  # the resource was deleted
+        ({**INFORMATIONAL, "compliance__status": "Pass"}, True),
+        ({**INFORMATIONAL, "compliance__status_id": 1}, True),
+        ({**INFORMATIONAL, "compliance__status": "Fail", "compliance__status_id": 3}, False),
+        ({**INFORMATIONAL, "status_id": 2, "status": "In Progress"}, False),
+    ],
+    ids=lambda value: json.dumps(value) if isinstance(value, dict) else str(value),
+)
+def test_security_hub_v2_rule_takes_severe_findings_and_every_close(
+    translated: dict[str, Any], finding: dict[str, Any], reaches: bool
+) -> None:
+    found = matching(rules(translated), securityhub_v2(**finding))
+
+    assert found == ({"SecurityHubV2FindingsRule"} if reaches else set())
+
+
+@pytest.mark.parametrize(
+    ("minimum", "lowest"), [("LOW", 2), ("MEDIUM", 3), ("HIGH", 4), ("CRITICAL", 5)], ids=lambda v: str(v)
+)
+def test_security_hub_v2_threshold_is_a_parameter(translated: dict[str, Any], minimum: str, lowest: int) -> None:
+    patterns = rules(translated, SecurityHubV2MinimumSeverity=minimum)
+
+    reaching = {severity for severity in range(7) if matching(patterns, securityhub_v2(severity_id=severity))}
+    closing = securityhub_v2(severity_id=1, activity_id=3)
+
+    assert reaching == set(range(lowest, 7))
+    assert matching(patterns, closing) == {"SecurityHubV2FindingsRule"}  # closes reach whatever the threshold
+
+
+def test_the_two_security_hub_generations_have_a_rule_each_and_take_only_their_own(translated: dict[str, Any]) -> None:
+    patterns = rules(translated)
+
+    assert matching(patterns, SAMPLES["eventbridge_securityhub_finding.json"]) == {"SecurityHubFindingsRule"}
+    assert matching(patterns, SAMPLES["eventbridge_securityhub_v2_finding.json"]) == {"SecurityHubV2FindingsRule"}
+
+
+def test_the_security_hub_v2_rule_and_its_permission_can_be_switched_off(translated: dict[str, Any]) -> None:
+    rule = "SecurityHubV2FindingsRule"
+    [permission] = [
+        resource
+        for resource in translated["Resources"].values()
+        if resource["Type"] == "AWS::Lambda::Permission"
+        and resource["Properties"].get("SourceArn") == {"Fn::GetAtt": [rule, "Arn"]}
+    ]
+
+    assert rule not in rules(translated, SecurityHubV2Findings="Disabled")
+    assert rules(translated, SecurityHubV2Findings="Disabled").keys() == rules(translated).keys() - {rule}
+    assert not Stack(translated, {"SecurityHubV2Findings": "Disabled"}).deployed(permission)
+    assert permission["Properties"]["FunctionName"] == {"Ref": FUNCTION}

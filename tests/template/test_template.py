@@ -345,6 +345,17 @@ TRIGGERS = {
     "SnsToJiraFunction": {("sns", "AlertsTopic")},
     "EventBridgeToJiraFunction": {
         ("eventbridge", pattern(source=["aws.cloudwatch"], detail_type=["CloudWatch Alarm State Change"])),
+        (
+            "eventbridge",
+            json.dumps(
+                {
+                    "source": ["aws.cloudwatch"],
+                    "detail-type": ["CloudWatch Alarm Contributor State Change"],
+                    "detail": {"state": {"value": ["ALARM", "OK"]}},
+                },
+                sort_keys=True,
+            ),
+        ),
         ("eventbridge", pattern(source=["aws.ce"], detail_type=["Anomaly Detected"])),
         ("eventbridge", pattern(detail_type=["Notification"])),
         ("eventbridge", pattern(source=["aws.health"])),
@@ -363,6 +374,27 @@ TRIGGERS = {
                                 {"Compliance": {"Status": [{"anything-but": "PASSED"}]}},
                                 {"Compliance": {"Status": [{"exists": False}]}},
                             ],
+                        }
+                    },
+                },
+                sort_keys=True,
+            ),
+        ),
+        (
+            "eventbridge",
+            json.dumps(
+                {
+                    "source": ["aws.securityhub"],
+                    "detail-type": ["Findings Imported V2"],
+                    "detail": {
+                        "findings": {
+                            "$or": [
+                                {"severity_id": [{"numeric": [">=", 3]}]},
+                                {"activity_id": [3]},
+                                {"status_id": [3, 4, 5]},
+                                {"compliance": {"status": ["Pass"]}},
+                                {"compliance": {"status_id": [1]}},
+                            ]
                         }
                     },
                 },
@@ -716,6 +748,8 @@ def test_dashboard_shows_the_product_metrics_dlq_depth_and_errors(resources: dic
         ("OperatorTopicArn", ""),
         ("SecurityHubFindings", "Enabled"),
         ("SecurityHubMinimumSeverity", "MEDIUM"),
+        ("SecurityHubV2Findings", "Enabled"),
+        ("SecurityHubV2MinimumSeverity", "MEDIUM"),
         ("GuardDutyFindings", "Enabled"),
         ("GuardDutyMinimumSeverity", "MEDIUM"),
         ("OrganizationId", ""),
@@ -921,7 +955,11 @@ def test_the_role_grants_exactly_what_reconcile_uses(stack: Stack) -> None:
         ("secretsmanager:GetSecretValue", SECRETS_ARN),
         ("logs:CreateLogStream", "ReconcileLogGroup"),
         ("logs:PutLogEvents", "ReconcileLogGroup"),
-        ("cloudwatch:DescribeAlarms", "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*"),
+        *{
+            (f"cloudwatch:{action}", "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:*")
+            for action in ("DescribeAlarms", "DescribeAlarmContributors")
+        },
+        # GetFindings authorizes GetFindingsV2 too (Security Hub's OCSF findings)
         ("securityhub:GetFindings", "arn:${AWS::Partition}:securityhub:${AWS::Region}:${AWS::AccountId}:hub/default"),
         ("guardduty:GetFindings", "arn:${AWS::Partition}:guardduty:${AWS::Region}:${AWS::AccountId}:detector/*"),
         ("guardduty:ListDetectors", "*"),

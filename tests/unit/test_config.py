@@ -8,13 +8,14 @@ from datetime import date
 import pytest
 
 from jira_notifier.core.config import (
+    JiraSecret,
     ProviderConfig,
     check_jira_url,
-    parse_duration,
     parse_secret,
     secret_string,
 )
 from jira_notifier.core.errors import ConfigError, SecretError
+from jira_notifier.core.units import parse_duration
 from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS, Settings
 
 TOKEN = "secret-token-value-123"  # pragma: allowlist secret
@@ -112,6 +113,56 @@ def test_bad_secrets_say_what_is_wrong_without_the_token(data: str, message: str
     assert TOKEN not in str(caught.value)
 
 
+SITE_SECRET = JiraSecret("s", "a@b.c", TOKEN, "https://acme.atlassian.net")
+CLOUD_SECRET = JiraSecret("s", "a@b.c", TOKEN, "https://acme.atlassian.net", cloud_id="0123456789abcdef")
+LOCAL_SECRET = JiraSecret("s", "a@b.c", TOKEN, "http://127.0.0.1:8081/jira")
+
+
+@pytest.mark.parametrize(
+    ("secret", "url", "holds"),
+    [
+        (SITE_SECRET, "https://acme.atlassian.net/rest/api/2/issue/10001", True),
+        (SITE_SECRET, "https://ACME.atlassian.net:443/rest/api/3/issue/10001", True),
+        (SITE_SECRET, "https://other.atlassian.net/rest/api/2/issue/10001", False),
+        (SITE_SECRET, "https://acme.atlassian.net.evil.example/rest/api/2/issue/10001", False),
+        (SITE_SECRET, "https://acme.atlassian.net@evil.example/rest/api/2/issue/10001", False),
+        (SITE_SECRET, "https://evil@acme.atlassian.net/rest/api/2/issue/10001", False),
+        (SITE_SECRET, "http://acme.atlassian.net/rest/api/2/issue/10001", False),
+        (SITE_SECRET, "https://acme.atlassian.net:8443/rest/api/2/issue/10001", False),
+        (SITE_SECRET, "https://acme.atlassian.net:99999/rest", False),
+        (SITE_SECRET, "https://api.atlassian.com/ex/jira/0123456789abcdef/rest/api/3/issue/10001", False),
+        (SITE_SECRET, "/rest/api/2/issue/10001", False),
+        (CLOUD_SECRET, "https://api.atlassian.com/ex/jira/0123456789abcdef/rest/api/3/issue/10001", True),
+        (CLOUD_SECRET, "https://acme.atlassian.net/rest/api/2/issue/10001", True),
+        (CLOUD_SECRET, "https://api.atlassian.com/ex/jira/fedcba9876543210/rest/api/3/issue/10001", False),
+        (CLOUD_SECRET, "https://api.atlassian.com/ex/jira/0123456789abcdef0/rest/api/3/issue/10001", False),
+        (LOCAL_SECRET, "http://127.0.0.1:8081/jira/rest/api/2/issue/10001", True),
+        (LOCAL_SECRET, "http://127.0.0.1:8081/jira-other/rest/api/2/issue/10001", False),
+    ],
+    ids=[
+        "site",
+        "host-case-and-default-port",
+        "another-site",
+        "site-name-as-a-prefix",
+        "site-name-as-userinfo",
+        "userinfo-before-the-site",
+        "plain-http",
+        "another-port",
+        "malformed-port",
+        "gateway-without-a-cloud-id",
+        "relative",
+        "gateway-of-its-cloud",
+        "site-of-a-cloud-secret",
+        "gateway-of-another-cloud",
+        "cloud-id-as-a-prefix",
+        "under-the-site-path",
+        "path-as-a-prefix",
+    ],
+)
+def test_a_secret_holds_the_urls_of_its_own_site_only(secret: JiraSecret, url: str, holds: bool) -> None:
+    assert secret.holds(url) is holds
+
+
 def test_cloud_id_needs_the_gateway_allowed() -> None:
     text = secret_string("a@b.c", TOKEN, "https://acme.atlassian.net", cloud_id="0123456789abcdef")
     with pytest.raises(SecretError, match="api.atlassian.com"):
@@ -120,11 +171,19 @@ def test_cloud_id_needs_the_gateway_allowed() -> None:
 
 @pytest.mark.parametrize(
     ("value", "seconds"),
-    [("90s", 90), ("30m", 1800), ("24h", 86400), ("7d", 604800), ("2w", 1209600), ("45", 45), (None, None)],
-    ids=["seconds", "minutes", "hours", "days", "weeks", "bare-number", "unset"],
+    [("90s", 90), ("30m", 1800), ("24h", 86400), ("7d", 604800), ("2w", 1209600), (3600, 3600), (None, None)],
+    ids=["seconds", "minutes", "hours", "days", "weeks", "stored-seconds", "unset"],
 )
-def test_durations(value: str | None, seconds: int | None) -> None:
+def test_durations(value: str | int | None, seconds: int | None) -> None:
     assert parse_duration(value, what="reopen window") == seconds
+
+
+@pytest.mark.parametrize("value", ["5", "45", " 300 "])
+def test_a_written_duration_without_a_unit_is_refused_with_the_units(value: str) -> None:
+    # "--cooldown 5" would otherwise be five seconds where five minutes may be meant
+    amount = value.strip()
+    with pytest.raises(ConfigError, match=rf"has no unit; write {amount}s, {amount}m, {amount}h or {amount}d"):
+        parse_duration(value, what="--cooldown")
 
 
 def test_bad_duration() -> None:

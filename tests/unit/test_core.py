@@ -11,15 +11,15 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.app.batch import process_batch
-from jira_notifier.app.notify import START_BUDGET_SECONDS
-from jira_notifier.app.recover import SEARCH_SETTLE_SECONDS
-from jira_notifier.core.alert import Alert
+from jira_notifier.app.batch import Batch
+from jira_notifier.app.create import SEARCH_SETTLE_SECONDS
+from jira_notifier.core.alert import Alert, GraphImage
+from jira_notifier.core.budgets import START_BUDGET_SECONDS
 from jira_notifier.core.config import JiraSecret, ProviderConfig
 from jira_notifier.core.errors import CreateUnconfirmedError, HeldBackError, JiraUnavailableError
-from jira_notifier.core.insight import GraphImage
 from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.core.state import CREATE_SEND_WINDOW, IssueStatus
+from jira_notifier.sources import normalize_sqs_record
 from tests.support.builders import alarm_message, alerts_in, sns_event
 from tests.support.fakes import Ports, in_memory
 
@@ -50,7 +50,7 @@ def alarm(state: str, minute: float, **kwargs: Any) -> tuple[Alert, dict[str, An
 def deliver(ports: Ports, state: str, minute: float, *, after: float = 60.0, **kwargs: Any) -> list[str]:
     ports.clock.sleep(after)
     alert, event = alarm(state, minute, **kwargs)
-    return [outcome.action for outcome in ports.notifier.process(alert, event=event)]
+    return [outcome.action for outcome in ports.notify.process(alert, event=event)]
 
 
 def the_state(ports: Ports) -> Any:
@@ -141,7 +141,7 @@ def test_the_batch_path_creates_in_bulk_through_the_same_protocol(ports: Ports) 
         {"messageId": f"m-{n}", "body": json.dumps(alarm_message("ALARM", 0, name=f"a-{n}", arn=f"arn:a:{n}"))}
         for n in range(3)
     ]
-    result = process_batch(ports.notifier, records, None)
+    result = Batch(ports.notify, normalize_sqs_record).process(records, None)
     assert result.failed == {}
     assert [outcome.action for outcome in result.outcomes] == ["created"] * 3
     assert ports.jira.calls["bulk"] == 1 and ports.jira.calls["create"] == 0
@@ -156,9 +156,9 @@ def test_a_refused_park_is_a_retry_and_costs_no_other_provider() -> None:
         raise JiraUnavailableError("the queue refused")
 
     alert, event = alarm("ALARM", 0)
-    ports.notifier.parker.park = refuse  # type: ignore[method-assign]
+    ports.notify.parker.park = refuse  # type: ignore[method-assign]
     with pytest.raises(JiraUnavailableError, match="queue refused"):
-        ports.notifier.process(alert, event=event)
+        ports.notify.process(alert, event=event)
     assert len(ports.jira.issues) == 1  # the healthy provider's issue
 
 
@@ -185,7 +185,7 @@ def test_a_held_back_change_with_no_time_left_to_wait_stays_stored_for_the_retry
     ports.clock.sleep(MIN_WRITE_INTERVAL / 2)
     alert, event = alarm("OK", 1)
     with pytest.raises(HeldBackError):
-        ports.notifier.process(alert, event=event, remaining=lambda: START_BUDGET_SECONDS + 1)
+        ports.notify.process(alert, event=event, remaining=lambda: START_BUDGET_SECONDS + 1)
     assert the_state(ports).pending_state is not None and ports.jira.calls["transition"] == 0
     assert deliver(ports, "OK", 1, after=MIN_WRITE_INTERVAL) == ["resolved"]
 
@@ -205,7 +205,7 @@ class GraphInsights:
 
 
 def test_a_graph_is_asked_for_before_a_create_and_attached_after_it_only(ports: Ports) -> None:
-    ports.notifier.insights = insights = GraphInsights()
+    ports.deps.insights = insights = GraphInsights()
 
     deliver(ports, "ALARM", 0)
     deliver(ports, "ALARM", 0)  # a repeat
@@ -216,7 +216,7 @@ def test_a_graph_is_asked_for_before_a_create_and_attached_after_it_only(ports: 
 
 
 def test_a_create_that_fails_attaches_nothing(ports: Ports) -> None:
-    ports.notifier.insights = GraphInsights()
+    ports.deps.insights = GraphInsights()
     ports.jira.fail("create", JiraUnavailableError("down", status=503, ambiguous=False))
 
     with pytest.raises(JiraUnavailableError):

@@ -34,7 +34,7 @@ def ports() -> Ports:
 def deliver(ports: Ports, *, after: float, minute: float = 0, **kwargs: Any) -> list[str]:
     ports.clock.sleep(after)
     event = sns_event(alarm_message("ALARM", minute, **kwargs))
-    return [outcome.action for outcome in ports.notifier.process(alerts_in(event)[0], event=event)]
+    return [outcome.action for outcome in ports.notify.process(alerts_in(event)[0], event=event)]
 
 
 def test_a_refused_edit_leaves_the_priority_and_the_update_goes_on(ports: Ports) -> None:

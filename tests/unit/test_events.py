@@ -28,6 +28,10 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
 ALARM_ARN = "arn:aws:cloudwatch:eu-west-1:123456789012:alarm:api-5xx-high"
 ALARM_KEY = f"cloudwatch-alarm:{ALARM_ARN}"
 ALARM_AT_MS = 1794993267512  # 2026-11-18T09:14:27.512+0000, the ALARM transition in every channel's sample
+THROTTLES = "dynamodb-throttles-by-table"  # an alarm over many time series: GROUP BY TableName
+THROTTLES_ARN = f"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:{THROTTLES}"
+ORDERS_ID = "5f2c8e1a9b3d7046"  # its contributor TableName=orders  # pragma: allowlist secret
+CONTRIBUTOR_KEY = f"cloudwatch-contributor:{THROTTLES_ARN}:{ORDERS_ID}"
 OK_AT_MS = 1794994887730  # 2026-11-18T09:41:27.730+0000
 TOPIC_ALARMS = "arn:aws:sns:eu-west-1:123456789012:cloudwatch-alarms"
 QUEUE = "arn:aws:sqs:eu-west-1:123456789012:jira-notifier-buffer"
@@ -293,6 +297,62 @@ SAMPLES = [
         Severity.HIGH,
         "CloudWatch alarm api-5xx-high",
         {"Region": "eu-west-1", "Comparison": "GreaterThanThreshold"},
+    ),
+    *(
+        (
+            name,
+            "cloudwatch-alarm",
+            CONTRIBUTOR_KEY,
+            AlertState.FIRING,
+            Severity.HIGH,
+            "CloudWatch alarm dynamodb-throttles-by-table (TableName=orders)",
+            {"Contributor": "TableName=orders", "Contributor ID": ORDERS_ID, "Alarm": THROTTLES},
+        )
+        for name in (
+            "eventbridge_cloudwatch_contributor.json",
+            "sns_cloudwatch_contributor.json",
+            "alarm_action_cloudwatch_contributor.json",
+        )
+    ),
+    (
+        "eventbridge_cloudwatch_multi_series_alarm.json",
+        "cloudwatch-alarm",
+        f"cloudwatch-alarm:{THROTTLES_ARN}",
+        AlertState.FIRING,
+        Severity.HIGH,
+        "CloudWatch alarm dynamodb-throttles-by-table",
+        {"State": "ALARM", "Previous state": "OK"},
+    ),
+    (
+        "eventbridge_cloudwatch_alarm_tagged.json",
+        "cloudwatch-alarm",
+        "cloudwatch-alarm:arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-latency-p99",
+        AlertState.FIRING,
+        Severity.HIGH,
+        "CloudWatch alarm checkout-latency-p99",
+        {"Alarm tags": "env=prod, service=checkout, team=payments"},
+    ),
+    (
+        "eventbridge_securityhub_v2_finding.json",
+        "securityhub-v2",
+        "securityhub-v2:123456789012:arn:aws:securityhub:eu-west-1::productv2/aws/guardduty:"
+        "arn:aws:guardduty:eu-west-1:123456789012:detector/3ec8b1f07a2d4c96e5b0a1d2c3e4f5a6/finding/"
+        "8ac6f0e2b4d1c3a5e7f9b0d2c4e6a8f1",  # pragma: allowlist secret
+        AlertState.FIRING,
+        Severity.HIGH,
+        "Security Hub: EC2 instance i-0a1b2c3d4e5f60718 is querying a domain associated with cryptocurrency mining. "
+        "(arn:aws:ec2:eu-west-1:123456789012:instance/i-0a1b2c3d4e5f60718)",
+        {"Product": "GuardDuty", "Class": "Detection Finding", "Status": "New", "Activity": "Create"},
+    ),
+    (
+        "eventbridge_securityhub_v2_control_passed.json",
+        "securityhub-v2",
+        "securityhub-v2:123456789012:arn:aws:securityhub:eu-west-1::productv2/aws/securityhub:"
+        "arn:aws:securityhub:eu-west-1:123456789012:security-control/S3.8/finding/2b4d6f8a-0c2e-4b6d-8f0a-2c4e6b8d0f1a",
+        AlertState.RESOLVED,
+        Severity.INFO,
+        "Security Hub: S3 general purpose buckets should block public access (arn:aws:s3:::example-reports-bucket)",
+        {"Control": "S3.8", "Compliance": "Pass", "Status": "Resolved"},
     ),
 ]
 
@@ -648,16 +708,10 @@ def test_a_configuration_change_is_ignored_and_orders_nothing():
     assert alert.transition_at is None
 
 
-def test_a_contributor_state_change_is_a_generic_alert_keyed_on_the_event():
-    event = {**load("eventbridge_cloudwatch_alarm.json"), "detail-type": "CloudWatch Alarm Contributor State Change"}
+def test_a_contributor_state_change_is_the_contributor_of_its_alarm():
+    alert = only(alerts_of("eventbridge_cloudwatch_contributor.json"))
 
-    alert = only(alerts_in(event))
-
-    assert (alert.source, alert.dedupe_key, alert.ignore_reason) == (
-        "generic",
-        "generic:c4c1c1c9-6542-e61b-6ef0-8c4d36933a92",
-        None,
-    )
+    assert (alert.source, alert.dedupe_key, alert.ignore_reason) == ("cloudwatch-alarm", CONTRIBUTOR_KEY, None)
 
 
 @pytest.mark.parametrize(

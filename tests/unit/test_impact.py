@@ -7,9 +7,10 @@ from dataclasses import replace
 import pytest
 
 from jira_notifier.core.alert import Alert, AlertState, Severity
-from jira_notifier.core.config import ConfigError, ProviderConfig, parse_steps
+from jira_notifier.core.config import ConfigError, ProviderConfig
 from jira_notifier.core.impact import higher, priority_to_raise, wanted_priority
 from jira_notifier.core.state import IssueState, IssueStatus
+from jira_notifier.core.units import parse_steps
 
 PROVIDER = ProviderConfig(
     group="ops",

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.core.alarm import AlarmDefinition, MetricQuery
+from jira_notifier.core.alert import AlarmDefinition, ChildAlarm, Insight, LogEvidence, MetricQuery
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.insight import ChildAlarm, Insight, LogEvidence
 from jira_notifier.render import insight as blocks
 from jira_notifier.render import issue as render
 from jira_notifier.render import widget

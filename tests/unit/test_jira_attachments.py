@@ -9,9 +9,10 @@ import pytest
 import requests
 from jira_standin.model import JiraStandIn
 
-from jira_notifier.adapters.jira.client import Attachment, JiraClient
+from jira_notifier.adapters.jira.client import JiraClient
 from jira_notifier.core.config import JiraSecret
 from jira_notifier.core.errors import JiraRequestError
+from jira_notifier.ports import Attachment
 from tests.support.fake_jira import EMAIL, SITE, TOKEN
 
 SECRET = JiraSecret(name="jira-notifier/ops", email=EMAIL, api_token=TOKEN, server_url=SITE)

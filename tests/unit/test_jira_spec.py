@@ -271,3 +271,86 @@ def test_a_bad_upload_fails(files, headers, url, message):
 
         with pytest.raises(AssertionError, match=message):
             validate_calls(mock.calls)
+
+
+# Field values against the create screen's schema ------------------------------------------------------------
+
+SCREEN = {
+    "project": {"schema": {"type": "project", "system": "project"}},
+    "issuetype": {"schema": {"type": "issuetype", "system": "issuetype"}},
+    "summary": {"schema": {"type": "string", "system": "summary"}},
+    "labels": {"schema": {"type": "array", "items": "string", "system": "labels"}},
+    "priority": {"schema": {"type": "priority", "system": "priority"}},
+    "description": {"schema": {"type": "string", "system": "description"}},
+    "environment": {"schema": {"type": "string", "system": "environment"}},
+    "duedate": {"schema": {"type": "date", "system": "duedate"}},
+    "customfield_1": {"schema": {"type": "number", "custom": "x:float"}},
+    "customfield_2": {"schema": {"type": "option", "custom": "x:select"}},
+    "customfield_3": {"schema": {"type": "array", "items": "user", "custom": "x:multiuserpicker"}},
+    "customfield_4": {"schema": {"type": "datetime", "custom": "x:datetime"}},
+    "customfield_5": {"schema": {"type": "string", "custom": "x:textfield"}},
+    "customfield_6": {"schema": {"type": "string", "custom": "x:textarea"}},
+}
+
+
+def test_a_create_in_each_fields_input_format_passes():
+    body = with_fields(
+        environment=adf_doc(text("prod")),
+        duedate="2026-12-01",
+        customfield_1=4.5,
+        customfield_2={"value": "prod"},
+        customfield_3=[{"accountId": "5b10ac8d82e05b22cc7d4ef5"}],  # pragma: allowlist secret
+        customfield_4="2026-12-01T09:30:00.000+0100",
+        customfield_5="payments-api",
+        customfield_6=adf_doc(text("Owned by payments")),
+    )
+
+    assert validate_jira_request("POST", f"{SITE}/rest/api/3/issue", body, screen=SCREEN) == "createIssue"
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"environment": "prod"}, r"fields.environment \(string, environment\): rich text takes an ADF document"),
+        ({"customfield_6": "text"}, r"customfield_6 \(string, textarea\): rich text takes an ADF document"),
+        ({"customfield_5": adf_doc(text("x"))}, "a text field takes a string"),
+        ({"customfield_5": "x" * 256}, "over a text field's 255 characters"),
+        ({"customfield_1": "42"}, "a number field takes a JSON number"),
+        ({"customfield_1": True}, "a number field takes a JSON number"),
+        ({"duedate": "01/12/2026"}, "a date takes 'YYYY-MM-DD'"),
+        ({"duedate": "2026-02-30"}, "a date takes 'YYYY-MM-DD'"),
+        ({"customfield_4": "2026-12-01T09:30:00"}, "a date-time takes"),
+        ({"customfield_2": "prod"}, r"takes an object with one of \['value', 'id'\]"),
+        ({"customfield_2": {"value": "prod", "extra": 1}}, "takes an object with one of"),
+        ({"customfield_2": {"value": ""}}, "value must be a non-empty string"),
+        ({"customfield_3": {"accountId": "5b10"}}, r"array of user\) must be a list"),
+        ({"customfield_3": [{"name": "jane"}]}, r"customfield_3\[0\] \(user, multiuserpicker\)"),
+        ({"priority": "High"}, r"takes an object with one of \['name', 'id'\]"),
+        ({"customfield_9": "x"}, "customfield_9 is not on the create screen"),
+    ],
+    ids=[
+        "environment-as-text",
+        "textarea-as-text",
+        "textfield-as-adf",
+        "textfield-too-long",
+        "number-as-text",
+        "number-as-bool",
+        "date-in-another-form",
+        "date-not-in-the-calendar",
+        "datetime-without-offset",
+        "option-as-text",
+        "option-with-more",
+        "option-empty",
+        "array-as-one",
+        "user-by-name",
+        "priority-as-text",
+        "not-on-the-screen",
+    ],
+)
+def test_a_field_value_jira_would_refuse_fails(fields, message):
+    with pytest.raises(AssertionError, match=message):
+        validate_jira_request("POST", f"{SITE}/rest/api/3/issue", with_fields(**fields), screen=SCREEN)
+
+
+def test_without_a_screen_field_values_are_checked_as_before():
+    assert validate_jira_request("POST", f"{SITE}/rest/api/3/issue", with_fields(customfield_1="42")) == "createIssue"

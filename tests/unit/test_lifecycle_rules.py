@@ -9,9 +9,8 @@ import pytest
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.lifecycle import (
-    DELETED_BY_PERSON,
-    RESOLVED_BY_PERSON,
     Action,
+    Reason,
     decide,
     person_note,
     records_alert_state,
@@ -19,7 +18,6 @@ from jira_notifier.core.lifecycle import (
     supersedes_pending,
     within_reopen_window,
 )
-from jira_notifier.core.lifecycle import WONT_FIX as WONT_FIX_REASON
 from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision
 
 NOW = 1_800_000_000.0
@@ -195,17 +193,17 @@ REFIRE = replace(ALERT, delivery_key="d-4", transition_at=3_000)
 @pytest.mark.parametrize(
     ("state", "alert", "expected"),
     [
-        (BY_PERSON, ALERT, (Action.COMMENT, RESOLVED_BY_PERSON)),
-        (BY_PERSON.person_noticed(NOW - 10), ALERT, (Action.SKIP, RESOLVED_BY_PERSON)),
+        (BY_PERSON, ALERT, (Action.COMMENT, Reason.RESOLVED_BY_PERSON)),
+        (BY_PERSON.person_noticed(NOW - 10), ALERT, (Action.SKIP, Reason.RESOLVED_BY_PERSON)),
         (BY_PERSON, CLEAR, (Action.SKIP, "already-resolved")),
         (replace(BY_PERSON.person_noticed(NOW - 10), **CLEARED), REFIRE, (Action.REFIRE, "fired-after-resolve")),
         (replace(BY_PERSON, alert_state=AlertState.RESOLVED), ALERT, (Action.REFIRE, "fired-after-resolve")),
-        (WONT_FIX, ALERT, (Action.COMMENT, WONT_FIX_REASON)),
-        (WONT_FIX.person_noticed(NOW - 10), ALERT, (Action.SKIP, WONT_FIX_REASON)),
-        (replace(WONT_FIX.person_noticed(NOW - 10), **CLEARED), REFIRE, (Action.SKIP, WONT_FIX_REASON)),
-        (replace(WONT_FIX.person_noticed(NOW - 601), **CLEARED), REFIRE, (Action.COMMENT, WONT_FIX_REASON)),
+        (WONT_FIX, ALERT, (Action.COMMENT, Reason.WONT_FIX)),
+        (WONT_FIX.person_noticed(NOW - 10), ALERT, (Action.SKIP, Reason.WONT_FIX)),
+        (replace(WONT_FIX.person_noticed(NOW - 10), **CLEARED), REFIRE, (Action.SKIP, Reason.WONT_FIX)),
+        (replace(WONT_FIX.person_noticed(NOW - 601), **CLEARED), REFIRE, (Action.COMMENT, Reason.WONT_FIX)),
         (WONT_FIX, CLEAR, (Action.SKIP, "already-resolved")),
-        (DELETED, ALERT, (Action.SKIP, DELETED_BY_PERSON)),
+        (DELETED, ALERT, (Action.SKIP, Reason.DELETED_BY_PERSON)),
         (DELETED, CLEAR, (Action.SKIP, "nothing-open")),
         (replace(DELETED, **CLEARED), REFIRE, (Action.CREATE, "new-alert")),
         (OPEN.decided_by_person(PersonDecision.REOPENED, NOW - 30), ALERT, (Action.COMMENT, "repeat")),

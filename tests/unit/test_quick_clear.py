@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from jira_notifier.app.notify import START_BUDGET_SECONDS
 from jira_notifier.core.alert import AlertState
+from jira_notifier.core.budgets import START_BUDGET_SECONDS
 from jira_notifier.core.coalescing import HeldBack
 from jira_notifier.core.errors import BusyError, CreateUnconfirmedError, HeldBackError, JiraUnavailableError
 from jira_notifier.core.state import IssueStatus, PersonDecision
@@ -47,16 +47,16 @@ def test_a_second_channel_copy_of_a_held_back_clear_does_not_turn_its_write_into
     ports.clock.sleep(1.0)
     alert, event = alarm("OK", 1)
     holder: list[HeldBack] = []
-    assert [o.action for o in ports.notifier.process(alert, event=event, held=holder)] == ["coalesced"]
+    assert [o.action for o in ports.notify.process(alert, event=event, held=holder)] == ["coalesced"]
 
     # When the same transition arrives on a second channel before then (another invocation, which writes nothing)
     ports.clock.sleep(0.5)
     copy_event = sns_event(alarm_message("OK", 1), message_id="second-channel-copy")
-    ports.notifier.process(alerts_in(copy_event)[0], event=copy_event, held=[])
+    ports.notify.process(alerts_in(copy_event)[0], event=copy_event, held=[])
     assert the_state(ports).alert_state is AlertState.FIRING  # the clear is held back, not applied
 
     # Then the holder's write resolves the issue
-    [outcome] = ports.notifier.write_held_back(holder, None)
+    [outcome] = ports.notify.flow.write_held_back(holder, None)
     assert not isinstance(outcome, Exception) and outcome.action == "resolved"
     resolved_once(ports)
 
@@ -67,11 +67,11 @@ def test_a_retry_of_a_held_back_clear_within_the_interval_writes_it(ports: Ports
     ports.clock.sleep(0.5)
     alert, event = alarm("OK", 1)
     with pytest.raises(HeldBackError):
-        ports.notifier.process(alert, event=event, remaining=lambda: START_BUDGET_SECONDS + 1)
+        ports.notify.process(alert, event=event, remaining=lambda: START_BUDGET_SECONDS + 1)
 
     # When the retry (the same delivery) comes before the interval has passed, and nothing else ever arrives
     ports.clock.sleep(0.5)
-    assert [o.action for o in ports.notifier.process(alert, event=event)] == ["resolved"]
+    assert [o.action for o in ports.notify.process(alert, event=event)] == ["resolved"]
 
     # Then it waited the interval out and wrote the clear
     resolved_once(ports)
@@ -85,12 +85,12 @@ def test_a_clear_refused_by_a_held_lease_is_written_by_its_retry(ports: Ports) -
     ports.clock.sleep(1.0)
     alert, event = alarm("OK", 1)
     with pytest.raises(BusyError):
-        ports.notifier.process(alert, event=event)
+        ports.notify.process(alert, event=event)
 
     # When that invocation ends and the clear is redelivered within the interval
     item.owner = None
     ports.clock.sleep(0.5)
-    assert [o.action for o in ports.notifier.process(alert, event=event)] == ["resolved"]
+    assert [o.action for o in ports.notify.process(alert, event=event)] == ["resolved"]
     resolved_once(ports)
 
 
@@ -105,11 +105,11 @@ def test_a_clear_while_the_create_answer_is_lost_resolves_the_adopted_issue(port
     alert, event = alarm("OK", 1)
     ports.clock.sleep(1.0)
     with pytest.raises(CreateUnconfirmedError):
-        ports.notifier.process(alert, event=event)
+        ports.notify.process(alert, event=event)
 
     # Then its retry adopts the issue and resolves it
     ports.clock.sleep(10.0)
-    assert [o.action for o in ports.notifier.process(alert, event=event)] == ["resolved"]
+    assert [o.action for o in ports.notify.process(alert, event=event)] == ["resolved"]
     resolved_once(ports)
 
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from jira_notifier.app.reconcile import OUT_OF_TIME, Reconcile, StepSummary, run_steps
+from jira_notifier.app.reconcile import Reconcile
+from jira_notifier.app.run import OUT_OF_TIME, StepSummary, run_steps
 from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
-from jira_notifier.sources.truth import Answer, SourceRef, Truth
+from jira_notifier.sources.truth import Answer, SourceRef, Truth, source_ref
 from tests.support.fakes import Ports, in_memory
 from tests.unit.test_core import PROVIDER, SECRET, deliver
 
@@ -43,7 +44,9 @@ def ports() -> Ports:
 
 
 def step(ports: Ports, alarms: FakeAlarms, **kwargs: Any) -> Reconcile:
-    return Reconcile(ports.store, ports.notifier, [alarms], ports.notifier.recorder, **kwargs)
+    return Reconcile(
+        ports.store, ports.notify.flow, ports.notify.providers, [alarms], ports.deps.recorder, source_ref, **kwargs
+    )
 
 
 def an_open_issue(ports: Ports) -> None:
@@ -78,7 +81,7 @@ def test_a_failed_call_leaves_its_batch_unchecked_with_the_reason(ports: Ports) 
 
 def test_a_removed_provider_is_left_unchecked(ports: Ports) -> None:
     an_open_issue(ports)
-    ports.notifier.providers.group_providers = lambda group: []  # type: ignore[method-assign]
+    ports.notify.providers.group_providers = lambda group: []  # type: ignore[method-assign]
 
     summary = step(ports, FakeAlarms()).run(lambda: 60.0)
 
@@ -133,7 +136,7 @@ class OtherStep:
 def test_a_run_is_its_steps_and_counts_one_completed_run(ports: Ports) -> None:
     an_open_issue(ports)
 
-    summary = run_steps([step(ports, FakeAlarms()), OtherStep()], lambda: 60.0, ports.notifier.recorder)
+    summary = run_steps([step(ports, FakeAlarms()), OtherStep()], lambda: 60.0, ports.deps.recorder)
 
     assert [s.step for s in summary.steps] == ["reconcile", "read-back"]
     assert set(summary.brief()) == {"reconcile", "read-back"}
@@ -144,7 +147,7 @@ def test_a_dry_run_counts_no_run_and_writes_nothing(ports: Ports) -> None:
     an_open_issue(ports)
     before, calls = ports.store.stored(), sum(ports.jira.calls.values())
 
-    summary = run_steps([step(ports, FakeAlarms(), dry_run=True)], lambda: 60.0, ports.notifier.recorder)
+    summary = run_steps([step(ports, FakeAlarms(), dry_run=True)], lambda: 60.0, ports.deps.recorder)
 
     assert [r.action for r in summary.steps[0].results] == ["would-resolve"]
     assert ports.store.stored() == before and sum(ports.jira.calls.values()) == calls

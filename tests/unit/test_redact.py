@@ -21,7 +21,7 @@ from jira_notifier.adapters.aws.insight import LogEvent, MetricFilter
 from jira_notifier.app.insight import AlarmInsights
 from jira_notifier.core.alert import AlertState
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.insight import Insight, LogEvidence
+from jira_notifier.core.alert import Insight, LogEvidence
 from jira_notifier.core.storm import Group, Member
 from jira_notifier.render import insight as blocks
 from jira_notifier.render import issue as render

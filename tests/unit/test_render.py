@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jira_notifier.core.alert import Alert, AlertState, Link, Severity
+from jira_notifier.core.impact import priority_name
 from jira_notifier.render import issue as render
 from tests.support.jira_spec import validate_adf, validate_jira_request
 
@@ -195,7 +196,7 @@ def test_labels_are_sanitized(label, expected):
     ids=["mapped", "case-insensitive-trimmed", "plain-string", "unmapped", "empty-map", "blank-name"],
 )
 def test_priority_name(severity, priority_map, expected):
-    assert render.priority_name(severity, priority_map) == expected
+    assert priority_name(severity, priority_map) == expected
 
 
 # Description ---------------------------------------------------------------------------------------------
@@ -485,7 +486,7 @@ def test_rendered_create_and_comment_requests_match_the_jira_spec(alert):
             "summary": render.summary(alert, "[{severity}] {title}"),
             "description": render.description(alert),
             "labels": render.labels(alert, ["team ops"]),
-            "priority": {"name": render.priority_name(alert.severity, {"high": "High"})},
+            "priority": {"name": priority_name(alert.severity, {"high": "High"})},
         }
     }
     site = "https://example.atlassian.net"

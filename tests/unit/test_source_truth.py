@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jira_notifier.app.reconcile import batches
 from jira_notifier.sources.truth import (
     AlarmTruth,
     HealthTruth,
@@ -11,7 +12,6 @@ from jira_notifier.sources.truth import (
     Truth,
     _alarm_answer,
     _securityhub_answer,
-    batches,
     source_ref,
 )
 from tests.support.builders import alarm_event, alerts_in

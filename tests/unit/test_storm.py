@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from jira_notifier.adapters.dynamodb.state import _group_from_item, _group_to_item
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.errors import ConfigError
 from jira_notifier.core.storm import (
@@ -16,9 +17,7 @@ from jira_notifier.core.storm import (
     ParentRef,
     ParentStep,
     check_group_by,
-    group_from_item,
     group_key,
-    group_to_item,
     parent_step,
     window_start,
 )
@@ -107,7 +106,7 @@ def test_the_parent_resolves_when_every_member_has_cleared_and_reopens_when_one_
 
 def test_the_membership_survives_the_state_table() -> None:
     group = members(3).with_member("k1", "alarm-0001", CLEARED, T0 + 99)
-    assert group_from_item(json.loads(json.dumps(group_to_item(group)))) == group
+    assert _group_from_item(json.loads(json.dumps(_group_to_item(group)))) == group
 
 
 def test_a_parent_holds_at_most_max_members() -> None:

@@ -9,22 +9,20 @@ import botocore.session
 import pytest
 from botocore.validate import validate_parameters
 
-from jira_notifier.adapters.aws.syncback import (
-    NOTE_LIMIT,
+from jira_notifier.adapters.aws.sync_requests import (
     Capability,
-    Decision,
     Detector,
-    IssueRef,
     SyncRequest,
     capabilities_needed,
     decision_for,
     detector_of,
     parse_capabilities,
     request_for,
-    suppressed_in_security_hub,
 )
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.findingnotes import NOTE_LIMIT, Decision, IssueRef
+from jira_notifier.sources import read_eventbridge
 
 PRODUCT = "arn:aws:securityhub:eu-west-1::product/aws/securityhub"
 FINDING = "arn:aws:securityhub:eu-west-1:123456789012:security-control/S3.8/finding/4a6c8e0b"
@@ -157,14 +155,12 @@ def test_the_detector_comes_from_the_finding_s_arn() -> None:
     assert detector_of(alert("plain text")) is None
 
 
-def test_only_a_suppressed_finding_keeps_its_workflow_when_the_issue_resolves() -> None:
-    def cleared(status: str) -> Alert:
-        finding = {"Id": FINDING, "ProductArn": PRODUCT, "Workflow": {"Status": status}}
-        return alert({"detail": {"findings": [{"Id": "other", "ProductArn": PRODUCT}, finding]}})
-
-    assert suppressed_in_security_hub(cleared("SUPPRESSED"), FINDING_KEY)
-    assert not suppressed_in_security_hub(cleared("RESOLVED"), FINDING_KEY)
-    assert not suppressed_in_security_hub(alert(None), FINDING_KEY)
+def test_a_suppressed_finding_is_read_as_the_source_s_own_won_t_fix() -> None:
+    # The sync-back decides from what the source says now (the reader's ``wont_fix``), never from the raw event
+    finding = {"Id": FINDING, "ProductArn": PRODUCT, "Workflow": {"Status": "SUPPRESSED"}, "RecordState": "ACTIVE"}
+    event = {"detail-type": "Security Hub Findings - Imported", "source": "aws.securityhub", "id": "e-1"}
+    [read] = read_eventbridge({**event, "detail": {"findings": [finding]}})
+    assert read.wont_fix and read.state is AlertState.RESOLVED
 
 
 def test_the_stack_s_capabilities_are_read_from_its_variable() -> None:

@@ -6,11 +6,16 @@ from dataclasses import replace
 
 import pytest
 
-from jira_notifier.adapters.jira.client import JiraIssue
-from jira_notifier.app.readback import jira_says, needs_reading, owned_pks
+from jira_notifier.adapters.jira.issue_events import read_issue_event
+from jira_notifier.app.effects import view_of
+from jira_notifier.app.readback import needs_reading, owned_pks
 from jira_notifier.core.alert import AlertState
 from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.lifecycle import JiraView
+from jira_notifier.core.lifecycle import jira_says as says
 from jira_notifier.core.state import IssueState, IssueStatus, PersonDecision, WorkflowPhase
+from jira_notifier.entry.webhook import MAX_AGE_SECONDS, MAX_AHEAD_SECONDS, body_key, fresh
+from jira_notifier.ports import JiraIssue
 
 NOW = 1_800_000_000.0
 PROVIDER = ProviderConfig(
@@ -32,6 +37,12 @@ RESOLVED = replace(
 TODO = JiraIssue(id="10001", key="OPS-1", status_category="new", updated_at=NOW - 60, project_key="OPS")
 DONE = replace(TODO, status_category="done", resolution="Done", resolved_at=NOW - 60)
 WONT = replace(DONE, resolution="won't do")
+
+
+def jira_says(
+    state: IssueState, issue_id: str, issue: JiraIssue | None, provider: ProviderConfig, now: float
+) -> tuple[IssueState, tuple[str, ...]]:
+    return says(state, JiraView(issue_id, view_of(issue), provider.wont_fix_resolution), now)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +94,7 @@ def test_a_person_decision_keeps_what_they_chose_and_when_it_was_read() -> None:
         "won't do",
         NOW,
     )
-    assert after.resolved_at is None  # the product's own resolve time only; Jira keeps the person's
+    assert after.resolved_at == WONT.resolved_at  # Jira's resolution date: the reopen window counts from it
 
 
 @pytest.mark.parametrize(
@@ -102,3 +113,60 @@ def test_an_issue_points_to_its_alerts_state_by_its_jn_labels_only() -> None:
     issue = replace(TODO, labels=("jira-notifier", "cloudwatch-alarm", "jn-abc", "aws-alerts"))
 
     assert owned_pks(PROVIDER, issue) == ["ops/jira#abc"]
+
+
+# A webhook body, and whether it is still one Jira may be sending ------------------------------------------------
+
+
+ISSUE_JSON = {"id": "10001", "key": "OPS-1", "self": "https://acme.atlassian.net/rest/api/2/issue/10001"}
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "at"),
+    [
+        (1_800_000_000_123, 1_800_000_000.123),
+        (1.8e12, 1.8e9),
+        (None, None),
+        ("1800000000000", None),
+        (True, None),
+        (10**400, None),
+        (float("inf"), None),
+        (float("nan"), None),
+    ],
+    ids=["millis", "float", "absent", "text", "bool", "beyond-float", "infinite", "nan"],
+)
+def test_a_webhook_body_is_dated_by_its_timestamp_in_milliseconds(timestamp: object, at: float | None) -> None:
+    payload = {"webhookEvent": "jira:issue_updated", "timestamp": timestamp, "issue": ISSUE_JSON}
+
+    event = read_issue_event(payload)
+
+    assert event is not None and event.at == at and event.issue_url == ISSUE_JSON["self"] and not event.deleted
+
+
+def test_a_webhook_body_without_the_issues_self_has_no_site() -> None:
+    event = read_issue_event({"webhookEvent": "jira:issue_deleted", "issue": {"id": "10001", "self": 7}})
+
+    assert event is not None and event.issue_url is None and event.deleted
+
+
+@pytest.mark.parametrize(
+    ("raised_at", "fresh_then"),
+    [
+        (NOW, True),
+        (NOW - MAX_AGE_SECONDS, True),
+        (NOW - MAX_AGE_SECONDS - 0.001, False),
+        (NOW + MAX_AHEAD_SECONDS, True),
+        (NOW + MAX_AHEAD_SECONDS + 0.001, False),
+        (None, False),
+    ],
+    ids=["now", "oldest-taken", "too-old", "furthest-ahead-taken", "too-far-ahead", "undated"],
+)
+def test_a_delivery_is_taken_within_its_time_window_only(raised_at: float | None, fresh_then: bool) -> None:
+    assert fresh(raised_at, NOW) is fresh_then
+
+
+def test_a_delivery_is_remembered_by_its_body_byte_for_byte() -> None:
+    sent, retried = b'{"webhookEvent": "jira:issue_updated"}', b'{"webhookEvent": "jira:issue_updated"}'
+
+    assert body_key(sent) == body_key(retried)
+    assert body_key(sent) != body_key(sent.replace(b": ", b":"))  # the same JSON, other bytes: another body

@@ -77,6 +77,7 @@ CREATE_SCREEN: tuple[tuple[str, str, bool, bool, dict[str, Any]], ...] = (
     ("project", "Project", True, False, {"type": "project", "system": "project"}),
     ("reporter", "Reporter", True, True, {"type": "user", "system": "reporter"}),
     ("description", "Description", False, False, {"type": "string", "system": "description"}),
+    ("environment", "Environment", False, False, {"type": "string", "system": "environment"}),
     ("labels", "Labels", False, False, {"type": "array", "items": "string", "system": "labels"}),
     ("priority", "Priority", False, True, {"type": "priority", "system": "priority"}),
     ("components", "Components", False, False, {"type": "array", "items": "component", "system": "components"}),
@@ -757,7 +758,9 @@ def answer_request(jira: JiraStandIn, request: requests.PreparedRequest) -> Answ
     """
     raw = request.body.encode() if isinstance(request.body, str) else request.body or b""
     authorization = request.headers.get("Authorization")
-    answer = jira.answer(request.method or "GET", request.path_url, authorization, raw, request.headers)
+    base = urlsplit(jira.base_url).path  # a site served under a path, e.g. the gateway's /ex/jira/{cloudId}
+    target = request.path_url[len(base) :] if base and request.path_url.startswith(base + "/") else request.path_url
+    answer = jira.answer(request.method or "GET", target, authorization, raw, request.headers)
     if answer.lost == "cut":
         raise requests.exceptions.ChunkedEncodingError("Connection broken: IncompleteRead")
     if answer.lost == "timeout":
@@ -836,9 +839,16 @@ def _value_problem(value: Any, schema: Mapping[str, Any], allowed: list[dict[str
         return "Operation value must be a number."
     if kind == "user" and _mapping(value).get("accountId") not in KNOWN_USERS:
         return f"User '{_mapping(value).get('accountId')}' does not exist."
-    if kind == "string" and not isinstance(value, str) and _mapping(value).get("type") != "doc":
+    if kind == "string" and _rich_text(schema) and _mapping(value).get("type") != "doc":
+        return "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+    if kind == "string" and not _rich_text(schema) and not isinstance(value, str):
         return "Operation value must be a string."
     return None
+
+
+def _rich_text(schema: Mapping[str, Any]) -> bool:
+    """Fields REST v3 takes as ADF only: the description, the environment, paragraph (textarea) custom fields."""
+    return schema.get("system") in ("description", "environment") or str(schema.get("custom", "")).endswith(":textarea")
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

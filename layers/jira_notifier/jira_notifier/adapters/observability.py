@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import logging
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
+
+from jira_notifier.core.errors import report_unexpected_with
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
@@ -74,6 +78,35 @@ class LazyTracer:
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 tracer = LazyTracer(SERVICE)
+
+
+def _log_unexpected(raised: Exception) -> None:
+    logger.exception("unexpected error; will retry", error_type=type(raised).__name__)
+
+
+report_unexpected_with(_log_unexpected)
+
+
+class LogStream(Protocol):
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+def log_to(stream: LogStream) -> LogStream | None:
+    """Write the logs to ``stream`` from now on; returns the stream they went to (None: it was ``stream``).
+
+    The functions log to stdout, which Lambda sends to CloudWatch Logs; the CLI moves them to stderr, so that its
+    stdout carries its results alone.
+    """
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        return None
+    previous: LogStream = handler.stream
+    with contextlib.suppress(ValueError):  # a stream closed meanwhile has nothing left to write
+        handler.flush()
+    handler.stream = stream
+    return previous
 
 
 def trace_sdk_calls() -> None:

@@ -14,7 +14,7 @@ from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import ConfigError, JiraRequestError
 
 if TYPE_CHECKING:
-    from jira_notifier.adapters.jira.client import JiraPort
+    from jira_notifier.ports import JiraPort
 
 # Which status categories a transition may lead to when no transition of the configured name exists.
 TARGET_CATEGORIES = {"resolve": ("done",), "reopen": ("new", "indeterminate")}

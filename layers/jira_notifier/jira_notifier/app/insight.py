@@ -11,23 +11,21 @@ that part out, counted (``GraphMissed``, ``EvidenceMissed``) and logged.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
-from jira_notifier.adapters.aws.insight import INSIGHT_CALL_SECONDS, CloudWatchReader, LogsReader
-from jira_notifier.adapters.observability import logger
-from jira_notifier.core.alarm import AlarmDefinition
-from jira_notifier.core.alert import Alert, AlertState
+from jira_notifier.core.alert import AlarmDefinition, Alert, AlertState, ChildAlarm, GraphImage, Insight, LogEvidence
+from jira_notifier.core.budgets import INSIGHT_CALL_SECONDS
 from jira_notifier.core.errors import JiraNotifierError
-from jira_notifier.core.insight import ChildAlarm, GraphImage, Insight, LogEvidence
+from jira_notifier.ports import AlarmReader, Log, LogReader, SilentLog
 from jira_notifier.render import insight as blocks
 from jira_notifier.render import widget
 from jira_notifier.render.redact import log_lines
 
 if TYPE_CHECKING:
-    from jira_notifier.adapters.jira.client import JiraPort
     from jira_notifier.core.config import ProviderConfig
+    from jira_notifier.ports import JiraPort
 
 Remaining = Callable[[], float] | None
 PNG_TYPE = "image/png"
@@ -46,12 +44,13 @@ class AlarmInsights:
     call is made only when that much would be left after it.
     """
 
-    cloudwatch: CloudWatchReader
-    logs: LogsReader
+    cloudwatch: AlarmReader
+    logs: LogReader
     recorder: Counter
     account: str | None
     region: str | None
     reserve_seconds: float
+    log: Log = field(default_factory=SilentLog)
 
     def prepare(self, alert: Alert, provider: ProviderConfig, remaining: Remaining) -> tuple[Alert, GraphImage | None]:
         """The alert with what its new issue's description shows, and the PNG to attach once it exists."""
@@ -72,7 +71,13 @@ class AlarmInsights:
         else:
             image = self._render(alarm, remaining) if wants_graph else None
             evidence = self._evidence(alarm, remaining) if provider.log_evidence else None
-        insight = Insight(image.file_name if image else None, evidence, children, missing)
+        insight = Insight(
+            image.file_name if image else None,
+            evidence,
+            children,
+            missing,
+            graph_note=widget.graph_note(alarm) if image else "",
+        )
         if insight == Insight():
             return alert, None
         return replace(alert, insight=insight), image
@@ -83,7 +88,7 @@ class AlarmInsights:
             client.add_attachment(issue_key, image.file_name, image.png, PNG_TYPE)
         except JiraNotifierError as error:
             self.recorder.count("GraphMissed")
-            logger.warning("graph not attached", issue_key=issue_key, reason=error.reason, error=str(error))
+            self.log.warning("graph not attached", issue_key=issue_key, reason=error.reason, error=str(error))
             return
         self.recorder.count("GraphsAttached")
 
@@ -157,7 +162,7 @@ class AlarmInsights:
 
     def _missed(self, metric: str, why: str, alarm: AlarmDefinition) -> None:
         self.recorder.count(metric)
-        logger.warning("insight left out", metric=metric, why=why, alarm=alarm.name)
+        self.log.warning("insight left out", metric=metric, why=why, alarm=alarm.name)
 
 
 def _ms(moment: datetime) -> int:

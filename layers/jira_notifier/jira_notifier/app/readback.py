@@ -21,18 +21,17 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from jira_notifier.adapters.dynamodb.owned import Cursor
+from jira_notifier.app.effects import view_of
+from jira_notifier.app.lease import Leases
 from jira_notifier.core.alert import DEDUPE_LABEL_PREFIX
 from jira_notifier.core.errors import JiraRequestError
-from jira_notifier.core.state import IssueState, IssueStatus, LeaseStore, PersonDecision, state_pk
+from jira_notifier.core.lifecycle import JiraView, jira_says
+from jira_notifier.core.state import IssueState, PersonDecision, state_pk
+from jira_notifier.ports import Cursor, JiraIssue, JiraPort, OwnedIssues, Recorder, SyncBackPort
 from jira_notifier.render.issue import TOOL_LABEL
 
 if TYPE_CHECKING:
-    from jira_notifier.adapters.aws.syncback import SyncBackPort
-    from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
-    from jira_notifier.adapters.jira.client import JiraIssue, JiraPort
     from jira_notifier.core.config import ProviderConfig
-    from jira_notifier.core.outcome import Recorder
 
 READ_FIELDS = ("status", "resolution", "resolutiondate", "labels", "updated", "project")
 OVERLAP_SECONDS = 300  # each search reaches this far before the last one: clock skew and the search index's lag
@@ -42,7 +41,6 @@ SEARCH_PAGE = 100
 ID_PAGE = 5000  # ids-only searches may return this many per page
 LEASE_WAIT_SECONDS = 5.0
 UNBOUNDED_RUN_LEASE_SECONDS = 60.0  # a run without a deadline (the CLI) holds each alert's lease this long at most
-MOVED = "moved"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,39 +60,6 @@ class ReadBackReport:
     recorded: list[Recorded] = field(default_factory=list)
 
 
-def jira_says(
-    state: IssueState, issue_id: str, issue: JiraIssue | None, provider: ProviderConfig, now: float
-) -> tuple[IssueState, tuple[str, ...]]:
-    """The state after Jira said ``issue`` is where it is now (``None``: deleted), and what changed. Pure.
-
-    Only the issue the state follows counts (same numeric id); anything else leaves it as it is.
-    """
-    if state.issue_id != issue_id:
-        return state, ()
-    if issue is None:
-        if state.issue_status is IssueStatus.NONE:
-            return state, ()
-        return state.decided_by_person(PersonDecision.DELETED, now), (PersonDecision.DELETED.value,)
-    changes: list[str] = []
-    if issue.key != state.issue_key:
-        state = state.moved_to(issue.key, issue.project_key)
-        changes.append(MOVED)
-    decision = _decision(state, issue, provider)
-    if decision is not None:
-        state = state.decided_by_person(decision, now, resolution=issue.resolution)
-        changes.append(decision.value)
-    return state, tuple(changes)
-
-
-def _decision(state: IssueState, issue: JiraIssue, provider: ProviderConfig) -> PersonDecision | None:
-    wont_fix = provider.wont_fix_resolution
-    if issue.done:
-        if wont_fix and (issue.resolution or "").casefold() == wont_fix.casefold():
-            return None if state.person_decision is PersonDecision.WONT_FIX else PersonDecision.WONT_FIX
-        return PersonDecision.RESOLVED if state.issue_status is IssueStatus.OPEN else None
-    return PersonDecision.REOPENED if state.issue_status is IssueStatus.RESOLVED else None
-
-
 def needs_reading(state: IssueState, issue: JiraIssue | None, seen_at: float | None) -> bool:
     """Whether a view that differs from the state may predate the product's own last write on the issue (a lagging
     search, a late webhook): then the issue is read by id before anything is recorded."""
@@ -112,7 +77,7 @@ def owned_pks(provider: ProviderConfig, issue: JiraIssue) -> list[str]:
 
 
 def apply_jira_view(
-    leases: LeaseStore,
+    leases: Leases,
     provider: ProviderConfig,
     found: IssueState,
     issue_id: str,
@@ -123,46 +88,52 @@ def apply_jira_view(
     clock: Callable[[], float],
     deadline: float,
     sync_back: SyncBackPort,
+    confirm: bool = False,
     dry_run: bool = False,
 ) -> Recorded | None:
     """Record what Jira says of the issue ``found`` (a state as read without its lease) follows: "issue
-    ``issue_id`` is now ``issue``" (``None``: deleted). ``read`` reads the issue by id (``None``: 404) when the
-    view may be stale. A resolution a person chose goes back to AWS (``sync_back``) once it is recorded. Returns
-    what was recorded, or None when nothing changed.
+    ``issue_id`` is now ``issue``" (``None``: deleted). ``read`` reads the issue by id (``None``: 404); it is
+    called when the view may be stale, or always with ``confirm`` (a view from a sender that may be replaying an
+    old one), and only for a view that would change the state. What the read says is recorded, not the view.
+    The read happens under the alert's lease, so a later view applied meanwhile cannot be overwritten by an older
+    read. A resolution a person chose goes back to AWS (``sync_back``) once it is recorded. Returns what was
+    recorded, or None when nothing changed.
 
     Raises:
         BusyError, StoreError: the lease or the write failed (retryable).
         JiraNotifierError: the confirming read failed.
     """
-    if found.issue_id != issue_id or not jira_says(found, issue_id, issue, provider, clock())[1]:
-        return None  # not the state's issue, or nothing new: no lease, no write
-    if needs_reading(found, issue, seen_at):
-        issue = read(issue_id)
+    view = _view(issue_id, issue, provider)
+    if found.issue_id != issue_id or not jira_says(found, view, clock())[1]:
+        return None  # not the state's issue, or nothing new: no lease, no read, no write
     if dry_run:
-        state, changes = jira_says(found, issue_id, issue, provider, clock())
+        if confirm or needs_reading(found, issue, seen_at):
+            view = _view(issue_id, read(issue_id), provider)
+        state, changes = jira_says(found, view, clock())
         return Recorded(provider.provider_id, state.issue_key or "", changes) if changes else None
-    lease = leases.acquire(
-        found.pk, found.provider, found.dedupe_key, deadline=deadline, wait_seconds=LEASE_WAIT_SECONDS
-    )
-    try:
-        state, changes = jira_says(lease.state, issue_id, issue, provider, clock())
-        if not changes:
-            lease.release()
-            return None
-        lease.save(state, release=True)
-    except BaseException:
-        lease.release()
-        raise
+    with leases.hold(
+        found.pk, found.provider, found.dedupe_key, deadline=deadline, wait_seconds=LEASE_WAIT_SECONDS, mark=False
+    ) as lease:
+        if confirm or needs_reading(lease.state, issue, seen_at):  # read under the lease: no older view wins
+            view = _view(issue_id, read(issue_id), provider)
+        changes = lease.record_jira_view(view, clock())
+        state = lease.state
+    if not changes:
+        return None
     if any(change in (PersonDecision.RESOLVED, PersonDecision.WONT_FIX) for change in changes):
         sync_back.sync_resolution(provider, state, state.person_resolution)
     return Recorded(provider.provider_id, state.issue_key or "", changes)
 
 
+def _view(issue_id: str, issue: JiraIssue | None, provider: ProviderConfig) -> JiraView:
+    return JiraView(issue_id, view_of(issue), provider.wont_fix_resolution)
+
+
 def read_back(
     provider: ProviderConfig,
     client: JiraPort,
-    leases: LeaseStore,
-    owned: OwnedIssueStore,
+    leases: Leases,
+    owned: OwnedIssues,
     recorder: Recorder,
     *,
     sync_back: SyncBackPort,
@@ -233,7 +204,7 @@ def read_back(
     return report
 
 
-def find_state(owned: OwnedIssueStore, provider: ProviderConfig, issue: JiraIssue) -> IssueState | None:
+def find_state(owned: OwnedIssues, provider: ProviderConfig, issue: JiraIssue) -> IssueState | None:
     """The state of the provider that follows this issue: named by one of its labels, holding its id."""
     return _by_issue_id(owned.states(owned_pks(provider, issue)).values()).get(issue.id)
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from jira_notifier.adapters.aws.syncback import STACK_PARAMETERS, Capability
+from jira_notifier.adapters.aws.sync_requests import STACK_PARAMETERS, Capability
 from jira_notifier.core.errors import ConfigError
 from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS
 

@@ -11,15 +11,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from jira_notifier.adapters.aws.deadletters import PARKED_FORMAT
 from jira_notifier.cli import aws
 from jira_notifier.cli.invoke import FUNCTIONS, LocalContext, load_handler
+from jira_notifier.cli.options import add_json_option
 from jira_notifier.cli.output import print_json, table
 from jira_notifier.core.errors import ConfigError, EventParseError
 from jira_notifier.sources import function_for, read
@@ -77,15 +78,13 @@ class DeadLetter:
         }
 
 
-def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "dlq", help="list and replay the dead-letter queue", description="Inspect and replay the dead-letter queue."
-    )
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Inspect and replay the dead-letter queue."
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     listing = actions.add_parser(
         "list", help="list parked and failed alerts", description="List the queue's messages without removing them."
     )
-    listing.add_argument("--json", action="store_true", help="print JSON (with each event)")
+    add_json_option(listing, "print JSON (with each event)")
     _add_queue_options(listing)
     listing.set_defaults(run=run_list)
 
@@ -97,6 +96,7 @@ def register(commands: Any) -> None:
         "twice.",
     )
     replay.add_argument("--dry-run", action="store_true", help="show what would be replayed; change nothing")
+    add_json_option(replay, "print each message's outcome and the counts as JSON")
     _add_queue_options(replay)
     replay.set_defaults(run=run_replay)
 
@@ -289,42 +289,54 @@ def run_replay(args: argparse.Namespace) -> int:
     env = functions_env(found, session.region_name)
     sqs = session.client("sqs")
     tally = ReplayTally()
+    done: list[dict[str, Any]] = []  # one entry per message, for --json
+    say: Callable[[str], None] = (lambda line: None) if args.json else print
     with held_messages(sqs, url, args.limit) as messages:
-        if not messages:
-            print("the dead-letter queue is empty")
-            return 0
         letters = [read_dead_letter(message) for message in messages]
         with functions_environment(env):
             for number, letter in enumerate(letters, 1):
                 prefix = f"[{number}/{len(letters)}] {letter.title or letter.message_id}"
+                entry = {"messageId": letter.message_id, "title": letter.title, "function": letter.function}
                 if letter.unreplayable_reason:
                     tally.not_replayable += 1
-                    print(f"{prefix}: kept, cannot replay: {letter.unreplayable_reason}")
+                    done.append({**entry, "outcome": "not-replayable", "why": letter.unreplayable_reason})
+                    say(f"{prefix}: kept, cannot replay: {letter.unreplayable_reason}")
                 elif args.dry_run:
-                    print(f"{prefix}: would replay through {letter.function} ({letter.kind}: {letter.reason})")
-                elif _replay(letter, prefix, tally):
+                    done.append({**entry, "outcome": "would-replay", "kind": letter.kind, "reason": letter.reason})
+                    say(f"{prefix}: would replay through {letter.function} ({letter.kind}: {letter.reason})")
+                elif _replay(letter, prefix, tally, done, say):
                     with aws.aws_errors(f"delete a replayed message from {url}"):
                         sqs.delete_message(QueueUrl=url, ReceiptHandle=letter.receipt_handle)
                     messages.remove(next(m for m in messages if m["MessageId"] == letter.message_id))
-    if args.dry_run:
+    failed = not args.dry_run and bool(tally.failing or tally.not_replayable)
+    if args.json:
+        print_json({"dryRun": args.dry_run, "ok": not failed, **asdict(tally), "messages": done})
+    elif not letters:
+        print("the dead-letter queue is empty")
+    elif args.dry_run:
         print(f"dry run: {len(letters) - tally.not_replayable} would be replayed; nothing was changed")
-        return 0
-    print(tally.summary())
-    return 1 if tally.failing or tally.not_replayable else 0
+    else:
+        print(tally.summary())
+    return 1 if failed else 0
 
 
-def _replay(letter: DeadLetter, prefix: str, tally: ReplayTally) -> bool:
+def _replay(
+    letter: DeadLetter, prefix: str, tally: ReplayTally, done: list[dict[str, Any]], say: Callable[[str], None]
+) -> bool:
     """Run one event through its handler; True when it succeeded (the message may go)."""
     assert letter.function is not None
+    entry = {"messageId": letter.message_id, "title": letter.title, "function": letter.function}
     try:
         result = load_handler(letter.function)(letter.event, LocalContext(letter.function))
     except Exception as error:  # any failure keeps the message: it is reported and the next one is tried
         tally.failing += 1
-        print(f"{prefix}: still failing, kept: {type(error).__name__}: {error}")
+        done.append({**entry, "outcome": "still-failing", "error": f"{type(error).__name__}: {error}"})
+        say(f"{prefix}: still failing, kept: {type(error).__name__}: {error}")
         return False
     tally.add(result)
+    done.append({**entry, "outcome": "replayed", "result": result})
     outcome = ", ".join(f"{action} {count}" for action, count in sorted(dict(result or {}).items())) or "nothing to do"
-    print(f"{prefix}: replayed through {letter.function}: {outcome}")
+    say(f"{prefix}: replayed through {letter.function}: {outcome}")
     return True
 
 
@@ -349,6 +361,7 @@ def functions_env(found: aws.Resources, region: str | None) -> dict[str, str | N
 def functions_environment(values: Mapping[str, str | None]) -> Iterator[None]:
     """Run the block with the functions' environment (None unsets a variable) and fresh adapters built from it;
     restore both after."""
+    from jira_notifier.adapters.observability import metrics
     from jira_notifier.entry import wiring
 
     saved = {name: os.environ.get(name) for name in values}
@@ -361,6 +374,8 @@ def functions_environment(values: Mapping[str, str | None]) -> Iterator[None]:
         for name, value in saved.items():
             _set_env(name, value)
         wiring.reset()
+        # With metrics disabled Powertools keeps what it did not flush; it must not reach a later flush.
+        metrics.clear_metrics()
 
 
 def _set_env(name: str, value: str | None) -> None:

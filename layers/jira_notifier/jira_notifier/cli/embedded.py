@@ -19,6 +19,7 @@ from jira_standin.model import JiraStandIn, answer_request
 from requests.adapters import BaseAdapter
 
 from jira_notifier.adapters.dynamodb.providers import provider_item
+from jira_notifier.cli.exits import missing_extra
 from jira_notifier.core.config import ProviderConfig, secret_string
 from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS
 
@@ -87,9 +88,17 @@ def real_jira_settings(environ: Mapping[str, str]) -> dict[str, str] | None:
 
 @contextmanager
 def embedded_aws(environ: Mapping[str, str], *, dry_run: bool) -> Iterator[dict[str, str]]:
-    """Start moto, create what the template would, and yield the environment the functions would see."""
+    """Start moto, create what the template would, and yield the environment the functions would see.
+
+    Raises:
+        UsageError: this installation lacks the [local] extra (moto).
+    """
     import boto3
-    from moto import mock_aws
+
+    try:
+        from moto import mock_aws
+    except ImportError as error:
+        raise missing_extra("--local", error) from None
 
     real = None if dry_run else real_jira_settings(environ)
     env = dict(LOCAL_ENV)

@@ -8,14 +8,17 @@ stand-in Jira Cloud (``jira_standin.server``) that shows each request it receive
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import socket
+import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
+from jira_notifier.cli.exits import missing_extra
+from jira_notifier.cli.options import add_json_option
 from jira_notifier.core.errors import ConfigError
 from jira_notifier.entry.settings import DEFAULT_ALLOWED_HOSTS
 
@@ -26,12 +29,10 @@ LOCAL_CREDENTIAL = "local"  # moto accepts any key; a dummy keeps real credentia
 EXAMPLE_SECRET = "jira-notifier/ops"  # noqa: S105 - a secret's name, not a value
 
 
-def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "local",
-        help="run a local AWS or a stand-in Jira to try jira-notifier",
-        description="Stand-ins for trying jira-notifier without an AWS account or a Jira site. Run each in a "
-        "second terminal; it stays in the foreground until Ctrl-C.",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Stand-ins for trying jira-notifier without an AWS account or a Jira site. Run each in a second terminal; "
+        "it stays in the foreground until Ctrl-C."
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
@@ -72,6 +73,7 @@ def register(commands: Any) -> None:
 
 
 def _add_for_seconds(parser: argparse.ArgumentParser) -> None:
+    add_json_option(parser, "print the settings as one JSON line on stdout; the rest goes to stderr")
     parser.add_argument(
         "--for-seconds", type=float, metavar="N", help="stop by itself after N seconds (default: run until Ctrl-C)"
     )
@@ -84,8 +86,8 @@ def run_aws(args: argparse.Namespace) -> int:
     port = _bindable_port(args.port, "local AWS")
     try:
         from moto.server import ThreadedMotoServer
-    except ImportError as error:  # moto without its server extra (flask)
-        raise ConfigError(f"the local AWS needs moto's server ({error}): pip install 'jira-notifier[cli]'") from None
+    except ImportError as error:  # no [local] extra: no moto, or no flask for its server
+        raise missing_extra("'local aws'", error) from None
 
     from jira_notifier.cli.embedded import LOCAL_ENV
 
@@ -96,18 +98,21 @@ def run_aws(args: argparse.Namespace) -> int:
         url = f"http://{HOST}:{port}"
         providers_table, state_table = LOCAL_ENV["PROVIDERS_TABLE"], LOCAL_ENV["STATE_TABLE"]
         queue_url = create_stack_resources(url, providers_table, state_table)
-        print(
+        environment = aws_environment(url, providers_table, state_table, queue_url)
+        say = _talk(args.json)
+        if args.json:  # one line a script reads, then the rest on stderr
+            print(json.dumps({"url": url, "environment": environment}), flush=True)
+        say(
             f"Local AWS (moto) at {url}: tables {providers_table} and {state_table}, queue {DEAD_LETTER_QUEUE}.\n"
             "Everything is in memory and is gone when this stops.\n\n"
             "In the terminal where you run jira-notifier, paste:\n"
         )
-        environment = aws_environment(url, providers_table, state_table, queue_url)
-        print("\n".join(export_lines(environment)))
-        print("\nReady. Ctrl-C to stop.", flush=True)
+        say("\n".join(export_lines(environment)))
+        say("\nReady. Ctrl-C to stop.")
         _wait(args.for_seconds)
     finally:
         server.stop()
-    print("stopped the local AWS")
+    _talk(args.json)("stopped the local AWS")
     return 0
 
 
@@ -160,6 +165,7 @@ def run_jira(args: argparse.Namespace) -> int:
     token = _read_token_file(args.token_file) if args.token_file else DEFAULT_TOKEN
     email = (args.email or DEFAULT_EMAIL).strip()
     issue_types = args.issue_type or ["Task", "Bug"]
+    say = _talk(args.json)
     try:
         jira = LocalJira(
             host=HOST,
@@ -168,14 +174,17 @@ def run_jira(args: argparse.Namespace) -> int:
             issue_types=issue_types,
             email=email,
             api_token=token,
-            log=lambda line: print(line, flush=True),
+            log=say,
         )
     except OSError as error:
         raise ConfigError(_port_in_use("stand-in Jira", args.port, error)) from None
     with jira:
-        print(jira_banner(jira.url, args.project, issue_types, email, args.token_file), flush=True)
+        if args.json:  # one line a script reads, then the rest (each request it receives) on stderr
+            settings = {"url": jira.url, "project": args.project, "issueTypes": issue_types, "email": email}
+            print(json.dumps(settings), flush=True)
+        say(jira_banner(jira.url, args.project, issue_types, email, args.token_file))
         _wait(args.for_seconds)
-    print("stopped the stand-in Jira")
+    say("stopped the stand-in Jira")
     return 0
 
 
@@ -228,6 +237,12 @@ def _bindable_port(port: int, what: str) -> int:
 
 def _port_in_use(what: str, port: int, error: OSError) -> str:
     return f"cannot run the {what} on {HOST}:{port} ({error.strerror}): is one running already? Stop it or use --port"
+
+
+def _talk(as_json: bool) -> Callable[[str], None]:
+    """Where a stand-in's banner and log go: stdout for people; stderr when stdout carries its JSON."""
+    stream = sys.stderr if as_json else sys.stdout
+    return lambda line: print(line, file=stream, flush=True)
 
 
 def _wait(seconds: float | None) -> None:

@@ -35,5 +35,13 @@ def print_json(data: Any) -> None:
     print(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
+def print_result(as_json: bool, data: Any, *lines: str) -> None:
+    """A command's result: ``data`` as JSON for scripts (``--json``), else ``lines`` for people."""
+    if as_json:
+        print_json(data)
+    else:
+        print("\n".join(lines))
+
+
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)

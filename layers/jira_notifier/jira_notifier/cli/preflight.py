@@ -19,7 +19,7 @@ from jira_notifier.cli.jira_admin import JiraAdmin
 from jira_notifier.core.alert import Alert, AlertState, Severity
 from jira_notifier.core.config import JiraSecret, ProviderConfig
 from jira_notifier.core.errors import ConfigError, JiraNotifierError, JiraRequestError, JiraUnavailableError
-from jira_notifier.render.payloads import create_body
+from jira_notifier.render.issue import create_body
 
 PASS, WARN, FAIL, SKIP = "PASS", "WARN", "FAIL", "SKIP"
 REQUIRED_PERMISSIONS = ("BROWSE_PROJECTS", "CREATE_ISSUES", "ADD_COMMENTS", "TRANSITION_ISSUES")

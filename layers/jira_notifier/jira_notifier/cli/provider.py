@@ -11,14 +11,17 @@ from dataclasses import replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from jira_notifier.adapters.aws.syncback import STACK_PARAMETERS, Capability, capabilities_needed
+from jira_notifier.adapters.aws.sync_requests import STACK_PARAMETERS, Capability, capabilities_needed
 from jira_notifier.adapters.dynamodb.providers import GROUP_PREFIX, PROVIDER_PREFIX, provider_item, provider_key
 from jira_notifier.cli import aws
-from jira_notifier.cli.output import paint, print_json, table, use_colour, warn
+from jira_notifier.cli.exits import checking_arguments
+from jira_notifier.cli.options import add_json_option, duration
+from jira_notifier.cli.output import paint, print_json, print_result, table, use_colour, warn
 from jira_notifier.cli.preflight import FAIL, WARN, Check, Preflight
 from jira_notifier.cli.secret import outside_prefix
-from jira_notifier.core.config import JiraSecret, ProviderConfig, parse_duration, parse_secret, parse_steps
+from jira_notifier.core.config import JiraSecret, ProviderConfig, parse_secret
 from jira_notifier.core.errors import ConfigError
+from jira_notifier.core.units import parse_steps
 
 if TYPE_CHECKING:
     from boto3.session import Session
@@ -28,10 +31,8 @@ if TYPE_CHECKING:
 PREFLIGHT_TIMEOUT_SECONDS = 10.0
 
 
-def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "provider", help="add, list, remove and test Jira providers", description="Manage Jira providers."
-    )
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Manage Jira providers."
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     _register_add(actions)
 
@@ -44,6 +45,7 @@ def register(commands: Any) -> None:
     remove = actions.add_parser("remove", help="remove a provider", description="Remove a provider from a group.")
     remove.add_argument("group", metavar="GROUP")
     remove.add_argument("name", metavar="NAME")
+    add_json_option(remove)
     aws.add_stack_option(remove)
     remove.set_defaults(run=run_remove)
 
@@ -75,9 +77,19 @@ def _register_add(actions: Any) -> None:
     add.add_argument("--resolve-transition", metavar="NAME", help="transition (or its status) when the alert clears")
     add.add_argument("--resolve-resolution", metavar="NAME", help="resolution set by the resolve transition")
     add.add_argument("--reopen-transition", metavar="NAME", help="transition when a resolved alert fires again")
-    add.add_argument("--reopen-window", metavar="DURATION", help="reopen only within this time, e.g. 24h or 7d")
+    add.add_argument(
+        "--reopen-window",
+        type=duration("--reopen-window"),
+        metavar="DURATION",
+        help="reopen only within this time, e.g. 24h or 7d",
+    )
     add.add_argument("--wont-fix-resolution", metavar="NAME", help="issues resolved so are never reopened")
-    add.add_argument("--cooldown", metavar="DURATION", help="identical repeats are not commented within it (1h)")
+    add.add_argument(
+        "--cooldown",
+        type=duration("--cooldown"),
+        metavar="DURATION",
+        help="identical repeats are not commented within it, e.g. 30m (default 1h)",
+    )
     add.add_argument("--label", action="append", default=[], metavar="L", help="extra label (repeatable)")
     add.add_argument("--component", action="append", default=[], metavar="C", help="component (repeatable)")
     add.add_argument(
@@ -142,9 +154,22 @@ def _register_add(actions: Any) -> None:
         "--group-by",
         metavar="PARTS",
         help="storms as one issue: alerts sharing these parts share a parent issue, e.g. account,namespace or "
-        "prefix:12 or prefix:- (alarm-name prefix of 12 characters, or up to the first '-')",
+        "prefix:12 or prefix:- (alarm-name prefix of 12 characters, or up to the first '-'), or alarm (the "
+        "contributors of an alarm over many time series under one parent)",
     )
-    add.add_argument("--group-window", metavar="DURATION", help="with --group-by: the window of one parent (10m)")
+    add.add_argument(
+        "--group-window",
+        type=duration("--group-window"),
+        metavar="DURATION",
+        help="with --group-by: the window of one parent, e.g. 15m (default 10m)",
+    )
+    add.add_argument(
+        "--products",
+        metavar="NAMES",
+        help="security findings (Security Hub, GuardDuty) only of these products, comma-separated, e.g. "
+        "guardduty,inspector (the last part of the finding's product ARN, or company/product); other alerts pass",
+    )
+    add_json_option(add, "print the stored provider as JSON")
     aws.add_stack_option(add)
     add.set_defaults(run=run_add)
 
@@ -158,8 +183,7 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
     Raises:
         ConfigError: an option is malformed or a setting is unusable (named, with the fix).
     """
-    cooldown = parse_duration(args.cooldown, what="--cooldown")
-    group_window = parse_duration(args.group_window, what="--group-window")
+    cooldown, group_window = args.cooldown, args.group_window  # seconds: argparse read them (options.duration)
     if group_window is not None and not args.group_by:
         raise ConfigError("--group-window needs --group-by")
     provider = ProviderConfig(
@@ -171,7 +195,7 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         resolve_transition=args.resolve_transition or None,
         resolve_resolution=args.resolve_resolution or None,
         reopen_transition=args.reopen_transition or None,
-        reopen_window=parse_duration(args.reopen_window, what="--reopen-window"),
+        reopen_window=args.reopen_window,
         wont_fix_resolution=args.wont_fix_resolution or None,
         labels=tuple(args.label),
         components=tuple(args.component),
@@ -187,6 +211,9 @@ def provider_from_args(args: argparse.Namespace) -> ProviderConfig:
         budget_steps=parse_steps(args.budget_steps, what="--budget-steps"),
         escalate_after=parse_steps(args.escalate_after, what="--escalate-after", durations=True),
         group_by=tuple(part.strip() for part in (args.group_by or "").split(",") if part.strip()),
+        products=tuple(
+            dict.fromkeys(name.strip().lower() for name in (args.products or "").split(",") if name.strip())
+        ),
     )
     if cooldown is not None:
         provider = replace(provider, cooldown=cooldown)
@@ -247,7 +274,8 @@ def parse_fields(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    provider = provider_from_args(args)
+    with checking_arguments():
+        provider = provider_from_args(args)
     session = aws.session()
     found = aws.resources(args.stack, os.environ, session)
     table_name = found.require_providers_table()
@@ -262,11 +290,13 @@ def run_add(args: argparse.Namespace) -> int:
             TableName=table_name, Item=aws.string_item(provider_item(provider)), ReturnValues="ALL_OLD"
         )
     verb = "updated" if answer.get("Attributes") else "added"
-    print(
+    print_result(
+        args.json,
+        {"provider": provider.provider_id, "action": verb, "settings": provider.to_item()},
         f"{verb} provider {provider.provider_id}: project {provider.project}, issue type {provider.issue_type}, "
-        f"secret {provider.secret}"
+        f"secret {provider.secret}",
+        f"next: jira-notifier provider test {provider.group} {provider.name}",
     )
-    print(f"next: jira-notifier provider test {provider.group} {provider.name}")
     return 0
 
 
@@ -404,8 +434,13 @@ def run_remove(args: argparse.Namespace) -> int:
             raise ConfigError(
                 f"no provider {args.name!r} in group {args.group!r}; see 'jira-notifier provider list {args.group}'"
             ) from None
-    print(f"removed provider {args.group}/{args.name}")
-    if not stored_providers(dynamodb, table_name, args.group):
+    left = stored_providers(dynamodb, table_name, args.group)
+    print_result(
+        args.json,
+        {"removed": f"{args.group}/{args.name}", "providersLeftInGroup": len(left)},
+        f"removed provider {args.group}/{args.name}",
+    )
+    if not left:
         warn(f"group {args.group!r} has no provider left: alerts routed to it will be parked in the dead-letter queue")
     return 0
 

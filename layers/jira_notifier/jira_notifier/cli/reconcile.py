@@ -19,6 +19,8 @@ from typing import Any, TextIO
 
 from jira_notifier.cli import aws
 from jira_notifier.cli.dlq import functions_env, functions_environment
+from jira_notifier.cli.exits import UsageError
+from jira_notifier.cli.options import add_json_option
 from jira_notifier.cli.output import print_json, table
 
 # A lease taken by this process is held at most this long (the event path waits, then retries, behind it), and
@@ -27,18 +29,16 @@ LEASE_SECONDS = 60.0
 COLUMNS = ("SOURCE", "LINKS", "CHECKED", "STILL ACTIVE", "CLEARED", "GONE", "UNCHECKED", "RESOLVED", "FAILED")
 
 
-def register(commands: Any) -> None:
-    parser = commands.add_parser(
-        "reconcile",
-        help="check open issues against their alerts' sources and resolve what has cleared",
-        description="Run the scheduled reconcile now: every open issue's alarm, Security Hub or GuardDuty finding "
-        "or AWS Health event is read from its source, and an issue whose source says the alert is over (its clear "
-        "never arrived, or the alarm was deleted) is resolved with a comment saying so. Cost anomalies, budgets, "
-        "Notifications and generic alerts have no state to ask and are left alone.",
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run the scheduled reconcile now: every open issue's alarm, Security Hub or GuardDuty finding or AWS Health "
+        "event is read from its source, and an issue whose source says the alert is over (its clear never arrived, "
+        "or the alarm was deleted) is resolved with a comment saying so. Cost anomalies, budgets, Notifications and "
+        "generic alerts have no state to ask and are left alone."
     )
     parser.add_argument("group", nargs="?", metavar="GROUP", help="only the providers of this notification group")
     parser.add_argument("--dry-run", action="store_true", help="say what would be done; change nothing")
-    parser.add_argument("--json", action="store_true", help="print the run's summary as JSON")
+    add_json_option(parser, "print the run's summary as JSON")
     parser.add_argument(
         "--local",
         action="store_true",
@@ -59,10 +59,10 @@ def register(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jira_notifier.core.errors import ConfigError
-
     if args.event and not args.local:
-        raise ConfigError("--event needs --local: against a real stack, the alerts are already in its state table")
+        raise UsageError("--event needs --local: against a real stack, the alerts are already in its state table")
+    if args.local and args.stack:
+        raise UsageError("--local runs on the embedded AWS, which has no stack: leave out --stack or --local")
     with _where(args) as dry_run:
         session = aws.session()
         with aws.aws_errors("read this account's id"):
@@ -107,7 +107,8 @@ def _where(args: argparse.Namespace) -> Iterator[bool]:
 
 def _run(group: str | None, dry_run: bool, account: str, region: str | None, session: Any) -> Any:
     from jira_notifier.adapters.observability import MetricsRecorder
-    from jira_notifier.app.reconcile import run_steps, scheduled_steps
+    from jira_notifier.app.run import run_steps
+    from jira_notifier.entry.scheduled import scheduled_steps
 
     steps = scheduled_steps(account, region, group=group, dry_run=dry_run, session=session)
     progress = Progress(sys.stderr)

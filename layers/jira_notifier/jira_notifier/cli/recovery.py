@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from jira_notifier.adapters.jira.client import JiraClient, JiraIssue
+from jira_notifier.adapters.dynamodb.state import StateStore
+from jira_notifier.adapters.jira.client import JiraClient
 from jira_notifier.core.alert import DEDUPE_LABEL_PREFIX, AlertState
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.state import IssueState, IssueStatus, StateStore, WorkflowPhase, state_pk
+from jira_notifier.core.state import IssueState, IssueStatus, WorkflowPhase, state_pk
+from jira_notifier.ports import JiraIssue
 
 SEARCH_FIELDS = ("labels", "status", "created")
 

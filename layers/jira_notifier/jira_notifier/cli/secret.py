@@ -11,11 +11,13 @@ import getpass
 import os
 import sys
 from datetime import date
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from jira_notifier.cli import aws
-from jira_notifier.cli.output import warn
+from jira_notifier.cli.exits import UsageError
+from jira_notifier.cli.options import add_json_option
+from jira_notifier.cli.output import print_result, warn
 from jira_notifier.core.config import GATEWAY_HOST, check_jira_url, parse_secret, secret_string
 from jira_notifier.core.errors import ConfigError
 
@@ -27,8 +29,8 @@ LOOKUP_TIMEOUT_SECONDS = 10.0
 MAX_TOKEN_DAYS = 366  # Atlassian API tokens last at most one year
 
 
-def register(commands: Any) -> None:
-    parser = commands.add_parser("secret", help="store Jira Token secrets", description="Manage Jira Token secrets.")
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Manage Jira Token secrets."
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     put = actions.add_parser(
         "put",
@@ -48,6 +50,7 @@ def register(commands: Any) -> None:
         "--lookup-cloud-id", action="store_true", help=f"read the cloudId from <URL>{TENANT_INFO_PATH} and store it"
     )
     put.add_argument("--expires", type=expiry_date, metavar="YYYY-MM-DD", help="the expiry chosen for the token")
+    add_json_option(put, "print what was stored as JSON (never the token)")
     aws.add_stack_option(put)
     put.set_defaults(run=run_put)
 
@@ -66,7 +69,7 @@ def run_put(args: argparse.Namespace) -> int:
     server_url = check_jira_url(args.server_url, hosts)  # refused before anything is read, fetched or written
     email = args.email.strip()
     if "@" not in email:
-        raise ConfigError(f"--email {email!r} is not an e-mail address; use the Jira account's e-mail")
+        raise UsageError(f"--email {email!r} is not an e-mail address; use the Jira account's e-mail")
     _check_expiry(args.expires, date.today())
     cloud_id = args.cloud_id.strip() if args.cloud_id else None
     if args.lookup_cloud_id:
@@ -80,8 +83,19 @@ def run_put(args: argparse.Namespace) -> int:
     created = store(session.client("secretsmanager"), args.name, value)
     via = f" via {GATEWAY_HOST} (cloudId {cloud_id})" if cloud_id else ""
     expires = f", expires {args.expires.isoformat()}" if args.expires else ", expiry unknown (set --expires)"
-    print(f"{'created' if created else 'updated'} secret {args.name}: {email} at {server_url}{via}{expires}")
-    print(f"next: jira-notifier provider add GROUP NAME --project KEY --issue-type Task --secret {args.name}")
+    print_result(
+        args.json,
+        {
+            "secret": args.name,
+            "created": created,
+            "email": email,
+            "serverUrl": server_url,
+            "cloudId": cloud_id,
+            "expires": args.expires.isoformat() if args.expires else None,
+        },
+        f"{'created' if created else 'updated'} secret {args.name}: {email} at {server_url}{via}{expires}",
+        f"next: jira-notifier provider add GROUP NAME --project KEY --issue-type Task --secret {args.name}",
+    )
     return 0
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING, Any
+import time
+from typing import TYPE_CHECKING
 
 from jira_notifier.cli import aws
 from jira_notifier.cli.output import print_json, table
@@ -20,14 +21,12 @@ WEBHOOK_JQL = 'labels = "jira-notifier"'
 WEBHOOK_EVENTS = ("Issue: updated", "Issue: deleted")
 
 
-def register(commands: Any) -> None:
-    readback = commands.add_parser(
-        "readback",
-        help="record what people did in Jira to jira-notifier's issues",
-        description="Read back the issues jira-notifier owns that changed since the last read-back (JQL on its "
-        "label, updated since then) and record what people did: resolved (and how), reopened, deleted, moved. The "
-        "lifecycle honours it: an issue a person resolved while its alert fires is not reopened until the alert "
-        "clears and fires again; a won't-fix is never reopened; a deleted one is recreated only by a later firing.",
+def register_readback(readback: argparse.ArgumentParser) -> None:
+    readback.description = (
+        "Read back the issues jira-notifier owns that changed since the last read-back (JQL on its label, updated "
+        "since then) and record what people did: resolved (and how), reopened, deleted, moved. The lifecycle honours "
+        "it: an issue a person resolved while its alert fires is not reopened until the alert clears and fires "
+        "again; a won't-fix is never reopened; a deleted one is recreated only by a later firing."
     )
     readback.add_argument("group", metavar="GROUP", nargs="?", help="only this notification group's providers")
     readback.add_argument("name", metavar="NAME", nargs="?", help="only this provider of the group")
@@ -36,14 +35,20 @@ def register(commands: Any) -> None:
     aws.add_stack_option(readback)
     readback.set_defaults(run=run_readback)
 
-    webhook = commands.add_parser(
-        "webhook",
-        help="have Jira tell jira-notifier at once what people do (admin webhook)",
-        description="The stack's JiraWebhook=Enabled deploys a function URL that receives Jira admin webhooks "
-        "signed with a shared secret. 'webhook setup' prints the URL and what a Jira admin enters.",
+
+def register_webhook(webhook: argparse.ArgumentParser) -> None:
+    webhook.description = (
+        "The stack's JiraWebhook=Enabled deploys a function URL that receives Jira admin webhooks signed with a "
+        "shared secret. 'webhook setup' prints the URL and what a Jira admin enters."
     )
     actions = webhook.add_subparsers(dest="action", metavar="ACTION", required=True)
-    setup = actions.add_parser("setup", help="print the webhook URL and the steps for the Jira admin")
+    setup = actions.add_parser(
+        "setup",
+        help="print the webhook URL and the steps for the Jira admin",
+        description="Print the URL of the stack's webhook function and the steps a Jira administrator follows to "
+        "create the webhook: the URL, the shared secret (how to read it, never its value), the events and the JQL "
+        "filter. It reads the stack's outputs (--stack), or takes --url and --secret.",
+    )
     setup.add_argument("--url", help="the function URL (default: the stack's JiraWebhookUrl output)")
     setup.add_argument("--secret", metavar="NAME", help="the shared secret (default: the stack's JiraWebhookSecretArn)")
     setup.add_argument("--json", action="store_true", help="print the settings as JSON")
@@ -52,13 +57,14 @@ def register(commands: Any) -> None:
 
 
 def run_readback(args: argparse.Namespace) -> int:
-    from jira_notifier.adapters.aws.syncback import NoSyncBack
     from jira_notifier.adapters.dynamodb.owned import OwnedIssueStore
     from jira_notifier.adapters.dynamodb.providers import scan_providers
+    from jira_notifier.adapters.dynamodb.state import StateStore
     from jira_notifier.adapters.jira.client import JiraClient
+    from jira_notifier.app.lease import Leases
     from jira_notifier.app.readback import read_back
     from jira_notifier.cli.provider import load_provider, read_secret
-    from jira_notifier.core.state import StateStore
+    from jira_notifier.ports import NoSyncBack
 
     session = aws.session()
     found = aws.resources(args.stack, os.environ, session)
@@ -80,7 +86,7 @@ def run_readback(args: argparse.Namespace) -> int:
                 read_back(
                     provider,
                     client,
-                    StateStore(dynamodb, state_table),
+                    Leases(StateStore(dynamodb, state_table), time.time),
                     OwnedIssueStore(dynamodb, state_table),
                     _NoMetrics(),
                     sync_back=NoSyncBack(),  # the stack's functions hold the sync-back grants, not the terminal

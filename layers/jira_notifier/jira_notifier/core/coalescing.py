@@ -4,14 +4,13 @@ in the state and written once the interval has passed, with a note of everything
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from jira_notifier.core.alert import Alert
 from jira_notifier.core.config import ProviderConfig
 from jira_notifier.core.errors import HeldBackError, JiraNotifierError, as_product_error
-from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL, should_coalesce
+from jira_notifier.core.lifecycle import MIN_WRITE_INTERVAL
 from jira_notifier.core.outcome import Outcome
-from jira_notifier.core.state import IssueState, Lease
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,25 +46,3 @@ def write_held_back(
         except Exception as raised:  # noqa: BLE001 - each item's failure is its own
             results.append(as_product_error(raised))
     return results
-
-
-def take_pending(lease: Lease, alert: Alert) -> Alert:
-    """The newest held-back state as an alert to apply, taken out of the lease's state."""
-    pending_state, pending_at = lease.take_pending()
-    return replace(alert, state=pending_state, transition_at=pending_at, delivery_key=f"{alert.delivery_key}#flush")
-
-
-def flush_due(state: IssueState, now: float) -> bool:
-    """Held-back changes whose write interval has passed (their holder failed to write them)."""
-    return state.pending_state is not None and not should_coalesce(state, now)
-
-
-def coalesced_note(state: IssueState) -> str | None:
-    if not state.coalesced:
-        return None
-    total = sum(state.coalesced.values())
-    parts = ", ".join(f"{name} ×{count}" for name, count in sorted(state.coalesced.items()))
-    return (
-        f"{total} state change(s) arrived too fast to post one by one and were coalesced into this update "
-        f"({parts}); Jira limits writes per issue."
-    )

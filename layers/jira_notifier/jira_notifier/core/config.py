@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from jira_notifier.core.errors import ConfigError, SecretError
 from jira_notifier.core.storm import DEFAULT_WINDOW_SECONDS, check_group_by
+from jira_notifier.core.units import Step
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 GATEWAY_HOST = "api.atlassian.com"
@@ -25,8 +26,6 @@ CLOUD_ID = re.compile(r"[A-Za-z0-9-]{8,64}")
 PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,254}$")
 PROJECT_ID = re.compile(r"^[0-9]{1,18}$")
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw]?)\s*$")
-_DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
 def check_jira_url(url: str, allowed_hosts: Iterable[str]) -> str:
@@ -83,6 +82,24 @@ def _is_ip_literal(host: str) -> bool:
     return True
 
 
+def _under(url: str, base: str) -> bool:
+    """Whether ``url`` is ``base`` or below it: same scheme, host (in any case) and port, and below its path."""
+    try:
+        target, root = urlsplit(url.strip()), urlsplit(base)
+        same_origin = root.hostname is not None and _origin(target) == _origin(root)
+    except ValueError:  # a malformed port
+        return False
+    prefix = root.path.rstrip("/")
+    below = target.path == prefix or target.path.startswith(prefix + "/")
+    return same_origin and below and target.username is None
+
+
+def _origin(parts: SplitResult) -> tuple[str, str | None, int | None]:
+    """Raises: ValueError: a malformed port."""
+    scheme = parts.scheme.lower()
+    return scheme, parts.hostname, parts.port or {"https": 443, "http": 80}.get(scheme)
+
+
 def _without_credentials(url: str) -> str:
     return re.sub(r"//[^/?#]*@", "//***@", url)
 
@@ -107,6 +124,13 @@ class JiraSecret:
 
     def days_until_expiry(self, today: date) -> int | None:
         return None if self.expires_at is None else (self.expires_at - today).days
+
+    def holds(self, url: str) -> bool:
+        """Whether a Jira resource URL (an issue's ``self``) is on this secret's site: under its server URL, or, for
+        a secret with a cloudId, under that cloud's gateway address (``https://api.atlassian.com/ex/jira/{cloudId}``).
+        Two sites may hold issues with the same id: what one says must never be taken for the other's."""
+        bases = [self.server_url, *([self.api_base_url] if self.cloud_id else [])]
+        return any(_under(url, base) for base in bases)
 
 
 def parse_secret(name: str, secret_string: str, allowed_hosts: Iterable[str]) -> JiraSecret:
@@ -181,49 +205,6 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def parse_duration(value: str | int | None, *, what: str) -> int | None:
-    """``"24h"``, ``"7d"``, ``"30m"``, ``"90s"`` or a number of seconds, as seconds.
-
-    Raises:
-        ConfigError: the value is not a duration.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, int | float):
-        return int(value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ConfigError(f"{what} {value!r} is not a duration; use e.g. 90s, 30m, 24h or 7d")
-    return int(match.group(1)) * _DURATION_UNITS[match.group(2)]
-
-
-Step = tuple[float, str]  # (at least this much, the priority it calls for)
-
-
-def parse_steps(values: Iterable[str], *, what: str, durations: bool = False) -> tuple[Step, ...]:
-    """``["100:High,1000:Highest"]`` (or ``["4h:High", "1d:Highest"]`` with ``durations``) as steps, lowest first.
-
-    Raises:
-        ConfigError: a step is not ``AMOUNT:PRIORITY``.
-    """
-    steps: dict[float, str] = {}
-    for part in (p.strip() for value in values for p in value.split(",")):
-        if not part:
-            continue
-        amount, _, priority = part.rpartition(":")
-        try:
-            at = parse_duration(amount, what=what) if durations else float(amount)
-        except (ValueError, ConfigError):
-            at = None
-        if at is None or at < 0 or not priority.strip():
-            example = "4h:High" if durations else "100:High"
-            raise ConfigError(
-                f"{what} {part!r} must be {'DURATION' if durations else 'AMOUNT'}:PRIORITY, e.g. {example}"
-            )
-        steps[float(at)] = priority.strip()
-    return tuple(sorted(steps.items()))
-
-
 def _stored_steps(value: Any) -> tuple[Step, ...]:
     return tuple((float(at), str(priority)) for at, priority in value or ())
 
@@ -258,10 +239,24 @@ class ProviderConfig:
     impact_steps: tuple[Step, ...] = ()  # a cost anomaly's total impact (USD) -> priority
     budget_steps: tuple[Step, ...] = ()  # a budget alert's threshold (% of the budget) -> priority
     escalate_after: tuple[Step, ...] = ()  # seconds an open issue's alert has been firing -> priority
+    products: tuple[str, ...] = ()  # security findings only of these products (e.g. guardduty); empty = all
+
+    def takes(self, product: str | None) -> bool:
+        """Whether the provider takes an alert of ``product`` (a finding's, e.g. ``aws/guardduty``; None for what
+        is no finding): a name matches the whole product or its last part, ignoring case."""
+        if not self.products or product is None:
+            return True
+        wanted = {name.casefold() for name in self.products}
+        return product.casefold() in wanted or product.rsplit("/", 1)[-1].casefold() in wanted
 
     @property
     def provider_id(self) -> str:
         return f"{self.group}/{self.name}"
+
+    @property
+    def syncs_back(self) -> bool:
+        """Whether anything of this provider's issues goes back to AWS (``--sync-back``, ``--archive-wont-fix``)."""
+        return self.sync_back or self.archive_wont_fix
 
     @property
     def project_ref(self) -> dict[str, str]:
@@ -334,6 +329,7 @@ class ProviderConfig:
             "impactSteps": [list(step) for step in self.impact_steps] or None,
             "budgetSteps": [list(step) for step in self.budget_steps] or None,
             "escalateAfter": [list(step) for step in self.escalate_after] or None,
+            "products": list(self.products) or None,
         }
         item.update({key: value for key, value in optional.items() if value is not None})
         return item
@@ -374,6 +370,7 @@ class ProviderConfig:
                 impact_steps=_stored_steps(item.get("impactSteps")),
                 budget_steps=_stored_steps(item.get("budgetSteps")),
                 escalate_after=_stored_steps(item.get("escalateAfter")),
+                products=tuple(str(name) for name in item.get("products") or ()),
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise ConfigError(f"stored provider {item.get('group')}/{item.get('name')} is incomplete: {exc}") from None

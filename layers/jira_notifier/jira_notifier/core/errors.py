@@ -6,6 +6,8 @@ the dead-letter record and metrics). Messages say what to fix and never contain 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class JiraNotifierError(Exception):
     retryable: bool = False
@@ -137,6 +139,20 @@ class UnexpectedError(JiraNotifierError):
     reason = "internal-error"
 
 
+def _ignore(raised: Exception) -> None:
+    return None
+
+
+_report_unexpected: Callable[[Exception], None] = _ignore
+
+
+def report_unexpected_with(report: Callable[[Exception], None]) -> None:
+    """Who hears of an exception the product does not know, while it is being handled (the logger, with its
+    traceback: ``adapters.observability`` sets it when it is imported)."""
+    global _report_unexpected
+    _report_unexpected = report
+
+
 def refused_outright(error: JiraNotifierError) -> bool:
     """Whether Jira certainly did not carry the request out: it refused it (4xx) or rate limited it (429)."""
     return isinstance(error, JiraRequestError) or (isinstance(error, JiraUnavailableError) and not error.ambiguous)
@@ -147,9 +163,7 @@ def as_product_error(raised: Exception) -> JiraNotifierError:
     with its traceback)."""
     if isinstance(raised, JiraNotifierError):
         return raised
-    from jira_notifier.adapters.observability import logger
-
-    logger.exception("unexpected error; will retry", error_type=type(raised).__name__)
+    _report_unexpected(raised)
     error = UnexpectedError(f"unexpected {type(raised).__name__}; will retry")
     error.__cause__ = raised
     return error

@@ -12,14 +12,27 @@ the provider's priority map (info < ... < critical). A name found in neither is 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
 
-from jira_notifier.core.alert import Alert, AlertState
-from jira_notifier.core.config import SEVERITIES, ProviderConfig, Step
+from jira_notifier.core.alert import Alert, AlertState, Severity
+from jira_notifier.core.config import SEVERITIES, ProviderConfig
 from jira_notifier.core.state import IssueState, IssueStatus
-from jira_notifier.render.issue import priority_name
+from jira_notifier.core.units import Step
 
 JIRA_DEFAULT_ORDER = ("lowest", "low", "medium", "high", "highest")
+
+
+def priority_name(severity: Severity | str, priority_map: Mapping[str, str]) -> str | None:
+    """The Jira priority name mapped to ``severity`` (keys match case-insensitively), or None when unmapped.
+
+    None means "send no priority": many projects have no priority field on the create screen.
+    """
+    wanted = (severity.value if isinstance(severity, Severity) else str(severity)).strip().lower()
+    for key, name in priority_map.items():
+        if key.strip().lower() == wanted and name.strip():
+            return name.strip()
+    return None
 
 
 def wanted_priority(alert: Alert | None, provider: ProviderConfig, firing_for: float | None) -> str | None:
@@ -92,3 +105,24 @@ def _step(amount: float, steps: tuple[Step, ...]) -> str | None:
     """The priority of the highest step ``amount`` reached (steps lowest first)."""
     reached = [priority for at, priority in steps if amount >= at]
     return reached[-1] if reached else None
+
+
+class PriorityStep(StrEnum):
+    RAISE = "raise"  # edit the priority to the one wanted
+    ADOPT = "adopt"  # the issue already has it: the product's own edit, whose answer was lost
+    LEAVE_TO_PEOPLE = "left-to-people"  # a person chose the issue's priority: never raised again
+
+
+def priority_step(state: IssueState, current: str | None, wanted: str) -> PriorityStep:
+    """What to do once the issue's priority was read (``current``) and ``wanted`` is due (``priority_to_raise``).
+
+    The product records the priority it intends before it edits (``IssueState.priority_intent``), so an issue that
+    already has the wanted priority is the product's own edit only when that edit was intended; otherwise a person
+    set it, and it is theirs.
+    """
+    if current is not None and current.casefold() == wanted.casefold():
+        intended = state.priority_intent is not None and state.priority_intent.casefold() == wanted.casefold()
+        return PriorityStep.ADOPT if intended else PriorityStep.LEAVE_TO_PEOPLE
+    if current is None or state.priority_set is None or current.casefold() != state.priority_set.casefold():
+        return PriorityStep.LEAVE_TO_PEOPLE
+    return PriorityStep.RAISE

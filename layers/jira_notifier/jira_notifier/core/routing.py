@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Protocol
 
 from jira_notifier.core.alert import Alert
@@ -14,6 +15,9 @@ ACCOUNT_ID = re.compile(r"\d{12}")
 
 class RouteLookup(Protocol):
     def route(self, route: str) -> str | None: ...
+    def alarm_tag_routes(self) -> Mapping[tuple[str, str], str]:
+        """Every alarm-tag route: (tag key, value) -> group."""
+        ...
 
 
 def account_route(account_id: str) -> str:
@@ -21,8 +25,11 @@ def account_route(account_id: str) -> str:
 
 
 def choose_group(alert: Alert, routes: RouteLookup, default_group: str | None) -> str:
-    """The alert's own group (message attribute / Notification body), its account's route, its topic or source
-    route, or the default.
+    """The alert's own group (message attribute / Notification body), a route for one of its alarm's tags, its
+    account's route, its topic or source route, or the default.
+
+    Of several alarm tags with a route, the first in the order of their keys wins (then values): the same alarm
+    always goes to the same group.
 
     Raises:
         RoutingError: nothing matches.
@@ -30,6 +37,11 @@ def choose_group(alert: Alert, routes: RouteLookup, default_group: str | None) -
     """
     if alert.notification_group:
         return alert.notification_group
+    if alert.alarm_tags:
+        by_tag = routes.alarm_tag_routes()
+        tagged = next((by_tag[tag] for tag in sorted(alert.alarm_tags) if tag in by_tag), None)
+        if tagged:
+            return tagged
     account = alert.account if alert.account and ACCOUNT_ID.fullmatch(alert.account) else None
     for route in (account_route(account) if account else None, alert.route_key):
         routed = routes.route(route) if route else None

@@ -9,15 +9,16 @@ its own item, with its dedupe key and a pointer to its parent, so late and repea
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
 
 from jira_notifier.core.alert import Alert, AlertState
 from jira_notifier.core.errors import ConfigError
 
-DIMENSIONS = ("account", "region", "namespace", "source")  # what groupBy may name, besides prefix:<n or separator>
+# What groupBy may name, besides prefix:<n or separator>. "alarm": an alarm over many time series gathers its
+# contributors under one parent (each is a member of its own, listed by its attributes).
+DIMENSIONS = ("account", "region", "namespace", "source", "alarm")
 PREFIX = "prefix:"
 DEFAULT_WINDOW_SECONDS = 600
 # A parent item holds every member (about 150 bytes each) within DynamoDB's 400 KB item limit; a member beyond
@@ -45,8 +46,12 @@ def check_group_by(group_by: Sequence[str], window: int) -> None:
 
 
 def member_name(alert: Alert) -> str:
-    """The name a member is listed under: the alarm's name where the alert has one, else its title."""
-    named = dict(alert.facts).get("Alarm")
+    """The name a member is listed under: the alarm's name where the alert has one (with a contributor's attributes),
+    else its title."""
+    found = dict(alert.facts)
+    named = found.get("Alarm")
+    if named and found.get("Contributor"):
+        named = f"{named} ({found['Contributor']})"
     return (named or alert.title)[:NAME_LIMIT]
 
 
@@ -64,8 +69,10 @@ def _part_value(alert: Alert, part: str) -> str | None:
         return dict(alert.facts).get("Namespace")
     if part == "source":
         return alert.source
+    if part == "alarm":
+        return dict(alert.facts).get("Alarm")
     size = part[len(PREFIX) :]
-    name = member_name(alert)
+    name = (dict(alert.facts).get("Alarm") or alert.title)[:NAME_LIMIT]  # an alarm's own name, not its contributor
     if size.isdigit():
         return name[: int(size)]
     return name.split(size, 1)[0]
@@ -176,38 +183,3 @@ def parent_step(open_: bool, group: Group) -> ParentStep:
     if not open_ and group.any_firing:
         return ParentStep.REOPEN
     return ParentStep.NONE
-
-
-def group_to_item(group: Group) -> dict[str, Any]:
-    """The DynamoDB attribute value of a parent's membership."""
-    return {
-        "M": {
-            "key": {"S": group.key},
-            "windowStart": {"N": str(group.window_start)},
-            "unwritten": {"BOOL": group.unwritten},
-            "members": {
-                "L": [
-                    {
-                        "M": {
-                            "k": {"S": m.key},
-                            "n": {"S": m.name},
-                            "s": {"S": m.state.value},
-                            "t": {"N": str(round(m.since, 3))},
-                        }
-                    }
-                    for m in group.members
-                ]
-            },
-        }
-    }
-
-
-def group_from_item(value: Mapping[str, Any]) -> Group:
-    data = value["M"]
-    members: Iterable[Mapping[str, Any]] = (entry["M"] for entry in data.get("members", {}).get("L", []))
-    return Group(
-        key=data["key"]["S"],
-        window_start=int(data["windowStart"]["N"]),
-        members=tuple(Member(m["k"]["S"], m["n"]["S"], AlertState(m["s"]["S"]), float(m["t"]["N"])) for m in members),
-        unwritten=bool(data.get("unwritten", {}).get("BOOL", False)),
-    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from fnmatch import fnmatchcase
@@ -19,16 +20,17 @@ if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from jira_notifier.adapters.aws.deadletters import Parked
     from jira_notifier.adapters.aws.secrets import SecretStore
-    from jira_notifier.adapters.aws.syncback import SyncBackPort
-    from jira_notifier.adapters.jira.client import JiraClient, JiraIssue
+    from jira_notifier.adapters.jira.client import JiraClient
     from jira_notifier.app.insight import AlarmInsights
-    from jira_notifier.app.notify import Notifier
-    from jira_notifier.core.outcome import Recorder
+    from jira_notifier.app.notify import Notify
     from jira_notifier.entry.webhook import WebhookReceiver
+    from jira_notifier.ports import JiraIssue, Parker, Recorder, SyncBackPort
 
 
 _jira_session_factory: Callable[[], requests.Session] | None = None
+_park_report: Callable[[Parked], None] | None = None
 
 
 def use_jira_session(factory: Callable[[], requests.Session] | None) -> None:
@@ -38,29 +40,56 @@ def use_jira_session(factory: Callable[[], requests.Session] | None) -> None:
     get_notifier.cache_clear()
 
 
+def report_parks(report: Callable[[Parked], None] | None) -> None:
+    """Tell ``report`` of every alert parked from now on (``jira-notifier invoke`` shows them and exits 1); None
+    stops it."""
+    global _park_report
+    _park_report = report
+    get_notifier.cache_clear()
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Raises: ConfigError naming a missing or malformed variable."""
     return Settings.from_env(os.environ)
 
 
+_clock: tuple[Callable[[], float], Callable[[float], None]] | None = None
+
+
+def use_clock(clock: Callable[[], float] | None, sleep: Callable[[float], None] | None = None) -> None:
+    """Build every use case and adapter on this clock (tests, benchmarks); None restores the system's."""
+    global _clock
+    _clock = (clock, sleep or time.sleep) if clock is not None else None
+    reset()
+
+
+def clock() -> tuple[Callable[[], float], Callable[[float], None]]:
+    """The clock (and its sleep) every use case and adapter reads."""
+    return _clock or (time.time, time.sleep)
+
+
 @lru_cache(maxsize=4)
-def get_notifier(function: str) -> Notifier:
-    """The notifier for one function, with its adapters (built on first use, then reused while warm)."""
+def get_notifier(function: str) -> Notify:
+    """The event path for one function, with its adapters (built on first use, then reused while warm)."""
     import boto3
     from aws_lambda_powertools.utilities.parameters import DynamoDBProvider, SecretsProvider
 
     from jira_notifier.adapters.aws.accounts import OperatorAccountNames, OrganizationAccountNames, organizations_client
     from jira_notifier.adapters.aws.config import client_config
-    from jira_notifier.adapters.aws.deadletters import DeadLetterQueue, RaiseInsteadOfParking
+    from jira_notifier.adapters.aws.deadletters import DeadLetterQueue, RaiseInsteadOfParking, ReportingParker
     from jira_notifier.adapters.aws.secrets import SecretStore
-    from jira_notifier.adapters.aws.tags import NoResourceTags, TaggingApiTags, tagging_client_factory
+    from jira_notifier.adapters.aws.tags import TaggingApiTags, tagging_client_factory
     from jira_notifier.adapters.dynamodb.providers import ProviderRepo
-    from jira_notifier.adapters.observability import MetricsRecorder, trace_sdk_calls
-    from jira_notifier.app.notify import Notifier
-    from jira_notifier.core.state import StateStore
+    from jira_notifier.adapters.dynamodb.state import StateStore
+    from jira_notifier.adapters.observability import MetricsRecorder, logger, trace_sdk_calls
+    from jira_notifier.app.deps import Deps
+    from jira_notifier.app.lease import Leases
+    from jira_notifier.app.notify import AlertFlow, Notify
+    from jira_notifier.ports import NoResourceTags
 
     settings = get_settings()
+    now, sleep = clock()
     recorder = MetricsRecorder()
     trace_sdk_calls()
     session = boto3.session.Session()
@@ -72,25 +101,27 @@ def get_notifier(function: str) -> Notifier:
         settings.config_cache_seconds,
         on_read=report_token_expiry,
     )
-    parker = (
+    parker: Parker = (
         DeadLetterQueue(session.client("sqs", config=config), settings.dead_letter_queue_url, function)
         if settings.dead_letter_queue_url
         else RaiseInsteadOfParking()
     )
+    if _park_report is not None:
+        parker = ReportingParker(parker, _park_report)
     providers = ProviderRepo(
         DynamoDBProvider(
             settings.providers_table, key_attr="pk", sort_attr="sk", boto_config=config, boto3_session=session
         ),
         settings.config_cache_seconds,
     )
-    return Notifier(
-        default_group=settings.default_notification_group,
-        providers=providers,
+    deps = Deps(
+        leases=Leases(StateStore(dynamodb, settings.state_table, clock=now, sleep=sleep), now),
         secrets=secrets,
-        store=StateStore(dynamodb, settings.state_table),
-        jira_for=jira_client_factory(settings.jira_timeout_seconds, _jira_session_factory),
-        parker=parker,
+        connect=jira_client_factory(settings.jira_timeout_seconds, _jira_session_factory),
         recorder=recorder,
+        clock=now,
+        sleep=sleep,
+        log=logger,
         gateway_allowed=any(fnmatchcase(GATEWAY_HOST, pattern) for pattern in settings.allowed_hosts),
         accounts=(
             OrganizationAccountNames(
@@ -103,21 +134,25 @@ def get_notifier(function: str) -> Notifier:
         insights=alarm_insights(settings, session, recorder) if settings.alarm_insights else None,
         tags=TaggingApiTags(tagging_client_factory(session)) if settings.read_resource_tags else NoResourceTags(),
     )
+    return Notify(AlertFlow(deps), providers, parker, settings.default_notification_group)
 
 
 def sync_back(settings: Settings, session: Session, dynamodb: DynamoDBClient, secrets: SecretStore) -> SyncBackPort:
     """Back to AWS for the providers that ask, as far as the stack allows (a provider asking for more gets a logged
     reason and ``SyncBackFailed``); its clients are created on the first call that needs one."""
-    from jira_notifier.adapters.aws.syncback import AwsSyncBack, StateItemLedger, parse_capabilities
+    from jira_notifier.adapters.aws.sync_requests import parse_capabilities
+    from jira_notifier.adapters.aws.syncback import AwsSyncBack
+    from jira_notifier.adapters.dynamodb.ledger import StateItemLedger
     from jira_notifier.adapters.observability import MetricsRecorder, logger
 
     return AwsSyncBack(
         lambda service, region: sync_back_client(session, service, region),
-        StateItemLedger(dynamodb, settings.state_table),
+        StateItemLedger(dynamodb, settings.state_table, clock=clock()[0]),
         MetricsRecorder(),
         logger,
         parse_capabilities(settings.sync_back),
         site_of=lambda secret: secrets.get(secret).server_url,
+        clock=clock()[0],
     )
 
 
@@ -132,8 +167,9 @@ def alarm_insights(settings: Settings, session: boto3.session.Session, recorder:
     """Graphs, log evidence and child alarms for new alarm issues; their clients are made on first use, so an
     invocation that creates no alarm issue pays nothing for them."""
     from jira_notifier.adapters.aws.insight import CloudWatchReader, LogsReader, insight_client_config
+    from jira_notifier.adapters.observability import logger
     from jira_notifier.app.insight import AlarmInsights
-    from jira_notifier.app.notify import START_BUDGET_SECONDS
+    from jira_notifier.core.budgets import START_BUDGET_SECONDS
 
     return AlarmInsights(
         cloudwatch=CloudWatchReader(lambda: session.client("cloudwatch", config=insight_client_config())),
@@ -142,6 +178,7 @@ def alarm_insights(settings: Settings, session: boto3.session.Session, recorder:
         account=settings.stack_account,
         region=settings.stack_region,
         reserve_seconds=START_BUDGET_SECONDS,
+        log=logger,
     )
 
 
@@ -181,7 +218,7 @@ def report_token_expiry(secret: JiraSecret) -> None:
 @lru_cache(maxsize=1)
 def get_webhook_receiver() -> WebhookReceiver:
     """The Jira webhook receiver: the notifier's state, secrets and Jira adapters, the providers of every group and
-    the shared secret (both cached for CONFIG_CACHE_SECONDS).
+    the shared secret (cached for CONFIG_CACHE_SECONDS, as the providers' Jira Token secrets are).
 
     Raises:
         ConfigError: WEBHOOK_SECRET_NAME is not set.
@@ -203,7 +240,7 @@ def get_webhook_receiver() -> WebhookReceiver:
     secret_name = settings.webhook_secret_name
     if not secret_name:
         raise ConfigError("environment variable WEBHOOK_SECRET_NAME must be set (the template sets it)")
-    notifier = get_notifier("webhook")
+    deps = get_notifier("webhook").deps
     session = boto3.session.Session()
     config = client_config()
     dynamodb = session.client("dynamodb", config=config)
@@ -226,16 +263,18 @@ def get_webhook_receiver() -> WebhookReceiver:
         return cached["all"][1]
 
     def read(provider: ProviderConfig, issue_id: str, remaining: Callable[[], float] | None) -> JiraIssue | None:
-        return read_issue(notifier.jira_for(notifier.secrets.get(provider.secret), remaining), issue_id)
+        return read_issue(deps.jira(provider, remaining), issue_id)
 
     return WebhookReceiver(
         shared_secret=shared_secret,
         providers=providers,
+        secret=deps.secrets.get,
         owned=OwnedIssueStore(dynamodb, settings.state_table),
-        leases=notifier.store,
+        leases=deps.leases,
         read_issue=read,
-        recorder=notifier.recorder,
-        sync_back=notifier.sync_back,
+        recorder=deps.recorder,
+        sync_back=deps.sync_back,
+        clock=deps.clock,
     )
 
 
@@ -244,3 +283,8 @@ def reset() -> None:
     get_settings.cache_clear()
     get_notifier.cache_clear()
     get_webhook_receiver.cache_clear()
+
+
+def remaining_from(context: Any) -> Callable[[], float] | None:
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    return (lambda: getter() / 1000.0) if callable(getter) else None

@@ -1,8 +1,9 @@
 """Resource tags as Jira field values: each value coerced to its field's type from create metadata. Pure.
 
-A provider maps tag keys to field ids (``--tag-field team=components``). A value Jira would refuse (an option or
-component it does not have, text where a number goes, a field missing from the create screen, a type not handled
-here) is left out with a warning line for the description: a tag never costs the issue.
+A provider maps tag keys to field ids (``--tag-field team=components``). Each value takes the input format of its
+field's schema type (Atlassian, "Field input formats"; rich text as ADF in REST v3). A value Jira would refuse (an
+option or component it does not have, text where a number goes, a field missing from the create screen, a type not
+handled here) is left out with a warning line for the description: a tag never costs the issue.
 """
 
 from __future__ import annotations
@@ -11,11 +12,18 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
+from jira_notifier.render import adf
+
 ACCOUNT_ID = re.compile(r"^[A-Za-z0-9:_-]{1,128}$")  # e.g. 5b10ac8d82e05b22cc7d4ef5 or 712020:2f0c...
-TEXT_LIMIT = 255  # a single-line text field's limit
+WHITESPACE = re.compile(r"\s")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})", re.ASCII)
+TEXT_LIMIT = 255  # a single-line text field's limit, and a label's
 NAMED_TYPES = {"component", "priority", "version"}  # set by name, among the allowed values
+RICH_TEXT_SYSTEM_FIELDS = {"description", "environment"}  # Jira's own paragraph fields (custom ones: ``textarea``)
 
 
 class Unfit(ValueError):
@@ -82,10 +90,11 @@ def merged(fields: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
 def _single(value: str, kind: str, schema: Mapping[str, Any], meta: Mapping[str, Any]) -> Any:
     if kind == "string":
         custom = str(schema.get("custom") or "")
-        if custom.endswith(":textarea"):  # a paragraph field takes ADF in REST v3
-            return {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [_text(value)]}]}
-        if custom.endswith(":labels"):
-            return value.replace(" ", "_")  # a label has no spaces
+        system = str(schema.get("system") or "")
+        if custom.endswith(":textarea") or system in RICH_TEXT_SYSTEM_FIELDS:  # rich text takes ADF in REST v3
+            return adf.doc(adf.paragraph(*adf.text(value)))
+        if custom.endswith(":labels") or system == "labels":
+            value = WHITESPACE.sub("_", value)  # a label has no spaces
         if len(value) > TEXT_LIMIT:
             raise Unfit(f"longer than {TEXT_LIMIT} characters")
         return value
@@ -105,7 +114,40 @@ def _single(value: str, kind: str, schema: Mapping[str, Any], meta: Mapping[str,
         if not ACCOUNT_ID.fullmatch(value):
             raise Unfit("not an Atlassian account id")
         return {"accountId": value}
+    if kind == "date":
+        return _date(value)
+    if kind == "datetime":
+        return _datetime(value)
     raise Unfit(f"its type ({kind or 'unknown'}) is not one a tag can fill")
+
+
+def _date(value: str) -> str:
+    """A date as Jira takes it: ``YYYY-MM-DD``.
+
+    Raises:
+        Unfit: not a calendar date in that form.
+    """
+    try:
+        if DATE.fullmatch(value):
+            return date.fromisoformat(value).isoformat()
+    except ValueError:  # e.g. 2026-02-30
+        pass
+    raise Unfit("not a date (YYYY-MM-DD)")
+
+
+def _datetime(value: str) -> str:
+    """A date and time as Jira takes it: ``YYYY-MM-DDThh:mm:ss.sss+hhmm``, from ISO 8601 with its offset (or ``Z``).
+
+    Raises:
+        Unfit: not such a date and time, or without an offset (the time it means is not known).
+    """
+    try:
+        when = datetime.fromisoformat(value) if DATETIME.fullmatch(value) else None
+    except ValueError:
+        when = None
+    if when is None or when.utcoffset() is None:
+        raise Unfit("not a date and time with its offset (e.g. 2026-12-01T09:30:00+01:00)")
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}" + when.strftime("%z")
 
 
 def _allowed(value: str, meta: Mapping[str, Any], key: str, kind: str) -> str:
@@ -119,10 +161,6 @@ def _allowed(value: str, meta: Mapping[str, Any], key: str, kind: str) -> str:
         if name.casefold() == value.casefold():
             return name
     raise Unfit(f"no {kind} {value!r} in Jira")
-
-
-def _text(value: str) -> dict[str, Any]:
-    return {"type": "text", "text": value}
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from jira_notifier.render import adf
 
 if TYPE_CHECKING:  # the description is rendered at every create; the insight's types are only annotations here
-    from jira_notifier.core.insight import ChildAlarm, Insight, LogEvidence
+    from jira_notifier.core.alert import ChildAlarm, Insight, LogEvidence
 
 EVIDENCE_LINES = 20  # log events shown at most
 CHILD_ROWS = 100  # a composite rule names at most about this many alarms
@@ -26,7 +26,7 @@ def sections(insight: Insight, *, evidence_lines: int, child_rows: int) -> list[
     """Every section the insight has, in the order a reader wants them: picture, children, log lines."""
     blocks: list[dict[str, Any]] = []
     if insight.graph_file:
-        blocks += graph_section(insight.graph_file)
+        blocks += graph_section(insight.graph_file, insight.graph_note)
     if insight.children or insight.missing_children:
         blocks += children_section(insight.children, insight.missing_children, child_rows)
     if insight.evidence is not None:
@@ -34,13 +34,15 @@ def sections(insight: Insight, *, evidence_lines: int, child_rows: int) -> list[
     return blocks
 
 
-def graph_section(file_name: str) -> list[dict[str, Any]]:
+def graph_section(file_name: str, note: str = "") -> list[dict[str, Any]]:
+    """``note``: what the graph shows when it is not simply the alarm's metric (a contributor's series)."""
     return [
         adf.heading("Graph", 3),
         adf.paragraph(
             *adf.text("The alarm's metric around the transition is attached: "),
             *adf.text(file_name, adf.code()),
             *adf.text(" (threshold or band annotated, the transition marked)."),
+            *(adf.text(f" It shows {note}.") if note else ()),
         ),
     ]
 

@@ -18,8 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jira_notifier.core.alert import Alert, AlertState, Link, Severity
+from jira_notifier.core.config import ProviderConfig
+from jira_notifier.core.impact import wanted_priority
+from jira_notifier.core.state import IssueState
 from jira_notifier.render import adf
 from jira_notifier.render import insight as insight_blocks
+from jira_notifier.render.fields import merged
 
 ADF_BUDGET = 30_000  # max len(json.dumps(doc)) of any description or comment
 JIRA_TEXT_LIMIT = 255  # summary and each label
@@ -132,18 +136,6 @@ def labels(alert: Alert, provider_labels: Sequence[str] = ()) -> list[str]:
     candidates = [TOOL_LABEL, alert.source, alert.dedupe_label, *provider_labels, *alert.extra_labels]
     sanitized = (_cut(_WHITESPACE.sub("-", adf.clean(label).strip()), JIRA_TEXT_LIMIT) for label in candidates)
     return list(dict.fromkeys(label for label in sanitized if label))
-
-
-def priority_name(severity: Severity | str, priority_map: Mapping[str, str]) -> str | None:
-    """The Jira priority name mapped to ``severity`` (keys match case-insensitively), or None when unmapped.
-
-    None means "send no priority": many projects have no priority field on the create screen.
-    """
-    wanted = (severity.value if isinstance(severity, Severity) else str(severity)).strip().lower()
-    for key, name in priority_map.items():
-        if key.strip().lower() == wanted and name.strip():
-            return name.strip()
-    return None
 
 
 # Description and comments --------------------------------------------------------------------------------
@@ -414,3 +406,46 @@ def _footer(alert: Alert) -> dict[str, Any]:
         *adf.text(alert.dedupe_label, adf.code()),
         *adf.text(" · sent by jira-notifier"),
     )
+
+
+# Notes ----------------------------------------------------------------------------------------------------
+
+
+def coalesced_note(state: IssueState) -> str | None:
+    if not state.coalesced:
+        return None
+    total = sum(state.coalesced.values())
+    parts = ", ".join(f"{name} ×{count}" for name, count in sorted(state.coalesced.items()))
+    return (
+        f"{total} state change(s) arrived too fast to post one by one and were coalesced into this update "
+        f"({parts}); Jira limits writes per issue."
+    )
+
+
+# Request bodies --------------------------------------------------------------------------------------------
+
+
+def create_priority(alert: Alert, provider: ProviderConfig) -> str | None:
+    """The priority a new issue gets: its severity's, or its impact's when that is higher (``impact.py``)."""
+    return wanted_priority(alert, provider, None)
+
+
+def create_body(
+    alert: Alert, provider: ProviderConfig, issue_type_id: str, tag_fields: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """``IssueUpdateDetails`` for ``POST /rest/api/3/issue`` (and each element of a bulk create); ``tag_fields``:
+    values from the resources' tags, already fitted to the create screen (``fieldvalues.py``)."""
+    fields: dict[str, Any] = {
+        "project": provider.project_ref,
+        "issuetype": {"id": issue_type_id},
+        "summary": summary(alert, provider.summary_template),
+        "description": description(alert),
+        "labels": labels(alert, provider.labels),
+    }
+    priority = create_priority(alert, provider)
+    if priority:
+        fields["priority"] = {"name": priority}
+    if provider.components:
+        fields["components"] = [{"name": name} for name in provider.components]
+    fields.update(provider.fields)  # validated: never project, issuetype, summary or description
+    return {"fields": merged(fields, tag_fields) if tag_fields else fields}

@@ -3,16 +3,22 @@
 Pure. The graph shows the alarm's own metrics (a metric, a metric-math expression with its inputs hidden, or a
 metric with its anomaly-detection band) from well before the transition to a little after it, the threshold as a
 horizontal annotation (a band needs none) and the transition as a vertical one.
+
+A contributor of an alarm over many time series is drawn alone when its query allows it: the Metrics Insights
+``GROUP BY`` query gets a ``WHERE`` on the contributor's attributes (``for_contributor``). When it does not (a
+grouping key the attributes do not name, a value that cannot be quoted safely, the ``Other`` series of a missing
+dimension, a ``WHERE`` with ``OR``), the alarm's whole query is drawn, every series, and the description says so.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jira_notifier.core.alarm import AlarmDefinition, MetricQuery
+from jira_notifier.core.alert import AlarmDefinition, MetricQuery
 
 GRAPH_WIDTH = 800
 GRAPH_HEIGHT = 400
@@ -30,6 +36,13 @@ _COMPARISONS = {
 # SNS spells statistics in capitals ("SUM"); the widget takes CloudWatch's names. Percentiles pass as they are.
 _STATISTICS = {s.upper(): s for s in ("Sum", "Average", "Minimum", "Maximum", "SampleCount")}
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+_SELECT = re.compile(r"^\s*SELECT\b", re.IGNORECASE)
+_GROUP_BY = re.compile(r"\bGROUP\s+BY\s+(.+?)(?=\s+ORDER\s+BY\b|\s+LIMIT\b|\s*$)", re.IGNORECASE | re.DOTALL)
+_WHERE = re.compile(r"\bWHERE\b", re.IGNORECASE)
+_OR = re.compile(r"\bOR\b", re.IGNORECASE)
+_KEY = re.compile(r'^(?:[A-Za-z0-9_.:/@+=-]+|"[^"\\]+")$')  # a bare or double-quoted grouping key
+_UNQUOTABLE = re.compile(r"['\\\x00-\x1f]")  # a value holding these is not put in a query
+MISSING_VALUE = "Other"  # the series of the values that lack a grouping dimension
 
 
 def can_draw(alarm: AlarmDefinition) -> bool:
@@ -55,12 +68,59 @@ def evaluation_window(alarm: AlarmDefinition) -> tuple[datetime, datetime]:
     return boundary - timedelta(seconds=period * (alarm.evaluation_periods or 1)), at
 
 
+def for_contributor(alarm: AlarmDefinition) -> AlarmDefinition | None:
+    """The alarm with its grouped query narrowed to its contributor's own series; None when the alarm is no
+    contributor or its query does not allow it (module docstring)."""
+    if not alarm.contributor:
+        return None
+    narrowed = []
+    for query in alarm.queries:
+        if query.returned and query.expression:
+            expression = _narrowed(query.expression, dict(alarm.contributor))
+            if expression is None:
+                return None
+            query = replace(query, expression=expression)
+        narrowed.append(query)
+    return replace(alarm, queries=tuple(narrowed)) if narrowed else None
+
+
+def _narrowed(expression: str, attributes: dict[str, str]) -> str | None:
+    grouped = _GROUP_BY.search(expression)
+    if not _SELECT.match(expression) or grouped is None:
+        return None
+    keys = [key.strip() for key in grouped.group(1).split(",")]
+    if not all(_KEY.match(key) for key in keys) or {key.strip('"') for key in keys} != set(attributes):
+        return None
+    values = [attributes[key.strip('"')] for key in keys]
+    if any(_UNQUOTABLE.search(value) or value == MISSING_VALUE for value in values):
+        return None
+    head = expression[: grouped.start()].rstrip()
+    where = _WHERE.search(head)
+    if where is not None and _OR.search(head[where.end() :]):
+        return None  # adding AND to an OR would change what the condition means
+    condition = " AND ".join(f"{key} = '{value}'" for key, value in zip(keys, values, strict=True))
+    return f"{head} {'AND' if where else 'WHERE'} {condition} {expression[grouped.start() :]}"
+
+
+def graph_note(alarm: AlarmDefinition) -> str:
+    """What the graph of a contributor shows, for the description ("" for any other alarm)."""
+    series = ", ".join(f"{key}={value}" for key, value in alarm.contributor)
+    if not series:
+        return ""
+    if for_contributor(alarm) is not None:
+        return f"the contributor's own series ({series})"
+    return f"every series of the alarm's query: it could not be narrowed to the contributor ({series})"
+
+
 def metric_widget(alarm: AlarmDefinition, state: str) -> dict[str, Any]:
     """The widget for ``GetMetricWidgetImage``; ``state`` labels the transition's line (e.g. "ALARM")."""
     start, end = graph_window(alarm)
     at = _at(alarm)
+    series = ", ".join(f"{key}={value}" for key, value in alarm.contributor)
+    title = f"{alarm.name} ({series})" if series else alarm.name
+    alarm = for_contributor(alarm) or alarm
     widget: dict[str, Any] = {
-        "title": alarm.name[:200],
+        "title": title[:200],
         "view": "timeSeries",
         "stacked": False,
         "metrics": [_metric(query, alarm.period) for query in alarm.queries[:MAX_METRICS]],
@@ -87,8 +147,10 @@ def widget_json(alarm: AlarmDefinition, state: str) -> str:
 
 
 def file_name(alarm: AlarmDefinition) -> str:
-    """``<alarm name>-<transition time>.png`` in characters safe everywhere a file name travels."""
-    safe = _UNSAFE_IN_FILE_NAME.sub("-", alarm.name).strip("-.")[:FILE_NAME_MAX] or "alarm"
+    """``<alarm name>[-<contributor's values>]-<transition time>.png`` in characters safe everywhere a file name
+    travels."""
+    named = "-".join((alarm.name, *(value for _, value in alarm.contributor)))
+    safe = _UNSAFE_IN_FILE_NAME.sub("-", named).strip("-.")[:FILE_NAME_MAX] or "alarm"
     return f"{safe}-{_at(alarm).strftime('%Y%m%dT%H%M%SZ')}.png"
 
 

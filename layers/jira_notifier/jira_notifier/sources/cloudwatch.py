@@ -4,19 +4,26 @@ SNS sends PascalCase with a region display name and dimensions as name/value pai
 Lambda action send camelCase with dimensions as an object. All three give the same key (the alarm ARN) and the same
 transition time (the state timestamp), so one alarm seen on two channels makes one issue. An SNS message without
 ``AlarmArn`` (older and re-published messages) gets the ARN its account, region and name make.
+
+An alarm over many time series (a Metrics Insights ``GROUP BY`` query) acts per contributor, one series each: a
+contributor is an alert of its own, keyed on the alarm ARN and the contributor id (the id comes from the series'
+attribute values, so it repeats in every alarm grouping by the same value). The alarm-level state of such an alarm
+("1 out of 2 time series evaluated to ALARM") opens nothing: its contributors have their issues.
+
+Alarm tags ride along when the alarm propagates them; they route the alert and fill fields, never name it.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from jira_notifier.core.alarm import AlarmDefinition, MetricQuery
-from jira_notifier.core.alert import Alert, AlertState, Link, Severity
+from jira_notifier.core.alert import AlarmDefinition, Alert, AlertState, Link, MetricQuery, Severity
 from jira_notifier.sources.common import (
     Delivery,
     alarm_name_from_arn,
@@ -39,6 +46,14 @@ from jira_notifier.sources.regions import code_for_name, partition_of
 
 _STATES = {"ALARM": AlertState.FIRING, "OK": AlertState.RESOLVED, "INSUFFICIENT_DATA": AlertState.UNKNOWN}
 _OPERATIONS = {"create": "created", "update": "updated", "delete": "deleted"}
+CONTRIBUTOR_SOURCE = "cloudwatch-contributor"  # the dedupe key's prefix of a contributor (its source to ask)
+TAGS_READ = "SUCCESS"  # alarmTagsStatus when the tags were read; any other status: the tags are unavailable
+# The alarm-level reason of an alarm over many time series counts them ("1 out of 2 time series evaluated to ALARM",
+# "100+ time series evaluated to ALARM"); an empty query result says so only in words.
+_SERIES_COUNT = re.compile(r"\b\d+\+?(?: out of \d+)? time series evaluated to\b", re.IGNORECASE)
+_NO_SERIES = re.compile(r"\bno time series were returned\b", re.IGNORECASE)
+_GROUP_BY = re.compile(r"\bGROUP\s+BY\b", re.IGNORECASE)
+MANY_SERIES_IGNORED = "alarm-level state of an alarm over many time series: each contributor has an issue of its own"
 
 Facts = tuple[tuple[str, str], ...]
 
@@ -58,6 +73,9 @@ class _AlarmView:
     composite: bool
     definition: AlarmDefinition
     ignore_reason: str | None = None
+    contributor_id: str = ""  # one series of an alarm over many time series
+    contributor: tuple[tuple[str, str], ...] = ()  # its attributes: the GROUP BY dimensions and their values
+    tags: tuple[tuple[str, str], ...] | None = None  # the alarm's propagated tags (None: not carried or not read)
 
 
 def looks_like_sns_alarm(message: Mapping[str, Any]) -> bool:
@@ -80,6 +98,9 @@ def from_sns_message(message: Mapping[str, Any], delivery: Delivery) -> list[Ale
     account = account or text(message.get("AWSAccountId")) or None
     changed_at = parse_time(message.get("StateChangeTime"))
     queries = () if rule else _sns_queries(trigger)
+    contributor_id, contributor = _contributor(
+        message.get("AlarmContributorId"), message.get("AlarmContributorAttributes")
+    )
     view = _AlarmView(
         arn=arn,
         name=name,
@@ -104,7 +125,11 @@ def from_sns_message(message: Mapping[str, Any], delivery: Delivery) -> list[Ale
             comparison=text(trigger.get("ComparisonOperator")),
             evaluation_periods=_whole(trigger.get("EvaluationPeriods")),
             rule=rule,
+            contributor=contributor,
         ),
+        contributor_id=contributor_id,
+        contributor=contributor,
+        tags=alarm_tags(message.get("AlarmTags"), message.get("AlarmTagsStatus")),
     )
     return [_alarm_alert(view, delivery, message)]
 
@@ -135,7 +160,8 @@ def _identity_without_arn(message: Mapping[str, Any]) -> str:
 
 
 def from_eventbridge(event: Mapping[str, Any], delivery: Delivery) -> list[Alert]:
-    """A "CloudWatch Alarm State Change" event."""
+    """A "CloudWatch Alarm State Change" or "CloudWatch Alarm Contributor State Change" event (the latter has
+    ``detail.alarmContributor`` and no ``previousState``)."""
     arn = first_text(*items(event.get("resources")))
     if not arn:
         return []
@@ -143,10 +169,14 @@ def from_eventbridge(event: Mapping[str, Any], delivery: Delivery) -> list[Alert
 
 
 def alarm_action_delivery(event: Mapping[str, Any]) -> Delivery:
-    """The alarm action has no message id: one state change of one alarm is one delivery."""
+    """The alarm action has no message id: one state change of one alarm (or of one of its contributors) is one
+    delivery."""
     arn = text(event.get("alarmArn"))
-    stamp = first_text(mapping(mapping(event.get("alarmData")).get("state")).get("timestamp"), event.get("time"))
+    data = mapping(event.get("alarmData"))
+    stamp = first_text(mapping(data.get("state")).get("timestamp"), event.get("time"))
+    contributor = text(mapping(data.get("alarmContributor")).get("id"))
     key = f"alarm-action:{arn}:{stamp}" if arn and stamp else f"alarm-action:{digest(event)}"
+    key = f"{key}:{contributor}" if contributor else key
     return Delivery(
         delivery_key=key,
         route_key="aws.cloudwatch",
@@ -160,7 +190,13 @@ def from_alarm_action(event: Mapping[str, Any], delivery: Delivery) -> list[Aler
     arn = text(event.get("alarmArn"))
     if not arn:
         return []
-    envelope = {"account": event.get("accountId"), "region": event.get("region")}
+    envelope = {
+        "account": event.get("accountId"),
+        "region": event.get("region"),
+        # Where the action's payload puts the tags is not documented: beside the alarm's data, or at the top.
+        "alarmTags": event.get("alarmTags"),
+        "alarmTagsStatus": event.get("alarmTagsStatus"),
+    }
     return [_alarm_alert(_camel_view(arn, mapping(event.get("alarmData")), envelope), delivery, event)]
 
 
@@ -216,6 +252,12 @@ def _camel_view(arn: str, data: Mapping[str, Any], envelope: Mapping[str, Any]) 
     name = first_text(data.get("alarmName"), alarm_name_from_arn(arn), arn)
     changed_at = parse_time(state.get("timestamp"))
     suppressed_by = text(state.get("actionsSuppressedBy"))  # only `state` counts: previousState may still carry it
+    contributor_id, contributor = _contributor(
+        mapping(data.get("alarmContributor")).get("id"), mapping(data.get("alarmContributor")).get("attributes")
+    )
+    tags = alarm_tags(
+        data.get("alarmTags", envelope.get("alarmTags")), data.get("alarmTagsStatus", envelope.get("alarmTagsStatus"))
+    )
     queries: tuple[MetricQuery, ...] = ()
     if rule:
         children = _children(reason_data.get("triggeringAlarms"))
@@ -256,12 +298,16 @@ def _camel_view(arn: str, data: Mapping[str, Any], envelope: Mapping[str, Any]) 
             threshold=_number(reason_data.get("threshold")),
             evaluated_from=parse_time(reason_data.get("startDate")),
             rule=rule,
+            contributor=contributor,
         ),
         ignore_reason=(
             f"composite alarm actions suppressed by {suppressed_by}: {text(state.get('actionsSuppressedReason'))}"
             if suppressed_by
             else None
         ),
+        contributor_id=contributor_id,
+        contributor=contributor,
+        tags=tags,
     )
 
 
@@ -271,26 +317,39 @@ def _alarm_alert(view: _AlarmView, delivery: Delivery, raw: Any) -> Alert:
         f"changed from {view.previous} to {view.state}" if view.previous else f"went to {view.state or 'a new state'}"
     )
     when = show_time(view.changed_at)
+    series = show_pairs(view.contributor)
+    if view.contributor_id:
+        subject = f"Contributor {series or view.contributor_id} of alarm {view.name}"
+        title = f"CloudWatch alarm {view.name} ({series or view.contributor_id})"
+        key = contributor_key(view.arn, view.contributor_id)
+    else:
+        subject, title, key = f"{kind} {view.name}", f"CloudWatch alarm {view.name}", f"cloudwatch-alarm:{view.arn}"
+    ignore_reason = view.ignore_reason
+    if not view.contributor_id and _many_series(view.reason, view.definition.queries):
+        ignore_reason = ignore_reason or MANY_SERIES_IGNORED
     return Alert(
-        source="cloudwatch-alarm",
-        dedupe_key=f"cloudwatch-alarm:{view.arn}",
+        source="cloudwatch-alarm",  # a contributor too: it reads, draws and groups as the alarm it belongs to
+        dedupe_key=key,
         delivery_key=delivery.delivery_key,
         state=_STATES.get(view.state, AlertState.UNKNOWN),
-        title=one_line(f"CloudWatch alarm {view.name}"),
+        title=one_line(title),
         severity=Severity.HIGH,
         account=view.account,
         region=view.region,
         occurred_at=view.changed_at,
-        what=f"{kind} {view.name} {change}" + (f" at {when}." if when else "."),
+        what=f"{subject} {change}" + (f" at {when}." if when else "."),
         why=view.reason,
         facts=facts(
             ("Account", view.account),
             ("Region", view.region),
             ("Alarm", view.name),
+            ("Contributor", series),
+            ("Contributor ID", view.contributor_id),
             ("State", view.state),
             ("Previous state", view.previous),
             ("State changed", when),
             ("Description", view.description),
+            ("Alarm tags", show_pairs(view.tags or ())),
         )
         + view.details,
         links=_console_links(view.name, view.region),
@@ -298,10 +357,71 @@ def _alarm_alert(view: _AlarmView, delivery: Delivery, raw: Any) -> Alert:
         notification_group=delivery.group(),
         route_key=delivery.route_key,
         transition_at=epoch_ms(view.changed_at),
-        ignore_reason=view.ignore_reason,
+        previous_state=_STATES.get(view.previous),
+        ignore_reason=ignore_reason,
         alarm=view.definition,
         resources=(view.arn,) if view.arn.startswith("arn:") else (),
+        alarm_tags=view.tags,
     )
+
+
+def contributor_key(alarm_arn: str, contributor_id: str) -> str:
+    """The dedupe key of one contributor of an alarm over many time series."""
+    return f"{CONTRIBUTOR_SOURCE}:{alarm_arn}:{contributor_id}"
+
+
+def read_contributor_key(dedupe_key: str) -> tuple[str, str] | None:
+    """(alarm ARN, contributor id) from a contributor's dedupe key; None for any other key. The id is 16 hex
+    characters (no ':'), so it is the last part even when the alarm's name holds a ':'."""
+    source, _, rest = dedupe_key.partition(":")
+    arn, _, contributor_id = rest.rpartition(":")
+    if source != CONTRIBUTOR_SOURCE or not arn.startswith("arn:") or ":alarm:" not in arn or not contributor_id:
+        return None
+    return arn, contributor_id
+
+
+def alarm_tags(tags: object, status: object) -> tuple[tuple[str, str], ...] | None:
+    """The propagated tags, sorted: an object of key to value (or a list of Key/Value pairs). None when the event
+    carries none, or its status says they could not be read (any status but SUCCESS: unavailable, never an error).
+    Keys beginning ``aws:`` are AWS's own and never propagated; one that slipped through is dropped."""
+    said = text(status).upper()
+    if said and said != TAGS_READ:
+        return None
+    if isinstance(tags, Mapping):
+        pairs = [(text(key), text(value)) for key, value in tags.items()]
+    elif isinstance(tags, list):
+        pairs = [
+            (first_text(m.get("Key"), m.get("key")), first_text(m.get("Value"), m.get("value")))
+            for m in map(mapping, tags)
+        ]
+    else:
+        return () if said == TAGS_READ else None
+    return tuple(sorted({k: v for k, v in pairs if k and not k.lower().startswith("aws:")}.items()))
+
+
+def show_pairs(pairs: tuple[tuple[str, str], ...]) -> str:
+    """``TableName=orders, Team=payments``: a contributor's attributes, an alarm's tags."""
+    return ", ".join(f"{name}={value}" for name, value in pairs)
+
+
+def _contributor(contributor_id: object, attributes: object) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """A contributor's id and its attributes (the GROUP BY keys and their values, sorted); ("", ()) for an alarm.
+
+    Every channel carries the id; were it ever missing, the attributes name the series as well (the id is derived
+    from them), so their digest stands in for it."""
+    pairs = tuple(sorted((text(k), text(v)) for k, v in mapping(attributes).items() if text(k)))
+    found = text(contributor_id)
+    if not found and pairs:
+        found = "attributes-" + digest(pairs)[:16]
+    return found, pairs if found else ()
+
+
+def _many_series(reason: str, queries: tuple[MetricQuery, ...]) -> bool:
+    """The alarm-level state of an alarm over many time series: its reason counts the series, or says the query
+    returned none (then only when the query groups, as a single-series query may say the same)."""
+    if _SERIES_COUNT.search(reason):
+        return True
+    return bool(_NO_SERIES.search(reason)) and any(_GROUP_BY.search(q.expression) for q in queries if q.returned)
 
 
 def _console_links(name: str, region: str | None) -> tuple[Link, ...]:

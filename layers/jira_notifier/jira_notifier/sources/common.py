@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from jira_notifier.core.alert import Link
+from jira_notifier.core.alert import Alert, Link
 
 _TITLE_MAX = 255
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -197,3 +197,32 @@ def digest(value: object) -> str:
 
 def last_arn_segment(arn: object) -> str:
     return text(arn).rsplit(":", 1)[-1]
+
+
+# ---- reading with a fallback: an unforeseen input still becomes a readable alert --------------------------------
+
+Reader = Callable[[Mapping[str, Any], "Delivery"], list[Alert]]
+
+
+def is_eventbridge_event(value: Mapping[str, Any]) -> bool:
+    """An EventBridge event, delivered directly or as the body of an SNS message or SQS record."""
+    return "detail-type" in value and "source" in value
+
+
+def read_or_generic(kind: str, read: Callable[[], list[Alert]], fallback: Callable[[str], Alert]) -> list[Alert]:
+    """Run a reader; when it finds nothing it can use, or trips over an input nobody foresaw, fall back."""
+    try:
+        alerts = read()
+    except Exception as exc:  # an unforeseen input must still become a readable alert, never a crash
+        return [fallback(f"It looked like {kind} but could not be read ({type(exc).__name__}).")]
+    return alerts or [fallback("")]
+
+
+def read_known(
+    found: tuple[str, Reader] | None, body: Mapping[str, Any], delivery: Delivery, fallback: Callable[[str], Alert]
+) -> list[Alert]:
+    """Read ``body`` with the reader found for its shape (``(kind, reader)``); with none found, fall back."""
+    if found is None:
+        return [fallback("")]
+    kind, read = found
+    return read_or_generic(kind, lambda: read(body, delivery), fallback)

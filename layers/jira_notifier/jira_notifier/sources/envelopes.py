@@ -18,17 +18,21 @@ from jira_notifier.core.errors import EventParseError
 from jira_notifier.sources import budgets, cloudwatch, cost_anomaly, eventbridge, notification
 from jira_notifier.sources.common import (
     Delivery,
+    Reader,
     decode_json,
     digest,
     first_text,
     from_epoch_ms,
+    is_eventbridge_event,
     items,
     last_arn_segment,
     mapping,
     parse_time,
+    read_known,
+    read_or_generic,
     text,
 )
-from jira_notifier.sources.generic import Reader, read_known, read_or_generic, unknown_message
+from jira_notifier.sources.generic import unknown_message
 
 GROUP_ATTRIBUTE = "notificationGroup"
 
@@ -100,7 +104,7 @@ def _sqs_records(event: Mapping[str, Any]) -> list[Alert]:
 # the first function whose envelope it has.
 FUNCTIONS: dict[str, tuple[Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str, Any]], list[Alert]]]] = {
     "alarm-action": (is_alarm_action, _alarm_action),
-    "eventbridge": (eventbridge.is_event, eventbridge.read_event),
+    "eventbridge": (is_eventbridge_event, eventbridge.read_event),
     "sns": (is_sns_event, _sns_records),
     "sqs": (is_sqs_event, _sqs_records),
 }
@@ -163,6 +167,8 @@ def valid_unicode(alert: Alert) -> Alert:
             "route_key",
             "ignore_reason",
             "extra_labels",
+            "alarm_tags",
+            "product",
         )
     }
     return replace(alert, **changes)
@@ -264,7 +270,7 @@ def _read_text(message: str, delivery: Delivery) -> list[Alert]:
 
 def _read_decoded(payload: Any, delivery: Delivery) -> list[Alert]:
     body = mapping(payload)
-    if eventbridge.is_event(body):
+    if is_eventbridge_event(body):
         return eventbridge.read_event(body, outer=delivery)
     return read_known(_payload_reader(body), body, delivery, lambda why: unknown_message(payload, delivery, why=why))
 

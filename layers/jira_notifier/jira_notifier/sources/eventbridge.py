@@ -8,11 +8,15 @@ from typing import Any
 
 from jira_notifier.core.alert import Alert
 from jira_notifier.sources import cloudwatch, cost_anomaly, findings, health, notification
-from jira_notifier.sources.common import Delivery, digest, parse_time, text
-from jira_notifier.sources.generic import Reader, read_known, unknown_eventbridge_event
+from jira_notifier.sources.common import Delivery, Reader, digest, parse_time, read_known, text
+from jira_notifier.sources.generic import unknown_eventbridge_event
 
 _READERS: dict[tuple[str, str], tuple[str, Reader]] = {
     ("aws.cloudwatch", "CloudWatch Alarm State Change"): ("a CloudWatch alarm", cloudwatch.from_eventbridge),
+    ("aws.cloudwatch", "CloudWatch Alarm Contributor State Change"): (
+        "a CloudWatch alarm contributor",
+        cloudwatch.from_eventbridge,
+    ),
     ("aws.cloudwatch", "CloudWatch Alarm Configuration Change"): (
         "a CloudWatch alarm change",
         cloudwatch.configuration_change,
@@ -22,12 +26,12 @@ _READERS: dict[tuple[str, str], tuple[str, Reader]] = {
         "a Security Hub finding",
         findings.securityhub_from_eventbridge,
     ),
+    ("aws.securityhub", "Findings Imported V2"): (
+        "a Security Hub (OCSF) finding",
+        findings.securityhub_v2_from_eventbridge,
+    ),
     ("aws.guardduty", "GuardDuty Finding"): ("a GuardDuty finding", findings.guardduty_from_eventbridge),
 }
-
-
-def is_event(value: Mapping[str, Any]) -> bool:
-    return "detail-type" in value and "source" in value
 
 
 def read_event(event: Mapping[str, Any], outer: Delivery | None = None) -> list[Alert]:

@@ -1,22 +1,28 @@
-"""Security findings from EventBridge: Security Hub (ASFF, PascalCase) and GuardDuty (camelCase).
+"""Security findings from EventBridge: Security Hub (ASFF, PascalCase), Security Hub (OCSF, snake_case, "Findings
+Imported V2") and GuardDuty (camelCase).
 
-Both are keyed on the finding, not the event: the EventBridge id changes with every update of the same finding.
+All are keyed on the finding, not the event: the EventBridge id changes with every update of the same finding. A
+suppressed finding is a person's decision not to act: its issue resolves as won't-fix (``Alert.wont_fix``). An OCSF
+update that only echoes the notifier's own sync-back (``core/findingnotes.py``) tells nothing new and is acknowledged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
 from jira_notifier.core.alert import Alert, AlertState, Link, Severity
+from jira_notifier.core.findingnotes import is_own_update
 from jira_notifier.sources.common import (
     Delivery,
+    arn_region_account,
     epoch_ms,
     facts,
     first_text,
+    from_epoch_ms,
     https_links,
     items,
     mapping,
@@ -28,6 +34,24 @@ from jira_notifier.sources.common import (
     to_decimal,
 )
 from jira_notifier.sources.regions import partition_of
+
+SECURITYHUB_V2_SOURCE = "securityhub-v2"
+GUARDDUTY_PRODUCT = "aws/guardduty"
+_OCSF_SEVERITIES = {
+    1: Severity.INFO,
+    2: Severity.LOW,
+    3: Severity.MEDIUM,
+    4: Severity.HIGH,
+    5: Severity.CRITICAL,
+    6: Severity.CRITICAL,  # Fatal
+}
+_OCSF_STATUSES = {"new": 1, "in progress": 2, "suppressed": 3, "resolved": 4, "archived": 5, "deleted": 6}
+_OCSF_ACTIVITIES = {"create": 1, "update": 2, "close": 3}
+OCSF_CLOSE = 3  # activity_id: the provider closed the finding (its status may still read New)
+OCSF_SUPPRESSED = 3  # status_id: a person's (or an automation rule's) decision
+_OCSF_CLOSED_STATUSES = frozenset({3, 4, 5, 6})  # Suppressed, Resolved, Archived (resource gone), Deleted
+_OCSF_PASS = 1  # compliance.status_id
+OWN_UPDATE = "the notifier's own update of the finding, echoed back by Security Hub"
 
 _SECURITY_HUB_SEVERITIES = {
     "CRITICAL": Severity.CRITICAL,
@@ -107,6 +131,7 @@ def guardduty_from_eventbridge(event: Mapping[str, Any], delivery: Delivery) -> 
             route_key=delivery.route_key,
             transition_at=epoch_ms(updated),
             resources=_guardduty_resources(resource, region, account),
+            product=GUARDDUTY_PRODUCT,
         )
     ]
 
@@ -162,7 +187,191 @@ def _securityhub_alert(finding: Mapping[str, Any], event: Mapping[str, Any], del
         transition_at=epoch_ms(updated),
         ignore_reason="Security Hub finding is SUPPRESSED" if workflow == "SUPPRESSED" else None,
         resources=_arns(*(text(r.get("Id")) for r in resources)),
+        product=product_of(text(finding.get("ProductArn"))),
+        wont_fix=workflow == "SUPPRESSED",
     )
+
+
+def securityhub_v2_from_eventbridge(event: Mapping[str, Any], delivery: Delivery) -> list[Alert]:
+    """ "Findings Imported V2" (OCSF): one alert per finding, keyed on account + product uid + finding uid."""
+    findings = [f for f in map(mapping, items(mapping(event.get("detail")).get("findings"))) if _v2_identity(f, event)]
+    if delivery.one_alert:
+        findings = findings[:1]
+    several = len(findings) > 1
+    alerts = []
+    for finding in findings:
+        identity = _v2_identity(finding, event)
+        assert identity is not None
+        own = replace(delivery, delivery_key=f"{delivery.delivery_key}:{identity[2]}") if several else delivery
+        alerts.append(_securityhub_v2_alert(finding, identity, event, own))
+    return alerts
+
+
+def securityhub_v2_key(account: str, product_uid: str, finding_uid: str) -> str:
+    return f"{SECURITYHUB_V2_SOURCE}:{account}:{product_uid}:{finding_uid}"
+
+
+def read_securityhub_v2_key(dedupe_key: str) -> tuple[str, str, str] | None:
+    """(account, product uid, finding uid) from an OCSF finding's dedupe key; None for any other key. The product uid
+    is an ARN of exactly six ':'-separated parts; the finding uid is the rest (it may hold ':' itself)."""
+    source, _, rest = dedupe_key.partition(":")
+    parts = rest.split(":", 7)
+    if source != SECURITYHUB_V2_SOURCE or len(parts) < 8 or parts[1] != "arn" or not parts[0] or not parts[7]:
+        return None
+    return parts[0], ":".join(parts[1:7]), parts[7]
+
+
+@dataclass(frozen=True, slots=True)
+class OcsfStatus:
+    """Where an OCSF finding stands: the provider's activity, the workflow status people set, the compliance result."""
+
+    activity_id: int | None
+    status_id: int | None
+    compliance: str  # as written, e.g. "Pass"
+    passed: bool
+
+    @property
+    def closed(self) -> bool:
+        """Closed by its provider, resolved, suppressed or archived (its resource deleted), or a passed control."""
+        return self.activity_id == OCSF_CLOSE or self.status_id in _OCSF_CLOSED_STATUSES or self.passed
+
+    @property
+    def suppressed(self) -> bool:
+        return self.status_id == OCSF_SUPPRESSED
+
+    @property
+    def state(self) -> AlertState:
+        return AlertState.RESOLVED if self.closed else AlertState.FIRING
+
+
+def ocsf_status(finding: Mapping[str, Any]) -> OcsfStatus:
+    """The status of an OCSF finding (an event's or ``GetFindingsV2``'s: the same JSON), by id or else by name."""
+    compliance = mapping(finding.get("compliance"))
+    said = text(compliance.get("status"))
+    return OcsfStatus(
+        activity_id=_whole(finding.get("activity_id"))
+        or _OCSF_ACTIVITIES.get(text(finding.get("activity_name")).lower()),
+        status_id=_whole(finding.get("status_id")) or _OCSF_STATUSES.get(text(finding.get("status")).lower()),
+        compliance=said,
+        passed=said.upper() in ("PASS", "PASSED") or _whole(compliance.get("status_id")) == _OCSF_PASS,
+    )
+
+
+def ocsf_modified_at(finding: Mapping[str, Any]) -> int | None:
+    """When the provider last changed the finding, epoch ms (the notifier's own updates do not move it)."""
+    info = mapping(finding.get("finding_info"))
+    moment = (
+        from_epoch_ms(info.get("modified_time"))
+        or parse_time(info.get("modified_time_dt"))
+        or from_epoch_ms(finding.get("time"))
+        or parse_time(finding.get("time_dt"))
+    )
+    return epoch_ms(moment)
+
+
+def _v2_identity(finding: Mapping[str, Any], event: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    account = first_text(mapping(mapping(finding.get("cloud")).get("account")).get("uid"), event.get("account"))
+    product = text(mapping(mapping(finding.get("metadata")).get("product")).get("uid"))
+    uid = text(mapping(finding.get("finding_info")).get("uid"))
+    return (account, product, uid) if account and product and uid else None
+
+
+def _securityhub_v2_alert(
+    finding: Mapping[str, Any], identity: tuple[str, str, str], event: Mapping[str, Any], delivery: Delivery
+) -> Alert:
+    account, product_uid, uid = identity
+    info = mapping(finding.get("finding_info"))
+    product = mapping(mapping(finding.get("metadata")).get("product"))
+    compliance = mapping(finding.get("compliance"))
+    status = ocsf_status(finding)
+    own_update = status.activity_id != OCSF_CLOSE and is_own_update(text(finding.get("comment")), status.status_id)
+    resources = [r for r in map(mapping, items(finding.get("resources"))) if text(r.get("uid"))]
+    first_resource = text(next(iter(resources), {}).get("uid"))
+    region = (
+        region_code(mapping(finding.get("cloud")).get("region"))
+        or arn_region_account(product_uid)[0]
+        or region_code(event.get("region"))
+    )
+    modified_at = ocsf_modified_at(finding)
+    updated = from_epoch_ms(modified_at) if modified_at is not None else parse_time(event.get("time"))
+    title = first_text(info.get("title"), uid)
+    control = text(compliance.get("control"))
+    statuses = ", ".join(
+        filter(None, (status.compliance, text(finding.get("status")), text(finding.get("activity_name"))))
+    )
+    remediation = mapping(finding.get("remediation"))
+    ignore_reason = None
+    if own_update:
+        ignore_reason = OWN_UPDATE
+    elif status.suppressed:
+        ignore_reason = "Security Hub finding is Suppressed"
+    return Alert(
+        source=SECURITYHUB_V2_SOURCE,
+        dedupe_key=securityhub_v2_key(account, product_uid, uid),
+        delivery_key=delivery.delivery_key,
+        # The notifier's own update is acknowledged and changes nothing, whatever status it set.
+        state=AlertState.UNKNOWN if own_update else status.state,
+        title=one_line(f"Security Hub: {title}" + (f" ({first_resource})" if first_resource else "")),
+        severity=_OCSF_SEVERITIES.get(_whole(finding.get("severity_id")) or 0, Severity.MEDIUM),
+        account=account,
+        region=region,
+        occurred_at=updated,
+        what=f"Security Hub finding {control or title}"
+        + (f" on {first_resource}" if first_resource else "")
+        + (f" is {statuses}" if statuses else "")
+        + (f", updated {show_time(updated)}." if updated else ".")
+        + (
+            " It was suppressed in Security Hub: resolved as won't fix." if status.suppressed and not own_update else ""
+        ),
+        why=" ".join(filter(None, (text(info.get("desc")), text(remediation.get("desc"))))),
+        facts=facts(
+            ("Account", account),
+            ("Region", region),
+            ("Product", first_text(product.get("name"), product_uid)),
+            ("Severity", finding.get("severity")),
+            ("Class", finding.get("class_name")),
+            ("Control", control),
+            ("Compliance", status.compliance),
+            ("Status", finding.get("status")),
+            ("Activity", finding.get("activity_name")),
+            ("Resources", ", ".join(f"{text(r.get('type'))} {text(r.get('uid'))}".strip() for r in resources)),
+            ("Types", ", ".join(filter(None, map(text, items(info.get("types")))))),
+            (
+                "First seen",
+                show_time(from_epoch_ms(info.get("first_seen_time")) or parse_time(info.get("first_seen_time_dt"))),
+            ),
+            ("Updated", show_time(updated)),
+            ("Finding ID", uid),
+        ),
+        links=https_links(
+            *(("Remediation", url) for url in items(remediation.get("references"))[:3]),
+            (
+                "Security Hub",
+                f"https://{region}.console.aws.amazon.com/securityhub/v2/home?region={region}" if region else "",
+            ),
+        ),
+        raw=event,
+        notification_group=delivery.group(),
+        route_key=delivery.route_key,
+        transition_at=modified_at if modified_at is not None else epoch_ms(updated),
+        ignore_reason=ignore_reason,
+        resources=_arns(*(text(r.get("uid")) for r in resources)),
+        product=product_of(product_uid),
+        wont_fix=status.suppressed and not own_update,
+    )
+
+
+def product_of(product_arn: str) -> str | None:
+    """The product a finding's product ARN names, ``company/product``: ``aws/guardduty`` from
+    ``arn:aws:securityhub:us-east-1::product/aws/guardduty`` (ASFF) or ``...::productv2/aws/guardduty`` (OCSF)."""
+    resource = product_arn.split(":", 5)[-1] if product_arn.startswith("arn:") else ""
+    kind, _, product = resource.partition("/")
+    return product.lower() if kind in ("product", "productv2") and product else None
+
+
+def _whole(value: object) -> int | None:
+    number = to_decimal(value)
+    return int(number) if number is not None and number == number.to_integral_value() else None
 
 
 def _guardduty_resources(resource: Mapping[str, Any], region: str | None, account: str | None) -> tuple[str, ...]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from jira_notifier.core.alert import Alert, AlertState, Severity
 from jira_notifier.sources.common import Delivery, epoch_ms, facts, items, one_line, show_time, text
 
 # Reads one known payload shape into alerts.
-Reader = Callable[[Mapping[str, Any], Delivery], list[Alert]]
 
 _TEXT_TITLE_MAX = 120
 # "{..." or "[{", "[1", '["' ...: JSON that failed to parse; "[INFO] disk full" is just text
@@ -97,22 +96,3 @@ def _why_for(raw: Any) -> str:
     if isinstance(raw, str) and _JSON_START.match(raw):
         return "The message starts like JSON but is not valid JSON (it may have been truncated)."
     return ""
-
-
-def read_or_generic(kind: str, read: Callable[[], list[Alert]], fallback: Callable[[str], Alert]) -> list[Alert]:
-    """Run a reader; when it finds nothing it can use, or trips over an input nobody foresaw, fall back."""
-    try:
-        alerts = read()
-    except Exception as exc:  # an unforeseen input must still become a readable alert, never a crash
-        return [fallback(f"It looked like {kind} but could not be read ({type(exc).__name__}).")]
-    return alerts or [fallback("")]
-
-
-def read_known(
-    found: tuple[str, Reader] | None, body: Mapping[str, Any], delivery: Delivery, fallback: Callable[[str], Alert]
-) -> list[Alert]:
-    """Read ``body`` with the reader found for its shape (``(kind, reader)``); with none found, fall back."""
-    if found is None:
-        return [fallback("")]
-    kind, read = found
-    return read_or_generic(kind, lambda: read(body, delivery), fallback)

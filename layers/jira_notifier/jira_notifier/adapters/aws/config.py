@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from jira_notifier.core.budgets import AWS_CALL_WORST_SECONDS, AWS_CONNECT_TIMEOUT, AWS_MAX_ATTEMPTS, AWS_READ_TIMEOUT
+
 if TYPE_CHECKING:
     from botocore.config import Config
 
-AWS_CONNECT_TIMEOUT = 1.0  # seconds: an AWS endpoint in the same region answers a connect in milliseconds
-AWS_READ_TIMEOUT = 3.0  # seconds: DynamoDB, SQS and Secrets Manager answer well within this at p99.9
-AWS_MAX_ATTEMPTS = 2  # standard retry mode: the first try and one retry (throttling, 5xx, timeouts)
-# Standard mode sleeps a random 0-1 s, then 0-2 s, ... between attempts.
-AWS_CALL_WORST_SECONDS = AWS_MAX_ATTEMPTS * (AWS_CONNECT_TIMEOUT + AWS_READ_TIMEOUT) + sum(
-    2.0**attempt for attempt in range(AWS_MAX_ATTEMPTS - 1)
-)
+__all__ = ["AWS_CALL_WORST_SECONDS", "client_config"]
 
 
 def client_config() -> Config:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jira_notifier.core.alert import Alert
 from jira_notifier.core.errors import JiraNotifierError, StoreError
@@ -81,3 +83,30 @@ class RaiseInsteadOfParking:
 
     def park(self, *, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None) -> None:
         raise error
+
+
+class _Parker(Protocol):
+    def park(self, *, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """What was parked, as the one who ran the handler is told (``jira-notifier invoke`` reports it)."""
+
+    reason: str
+    error: str
+    provider: str | None
+    title: str | None
+
+
+class ReportingParker:
+    """Parks through ``parker``, then tells ``report`` what it parked: only once the queue took it."""
+
+    def __init__(self, parker: _Parker, report: Callable[[Parked], None]) -> None:
+        self._parker = parker
+        self._report = report
+
+    def park(self, *, event: Any, error: JiraNotifierError, alert: Alert | None, provider: str | None) -> None:
+        """Raises: what ``parker`` raises (then nothing is reported)."""
+        self._parker.park(event=event, error=error, alert=alert, provider=provider)
+        self._report(Parked(error.reason, _cut(str(error)), provider, _cut(alert.title) if alert else None))

@@ -1,4 +1,5 @@
-"""CloudWatch and CloudWatch Logs reads for the insights: the adapters at the edge, with clients made on first use.
+"""CloudWatch and CloudWatch Logs reads for the insights (``ports.AlarmReader``, ``ports.LogReader``), with clients made
+on first use.
 
 Every call is bounded (``INSIGHT_CALL_SECONDS``, one attempt): an insight is a courtesy, and the caller checks the
 invocation's time before each call. Errors are the SDK's; ``enrich`` turns them into a counted miss.
@@ -7,20 +8,18 @@ invocation's time before each call. Errors are the SDK's; ``enrich`` turns them 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from jira_notifier.core.insight import ChildAlarm
+from jira_notifier.core.alert import ChildAlarm
+from jira_notifier.core.budgets import INSIGHT_CONNECT_TIMEOUT, INSIGHT_READ_TIMEOUT
+from jira_notifier.ports import LogEvent, MetricFilter
 
 if TYPE_CHECKING:
     from botocore.config import Config
     from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_logs import CloudWatchLogsClient
 
-INSIGHT_CONNECT_TIMEOUT = 1.0
-INSIGHT_READ_TIMEOUT = 4.0  # a rendered graph takes a second or two; the reads well under one
-INSIGHT_CALL_SECONDS = INSIGHT_CONNECT_TIMEOUT + INSIGHT_READ_TIMEOUT  # one attempt, no retry
 DESCRIBE_ALARMS_NAMES = 100  # DescribeAlarms takes at most 100 AlarmNames
 EVENT_PAGES = 3  # FilterLogEvents may answer a page with fewer events than asked (it searched part of the range)
 
@@ -33,19 +32,6 @@ def insight_client_config() -> Config:
         read_timeout=INSIGHT_READ_TIMEOUT,
         retries={"mode": "standard", "total_max_attempts": 1},
     )
-
-
-@dataclass(frozen=True, slots=True)
-class MetricFilter:
-    log_group: str
-    pattern: str
-
-
-@dataclass(frozen=True, slots=True)
-class LogEvent:
-    timestamp_ms: int
-    message: str
-    stream: str = ""  # events of several streams come interleaved; a key logged line by line is in one
 
 
 class CloudWatchReader:

@@ -1,5 +1,5 @@
 """The state table's items for Jira talking back: the states issues are matched to (read in batches or by a scan),
-the read-back's cursor per provider, and the webhook deliveries already seen.
+the read-back's cursor per provider, and the webhook deliveries already seen (by the hash of their signed body).
 
 The cursor and delivery items live beside the issue states under keys of their own (``readback#…``,
 ``webhook-delivery#…``); they carry no ``provider`` attribute, so scans for states never see them.
@@ -10,29 +10,23 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
+from jira_notifier.adapters.dynamodb.state import StateTable, state_from_item
 from jira_notifier.core.errors import StoreError
-from jira_notifier.core.state import IssueState, IssueStatus, StateTable, state_from_item
+from jira_notifier.core.state import IssueState, IssueStatus
+from jira_notifier.ports import Cursor
 
 CURSOR_PREFIX = "readback#"
 DELIVERY_PREFIX = "webhook-delivery#"
-DELIVERY_TTL_SECONDS = 7 * 86400  # Jira retries a failed delivery for a while; a week outlasts those retries
+DELIVERY_TTL_SECONDS = 7 * 86400  # far beyond the hour a delivery is taken at all (entry.webhook.MAX_AGE_SECONDS)
 BATCH_GET_LIMIT = 100  # BatchGetItem's keys per request
 UNPROCESSED_TRIES = 4  # rounds for keys BatchGetItem hands back unprocessed (throttling) before giving up
 
 
-@dataclass(frozen=True, slots=True)
-class Cursor:
-    """Where a provider's read-back stands: when its last completed run searched, and last swept for deletions."""
-
-    read_at: float
-    swept_at: float | None = None
-
-
 class OwnedIssueStore(StateTable):
-    """DynamoDB reads and writes of the read-back and the webhook (issue states change only under a ``Lease``)."""
+    """DynamoDB reads and writes of the read-back and the webhook (``ports.OwnedIssues``; issue states change only
+    under a lease)."""
 
     def states(self, pks: Iterable[str]) -> dict[str, IssueState]:
         """The stored states of these keys (absent keys are left out).
@@ -95,7 +89,8 @@ class OwnedIssueStore(StateTable):
         self._call("write", self._client.put_item, TableName=self._table, Item=item)
 
     def claim_delivery(self, identifier: str) -> bool:
-        """Remember a webhook delivery; False when it was seen before (within its time to live).
+        """Remember a webhook delivery by ``identifier`` (the hash of its body); False when it was seen before
+        (within its time to live).
 
         Raises:
             StoreError.
@@ -123,7 +118,7 @@ class OwnedIssueStore(StateTable):
 
 
 def _delivery_pk(identifier: str) -> str:
-    """Hashed: the header is sender-chosen text of any length."""
+    """Hashed, so any identifier makes a key of one short length."""
     return DELIVERY_PREFIX + hashlib.sha256(identifier.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 

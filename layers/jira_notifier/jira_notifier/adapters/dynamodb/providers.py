@@ -3,6 +3,8 @@
 One table, keys ``pk``/``sk``, the settings as JSON in ``value`` (readable in the console):
 - provider: ``pk = GROUP#<group>``, ``sk = PROVIDER#<name>``
 - route:    ``pk = ROUTE#<topic ARN or EventBridge source>``, ``sk = ROUTE``, value = the group name (JSON string)
+- alarm-tag route: ``pk = ROUTE#alarm-tag``, ``sk = ["<tag key>", "<value>"]`` (JSON), value = the group name (JSON
+  string); all in one partition, so one query (cached) reads every one of them whatever tags an alarm has
 - account name: ``pk = ACCOUNT#<account id>``, ``sk = NAME``, value = the name the operator gave it (JSON string)
 """
 
@@ -24,6 +26,7 @@ GROUP_PREFIX = "GROUP#"
 PROVIDER_PREFIX = "PROVIDER#"
 ROUTE_PREFIX = "ROUTE#"
 ROUTE_SORT = "ROUTE"
+ALARM_TAG_ROUTES = "alarm-tag"  # the partition (after ROUTE#) holding every alarm-tag route
 ACCOUNT_PREFIX = "ACCOUNT#"
 ACCOUNT_NAME_SORT = "NAME"
 
@@ -34,6 +37,21 @@ def provider_key(group: str, name: str) -> dict[str, str]:
 
 def route_key(route: str) -> dict[str, str]:
     return {"pk": ROUTE_PREFIX + route, "sk": ROUTE_SORT}
+
+
+def alarm_tag_route_key(key: str, value: str) -> dict[str, str]:
+    return {"pk": ROUTE_PREFIX + ALARM_TAG_ROUTES, "sk": json.dumps([key, value], ensure_ascii=False)}
+
+
+def read_alarm_tag(sort_key: str) -> tuple[str, str] | None:
+    """The (tag key, value) an alarm-tag route's sort key names; None when it is not one."""
+    try:
+        pair = json.loads(sort_key)
+    except ValueError:
+        return None
+    if isinstance(pair, list) and len(pair) == 2 and all(isinstance(part, str) for part in pair) and pair[0]:
+        return pair[0], pair[1]
+    return None
 
 
 def account_name_key(account: str) -> dict[str, str]:
@@ -48,8 +66,9 @@ def provider_item(provider: ProviderConfig) -> dict[str, Any]:
     return {**provider_key(provider.group, provider.name), "type": "jira", "value": json.dumps(provider.to_item())}
 
 
-def route_item(route: str, group: str) -> dict[str, Any]:
-    return {**route_key(route), "type": "route", "value": json.dumps(group)}
+def route_item(key: dict[str, str], group: str) -> dict[str, Any]:
+    """The item of a route (``route_key`` or ``alarm_tag_route_key``) to ``group``."""
+    return {**key, "type": "route", "value": json.dumps(group)}
 
 
 class ProviderRepo:
@@ -77,6 +96,20 @@ class ProviderRepo:
         """
         value = self._query(ROUTE_PREFIX + route).get(ROUTE_SORT)
         return json.loads(value) if isinstance(value, str) else None
+
+    def alarm_tag_routes(self) -> dict[tuple[str, str], str]:
+        """Every alarm-tag route, (tag key, value) -> group: one query, cached like the other routes.
+
+        Raises:
+            StoreError: DynamoDB unavailable (retryable).
+        """
+        routes: dict[tuple[str, str], str] = {}
+        for sort_key, value in self._query(ROUTE_PREFIX + ALARM_TAG_ROUTES).items():
+            tag = read_alarm_tag(str(sort_key))
+            group = json.loads(value) if isinstance(value, str) else None
+            if tag and isinstance(group, str) and group:
+                routes[tag] = group
+        return routes
 
     def account_name(self, account: str) -> str | None:
         """The name the operator gave the account (``jira-notifier account name``), if any.

@@ -1,4 +1,4 @@
-"""The Jira calls the functions make, with typed answers: no Jira JSON leaves ``jira/``.
+"""The Jira calls the functions make (``ports.JiraPort``), with typed answers: no Jira JSON leaves the Jira adapter.
 
 A ``JiraClient`` is one invocation's view of a ``JiraTransport``: the transport (connections, pacing) lives as long
 as the warm container; the client carries the invocation's deadline to every call.
@@ -7,92 +7,16 @@ as the warm container; the client carries the invocation's deadline to every cal
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import requests
 
-from jira_notifier.adapters.jira.answers import request_error
-from jira_notifier.adapters.jira.transport import CallRecord, JiraTransport, Remaining, cut_off
-from jira_notifier.core.errors import JiraRequestError
+from jira_notifier.adapters.jira.transport import CallRecord, JiraTransport, Remaining, cut_off, request_error
+from jira_notifier.ports import Attachment, BulkResult, CreatedIssue, JiraIssue
 
 if TYPE_CHECKING:
     from jira_notifier.core.config import JiraSecret
-
-
-@dataclass(frozen=True, slots=True)
-class CreatedIssue:
-    id: str
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class JiraIssue:
-    """What the product reads of an issue (what was asked for; the rest is empty): no Jira JSON leaves ``jira/``."""
-
-    id: str
-    key: str
-    status_category: str | None = None  # new | indeterminate | done
-    resolution: str | None = None
-    resolved_at: float | None = None  # epoch seconds
-    created_at: float | None = None
-    labels: tuple[str, ...] = ()
-    priority: str | None = None  # its name
-    updated_at: float | None = None  # epoch seconds of its last change
-    project_key: str | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.status_category == "done"
-
-
-@dataclass(frozen=True, slots=True)
-class Attachment:
-    """An attachment Jira stored."""
-
-    id: str
-    filename: str
-    size: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BulkResult:
-    """One element of a bulk create, in request order: the issue, or the error that refused it."""
-
-    issue: CreatedIssue | None
-    error: JiraRequestError | None
-
-
-class JiraPort(Protocol):
-    """The Jira calls the orchestration depends on (``JiraClient`` in Lambda; in-memory fakes in fast tests)."""
-
-    @property
-    def base_url(self) -> str: ...
-    @property
-    def timeout(self) -> float: ...
-    def create_meta_issue_types(self, project: str) -> list[dict[str, Any]]: ...
-    def create_meta_fields(self, project: str, issue_type_id: str) -> list[dict[str, Any]]: ...
-    def create_issue(self, body: Mapping[str, Any]) -> CreatedIssue: ...
-    def bulk_create(self, bodies: Sequence[Mapping[str, Any]]) -> list[BulkResult]: ...
-    def get_issue(self, issue: str, fields: Iterable[str]) -> JiraIssue: ...
-    def search_jql(
-        self,
-        jql: str,
-        fields: Sequence[str],
-        *,
-        reconcile_ids: Sequence[int] = (),
-        max_results: int = 50,
-        all_pages: bool = True,
-    ) -> list[JiraIssue]: ...
-    def add_comment(self, issue: str, body: Mapping[str, Any]) -> None: ...
-    def add_attachment(self, issue: str, file_name: str, content: bytes, content_type: str) -> list[Attachment]: ...
-    def edit_issue(self, issue: str, fields: Mapping[str, Any]) -> None: ...
-    def get_transitions(self, issue: str) -> list[dict[str, Any]]: ...
-    def transition(
-        self, issue: str, transition_id: str, *, comment: Mapping[str, Any] | None = None, resolution: str | None = None
-    ) -> None: ...
-    def gateway_accepts(self) -> bool: ...
 
 
 class JiraClient:

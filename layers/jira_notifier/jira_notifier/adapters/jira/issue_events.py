@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jira_notifier.adapters.jira.client import JiraIssue, issue_from_json
+from jira_notifier.adapters.jira.client import issue_from_json
+from jira_notifier.ports import JiraIssue
 
 ISSUE_UPDATED = "jira:issue_updated"
 ISSUE_DELETED = "jira:issue_deleted"
@@ -18,7 +20,8 @@ class IssueEvent:
 
     issue: JiraIssue
     deleted: bool
-    at: float | None  # when Jira raised the event (epoch seconds)
+    at: float | None  # when Jira raised the event (epoch seconds); None when the body does not say
+    issue_url: str | None  # the issue's ``self``: the site it lives on
 
 
 def read_issue_event(payload: Any) -> IssueEvent | None:
@@ -28,6 +31,21 @@ def read_issue_event(payload: Any) -> IssueEvent | None:
     issue = payload.get("issue")
     if not isinstance(issue, Mapping) or not str(issue.get("id") or "").isdigit():
         return None
-    timestamp = payload.get("timestamp")
-    at = timestamp / 1000 if isinstance(timestamp, int | float) and not isinstance(timestamp, bool) else None
-    return IssueEvent(issue_from_json(issue), payload.get("webhookEvent") == ISSUE_DELETED, at)
+    url = issue.get("self")
+    return IssueEvent(
+        issue_from_json(issue),
+        payload.get("webhookEvent") == ISSUE_DELETED,
+        _seconds(payload.get("timestamp")),
+        url if isinstance(url, str) and url else None,
+    )
+
+
+def _seconds(timestamp: Any) -> float | None:
+    """Jira's ``timestamp`` (epoch milliseconds) in seconds; None when absent or not a finite number."""
+    if not isinstance(timestamp, int | float) or isinstance(timestamp, bool):
+        return None
+    try:
+        seconds = timestamp / 1000
+    except OverflowError:  # an integer beyond any float
+        return None
+    return seconds if math.isfinite(seconds) else None
