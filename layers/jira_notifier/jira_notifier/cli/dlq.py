@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from jira_notifier.adapters.aws.deadletters import PARKED_FORMAT
 from jira_notifier.cli import aws
+from jira_notifier.cli.environment import functions_environment
 from jira_notifier.cli.invoke import FUNCTIONS, LocalContext, load_handler
 from jira_notifier.cli.options import add_json_option
 from jira_notifier.cli.output import print_json, table
@@ -355,31 +356,3 @@ def functions_env(found: aws.Resources, region: str | None) -> dict[str, str | N
     if region and not os.environ.get("AWS_DEFAULT_REGION"):
         env["AWS_DEFAULT_REGION"] = region
     return env
-
-
-@contextmanager
-def functions_environment(values: Mapping[str, str | None]) -> Iterator[None]:
-    """Run the block with the functions' environment (None unsets a variable) and fresh adapters built from it;
-    restore both after."""
-    from jira_notifier.adapters.observability import metrics
-    from jira_notifier.entry import wiring
-
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        for name, value in values.items():
-            _set_env(name, value)
-        wiring.reset()
-        yield
-    finally:
-        for name, value in saved.items():
-            _set_env(name, value)
-        wiring.reset()
-        # With metrics disabled Powertools keeps what it did not flush; it must not reach a later flush.
-        metrics.clear_metrics()
-
-
-def _set_env(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value

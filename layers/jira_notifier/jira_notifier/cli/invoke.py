@@ -83,8 +83,8 @@ class Invocation:
 
 
 def run(args: argparse.Namespace) -> int:
-    from jira_notifier.cli.dlq import functions_environment
     from jira_notifier.cli.embedded import embedded_aws, real_jira_settings
+    from jira_notifier.cli.environment import functions_environment
     from jira_notifier.cli.samples import sample
 
     event = sample(args.sample).event if args.sample else load_event(args.event_file)

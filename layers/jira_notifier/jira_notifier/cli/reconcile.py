@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from jira_notifier.cli import aws
-from jira_notifier.cli.dlq import functions_env, functions_environment
+from jira_notifier.cli.dlq import functions_env
+from jira_notifier.cli.environment import functions_environment
 from jira_notifier.cli.exits import UsageError
 from jira_notifier.cli.options import add_json_option
 from jira_notifier.cli.output import print_json, table
