@@ -17,12 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jira_notifier.adapters.aws.insight import LogEvent, MetricFilter
 from jira_notifier.app.insight import AlarmInsights
-from jira_notifier.core.alert import AlertState
+from jira_notifier.core.alert import AlertState, Insight, LogEvidence
 from jira_notifier.core.config import ProviderConfig
-from jira_notifier.core.alert import Insight, LogEvidence
 from jira_notifier.core.storm import Group, Member
+from jira_notifier.ports import LogEvent, MetricFilter
 from jira_notifier.render import insight as blocks
 from jira_notifier.render import issue as render
 from jira_notifier.render import storm as storm_render
