@@ -132,9 +132,12 @@ def test_the_corpora_cover_every_shape_in_every_form() -> None:
     assert secret_samples() == SECRETS and ordinary_lines() == ORDINARY
 
 
-def evidence_description(events: list[str], *, streams: list[str] | None = None) -> tuple[str, LogEvidence]:
+def evidence_description(
+    events: list[str], *, streams: list[str] | None = None, validate: bool = True
+) -> tuple[str, LogEvidence]:
     """The description of a new alarm issue whose metric filter matched ``events``: read through ``AlarmInsights``
-    as the handler reads them, drawn by ``render.description`` as Jira receives it."""
+    as the handler reads them, drawn by ``render.description`` as Jira receives it (checked against the ADF schema
+    unless ``validate`` is off: the schema check costs a hundred times the render)."""
     [alert] = alerts_in(sns_event(alarm_message("ALARM", 0, arn="arn:aws:cloudwatch:eu-west-1:123456789012:alarm:x")))
     streams = streams or [""] * len(events)
     logs = EventsOf([LogEvent(1_794_000_000_000 + n, e, streams[n]) for n, e in enumerate(events)])
@@ -143,7 +146,8 @@ def evidence_description(events: list[str], *, streams: list[str] | None = None)
     prepared, _ = insights.prepare(alert, provider, None)
     assert prepared.insight is not None and prepared.insight.evidence is not None
     document = render.description(prepared)
-    validate_adf(document)
+    if validate:
+        validate_adf(document)
     return json.dumps(document, ensure_ascii=False), prepared.insight.evidence
 
 
@@ -174,8 +178,12 @@ def evidence_provider() -> ProviderConfig:
 
 def test_no_generated_secret_reaches_the_description() -> None:
     leaks = []
+    checked: set[str] = set()
     for sample in SECRETS:
-        shown, _ = evidence_description(list(sample.events))
+        # Every description is searched for the secrets; the first of each form is also checked against the schema
+        first_of_its_kind = sample.form not in checked
+        checked.add(sample.form)
+        shown, _ = evidence_description(list(sample.events), validate=first_of_its_kind)
         leaks += [(sample.kind, sample.form, piece) for s in sample.secrets if (piece := leaked(s, shown))]
     assert leaks == []
 
