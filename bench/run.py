@@ -2,7 +2,7 @@
 Jira request, CPU, cold start and memory. Against moto (in-process) and a stand-in Jira on loopback HTTP.
 
     make bench        # or: .venv/bin/python bench/run.py [--delay-ms 100] [--alerts 150] [--storm 1000] [--groups 10]
-                      #                               [--repeats 5] [--links 1000]
+                      #                               [--repeats 5] [--links 1000] [--only reconcile|redaction]
 
 Prints a table with each figure beside its target and writes bench/results.json. Not part of the test suite.
 """
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import reconcile, scenarios  # noqa: E402 - needs the repository on the path
+from bench import reconcile, redaction, scenarios  # noqa: E402 - needs the repository on the path
 from bench.harness import HANDLERS, bench_environment  # noqa: E402
 from bench.report import report, table  # noqa: E402
 
@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         with bench_environment(args.delay_ms / 1000) as bench:
             found = reconcile.reconcile_costs(bench, args.reconcile_links, RECONCILE_CHANGED)
         print(reconcile_section(found, args.delay_ms))
+        return 0
+    if args.only == "redaction":
+        print(redaction_section(redaction.redaction_costs(args.repeats)))
         return 0
     if args.graph_only:
         with bench_environment(args.delay_ms / 1000) as bench:
@@ -100,12 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         bench_environment(delay) as bench,
     ):
         results["readback"] = scenarios.readback_costs(bench, args.reconcile_links)
+    with _phase(phases, "redaction of the log corpora (pure CPU)"):
+        results["redaction"] = redaction.redaction_costs(args.repeats)
     results["phase_seconds"] = phases
     results["targets"] = targets(results)
     results["run_seconds"] = round(time.perf_counter() - started, 1)
     results["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
     print(report(results))
     print("\n" + reconcile_section(results["reconcile"], args.delay_ms))
+    print("\n" + redaction_section(results["redaction"]))
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten: {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     return 0
@@ -121,7 +127,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--reconcile-links", type=int, default=1000, help="open links in the reconcile and read-back runs"
     )
-    parser.add_argument("--only", choices=("reconcile",), help="run only this part and print it (writes nothing)")
+    parser.add_argument(
+        "--only", choices=("reconcile", "redaction"), help="run only this part and print it (writes nothing)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--graph-only", action="store_true", help="only the graph's Jira requests (seconds)")
     parser.add_argument("--child", choices=("storm", "grouped-storm", "first-call"), help=argparse.SUPPRESS)
@@ -294,6 +302,10 @@ def targets(r: dict[str, Any]) -> list[dict[str, Any]]:
     for run in ("unchanged", "resolved_by_people", "sweep"):
         requests = readback[run]["jira_requests"]
         rows.append((f"read-back Jira requests, {run.replace('_', ' ')}", requests, f"<= {budget}", requests <= budget))
+    leaks, share = len(r["redaction"]["leaks"]), r["redaction"]["false_redaction_share"]
+    rows.append(("redaction: generated secrets shown", leaks, "= 0", leaks == 0))
+    goal = redaction.FALSE_REDACTION_GOAL
+    rows.append(("redaction: ordinary lines touched (share)", share, f"<= {goal:g}", share <= goal))
     return [{"figure": f, "value": v, "target": t, "met": met} for f, v, t, met in rows]
 
 
@@ -307,6 +319,16 @@ def _graph_rows(graph: dict[str, Any]) -> list[tuple[str, Any, str, bool]]:
 
 def _graph_targets(graph: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"figure": f, "value": v, "target": t, "met": met} for f, v, t, met in _graph_rows(graph)]
+
+
+def redaction_section(found: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            f"== 8. Redaction of log evidence and event texts ({found['secret_samples']} secret-bearing samples, "
+            f"{found['ordinary_lines']} ordinary lines)",
+            redaction.summary(found),
+        ]
+    )
 
 
 def reconcile_section(found: dict[str, Any], delay_ms: float) -> str:

@@ -1,4 +1,5 @@
-"""Fault injection: a few hundred alerts, with lifecycles, through the SNS handler while everything misbehaves.
+"""Fault injection: 150 alerts (300 with ``MODEL_PROFILE=soak``), with lifecycles, through the SNS handler while
+everything misbehaves.
 
 Jira answers 429s, 5xx (some after acting), timeouts (some after which it acts, later), slow answers and bodies cut
 off mid-answer, and its search trails writes. DynamoDB throttles state writes beyond the SDK's retries, or stops
@@ -38,9 +39,9 @@ from tests.support.lambda_sim import (
     sets,
     simulated,
 )
+from tests.support.scale import sized
 
-SEED = 3
-ALERTS = 300
+ALERTS, SEED = sized(quick=(150, 4), soak=(300, 3))
 CREATE = r"/rest/api/3/issue$"
 SEARCH = r"/rest/api/3/search/jql"
 SEARCH_LAG = 15.0  # seconds Jira's search trails its writes during the run

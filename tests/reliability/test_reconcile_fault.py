@@ -1,9 +1,9 @@
-"""Lost OK notifications, found by reconcile: 300 alarms fire and clear (some fire again, a few are deleted) through
-the SNS function on a simulated clock, and 10% of the OK notifications never arrive. After one scheduled reconcile,
-every alarm's issue is in the state of its alarm, with none duplicated and none lost; the dropped OKs that then turn
-up late change nothing. With people acting in Jira meanwhile (resolving issues whose alarm fires, as done or as
-won't-fix, reopening issues the product resolved), the run's read-back records each decision first and every one
-stands: each issue ends where the rules of "Jira talks back" put it.
+"""Lost OK notifications, found by reconcile: 120 alarms (300 with ``MODEL_PROFILE=soak``) fire and clear (some
+fire again, a few are deleted) through the SNS function on a simulated clock, and 10% of the OK notifications never
+arrive. After one scheduled reconcile, every alarm's issue is in the state of its alarm, with none duplicated and
+none lost; the dropped OKs that then turn up late change nothing. With people acting in Jira meanwhile (resolving
+issues whose alarm fires, as done or as won't-fix, reopening issues the product resolved), the run's read-back
+records each decision first and every one stands: each issue ends where the rules of "Jira talks back" put it.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from tests.conftest import DEFAULT_PROVIDER
 from tests.support.builders import alarm_event, alerts_in
 from tests.support.lambda_sim import Container, LambdaTime, simulated
 from tests.support.links import put_alarm
+from tests.support.scale import sized
 
-SEED = 12
-ALARMS = 300
+ALARMS, SEED = sized(quick=(120, 11), soak=(300, 12))
 DROPPED_OK = 0.10
 REFIRED = 0.2  # fire again after their clear: their alarm is in ALARM at the end
 DELETED = 0.05  # deleted after their clear (and its notification)

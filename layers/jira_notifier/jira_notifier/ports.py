@@ -263,6 +263,7 @@ class MetricFilter:
 class LogEvent:
     timestamp_ms: int
     message: str
+    stream: str = ""  # events of several streams come interleaved; a key logged line by line is in one
 
 
 class AlarmReader(Protocol):

@@ -21,7 +21,7 @@ from jira_notifier.core.errors import JiraNotifierError
 from jira_notifier.ports import AlarmReader, Log, LogReader, SilentLog
 from jira_notifier.render import insight as blocks
 from jira_notifier.render import widget
-from jira_notifier.render.redact import log_line
+from jira_notifier.render.redact import log_lines
 
 if TYPE_CHECKING:
     from jira_notifier.core.config import ProviderConfig
@@ -126,8 +126,14 @@ class AlarmInsights:
                 events, more = self.logs.events(
                     found, _ms(start), _ms(end), blocks.EVIDENCE_LINES, lambda: self._has_time(remaining)
                 )
-                lines = tuple(blocks.evidence_line(e.timestamp_ms, log_line(e.message)) for e in events)
-                return LogEvidence(found.log_group, found.pattern, self.region, start, end, lines, more)
+                shown = log_lines((e.stream, e.message) for e in events)
+                lines = tuple(
+                    blocks.evidence_line(e.timestamp_ms, line)
+                    for e, line in zip(events, shown, strict=True)
+                    if line is not None
+                )
+                withheld = shown.count(None)
+                return LogEvidence(found.log_group, found.pattern, self.region, start, end, lines, more, withheld)
         except Exception as error:  # noqa: BLE001 - any failure only leaves the evidence out
             self._missed("EvidenceMissed", f"log evidence not read: {type(error).__name__}", alarm)
         return None

@@ -180,6 +180,7 @@ class LogEvidence:
     end: datetime
     lines: tuple[str, ...]  # already redacted and capped, oldest first
     more: bool = False  # more events matched than are shown
+    withheld: int = 0  # events read but not shown: they may hold part of a secret (``redact.log_lines``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,11 +72,17 @@ def evidence_section(evidence: LogEvidence, lines: int) -> list[dict[str, Any]]:
         shown.append(f"{ELLIPSIS} {left_out} more lines left out to stay within Jira's size limit")
     elif evidence.more:
         shown.append(f"{ELLIPSIS} more events matched in this window")
-    count = len(evidence.lines)
+    count = len(evidence.lines) + evidence.withheld
     intro = (
         f"{count} log event{'s' if count != 1 else ''} matching the metric filter "
         if count
         else "No log event matched the metric filter "
+    )
+    withheld = (
+        f", and {_lines(evidence.withheld)} that may hold part of a private key or other encoded data "
+        f"{'is' if evidence.withheld == 1 else 'are'} withheld"
+        if evidence.withheld
+        else ""
     )
     blocks = [
         adf.heading("Log evidence", 3),
@@ -85,7 +91,9 @@ def evidence_section(evidence: LogEvidence, lines: int) -> list[dict[str, Any]]:
             *adf.text(_clip(evidence.filter_pattern or "(all events)", 200), adf.code()),
             *adf.text(" in "),
             *adf.text(_clip(evidence.log_group, 512), adf.code()),
-            *adf.text(f", {_when(evidence.start)} to {_when(evidence.end)}; secret-looking strings are redacted."),
+            *adf.text(
+                f", {_when(evidence.start)} to {_when(evidence.end)}; secret-looking strings are redacted{withheld}."
+            ),
         ),
     ]
     if shown:
@@ -108,6 +116,10 @@ def evidence_line(timestamp_ms: int, message: str) -> str:
     """One code-block line: the event's UTC time, then its (already redacted and capped) message."""
     moment = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
     return f"{moment.strftime('%Y-%m-%d %H:%M:%S')}.{moment.microsecond // 1000:03d}Z {message}"
+
+
+def _lines(n: int) -> str:
+    return f"{n} line{'s' if n != 1 else ''}"
 
 
 def _when(moment: datetime | None) -> str:

@@ -1,9 +1,10 @@
 """What an alert looks like in Jira: summary, ADF description and comments, labels and priority.
 
-Pure functions. Every document stays valid ADF and within ``ADF_BUDGET`` serialized characters, well under
-Jira's 32,767-character field limit (how Jira counts ADF is not documented, so the margin is wide). When an
-alert is too big, content is cut at node boundaries in a fixed order: the raw event first, then long texts,
-then fact rows, then links.
+Pure functions. Every text from the world (title, reasons, messages, facts, links, the raw event) goes through
+``render.redact`` first: no secret an event carries reaches Jira. Every document stays valid ADF and within
+``ADF_BUDGET`` serialized characters, well under Jira's 32,767-character field limit (how Jira counts ADF is not
+documented, so the margin is wide). When an alert is too big, content is cut at node boundaries in a fixed order:
+the raw event first, then long texts, then fact rows, then links.
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ def summary(alert: Alert, template: str | None = None) -> str:
     """
     line = _single_line(_apply_template(template, alert)) if template else ""
     line = line or _single_line(alert.title) or f"Alert from {_single_line(alert.source) or 'an unknown source'}"
-    return _cut_with_ellipsis(line, JIRA_TEXT_LIMIT)
+    from jira_notifier.render.redact import redact  # compiled on the first issue written, not at every cold start
+
+    return _cut_with_ellipsis(redact(line), JIRA_TEXT_LIMIT)
 
 
 class _TemplateFormatter(string.Formatter):
@@ -176,7 +179,12 @@ def description(alert: Alert) -> dict[str, Any]:
     attachment, a composite's children, log evidence), a facts table, links, the raw event, and a footer naming
     the dedupe key and label so related issues can be found.
     """
-    raw = _raw_text(alert.raw)
+    from jira_notifier.render.redact import head, redact
+
+    full_raw = _raw_text(alert.raw)
+    read_raw = head(full_raw, ADF_BUDGET)  # more could never be shown: a 256 KB event costs no more than this
+    raw, unread = redact(read_raw), len(full_raw) - len(read_raw)
+    alert = _redacted(alert)
     cuts = _Cuts(
         raw=min(len(raw), ADF_BUDGET),  # more could never fit: starting lower keeps the search cheap
         text=min(max(len(alert.what), len(alert.why)), ADF_BUDGET),
@@ -195,7 +203,7 @@ def description(alert: Alert) -> dict[str, Any]:
         blocks += _facts_table(alert.facts, c.facts)
         blocks += _links_section(alert.links, c.links)
         if alert.raw is not None:
-            blocks += [adf.heading("Raw event", 3), _raw_block(alert.raw, raw, c.raw)]
+            blocks += [adf.heading("Raw event", 3), _raw_block(alert.raw, raw, c.raw, unread)]
         blocks += [adf.rule(), _footer(alert)]
         return adf.doc(*blocks)
 
@@ -204,6 +212,7 @@ def description(alert: Alert) -> dict[str, Any]:
 
 def comment(alert: Alert, *, note: str | None = None) -> dict[str, Any]:
     """A lifecycle comment: state and time, what happened, why, a short facts table, and ``note``."""
+    alert = _redacted(alert)
     note = note or ""
     longest = max(len(alert.what), len(alert.why), len(note))
     cuts = _Cuts(raw=0, text=min(longest, ADF_BUDGET), facts=COMMENT_FACT_ROWS, links=0)
@@ -217,6 +226,30 @@ def comment(alert: Alert, *, note: str | None = None) -> dict[str, Any]:
         return adf.doc(*blocks)
 
     return _fit(build, cuts, _COMMENT_STAGES)
+
+
+def _redacted(alert: Alert) -> Alert:
+    """The alert with what the world wrote in it redacted: title, what happened, why, facts and links. A link whose
+    address held a secret keeps the redacted address, shown as text."""
+    from jira_notifier.render.redact import redact, redact_field
+
+    return replace(
+        alert,
+        title=redact(alert.title),
+        what=_redacted_text(alert.what),
+        why=_redacted_text(alert.why),
+        facts=tuple((name, redact_field(name, value)) for name, value in alert.facts),
+        links=tuple(Link(redact(link.label), redact(link.url)) for link in alert.links),
+    )
+
+
+def _redacted_text(text: str) -> str:
+    """``text`` redacted, read no further than a document can show (a 256 KB message costs no more than that)."""
+    from jira_notifier.render.redact import head, redact
+
+    read = head(text, ADF_BUDGET)
+    unread = len(text) - len(read)
+    return redact(read) + (f"{ELLIPSIS} (truncated, {unread:,} characters omitted)" if unread else "")
 
 
 def _fit(build: Callable[[_Cuts], dict[str, Any]], cuts: _Cuts, stages: Sequence[tuple[str, int]]) -> dict[str, Any]:
@@ -334,10 +367,12 @@ def _links_section(links: Sequence[Link], count: int) -> list[dict[str, Any]]:
 
 
 def _link_item(link: Link) -> list[dict[str, Any]]:
+    from jira_notifier.render.redact import REDACTED
+
     label = _clip(_single_line(link.label), LINK_LABEL_MAX)
-    if adf.is_web_url(link.url) and len(link.url) <= LINK_URL_MAX:
+    if adf.is_web_url(link.url) and len(link.url) <= LINK_URL_MAX and REDACTED not in link.url:
         return adf.text(label or _clip(link.url, LINK_LABEL_MAX), adf.link(link.url))
-    # Not a web link, or absurdly long: show it as text, never clickable.
+    # Not a web link, absurdly long, or redacted: show it as text, never clickable.
     url = _clip(_single_line(link.url), LINK_LABEL_MAX)
     return adf.text(f"{label} ({url})" if label else url)
 
@@ -353,11 +388,13 @@ def _raw_text(raw: Any) -> str:
         return repr(raw)
 
 
-def _raw_block(raw: Any, full_text: str, keep: int) -> dict[str, Any]:
+def _raw_block(raw: Any, full_text: str, keep: int, unread: int) -> dict[str, Any]:
+    """The raw event's text, ``keep`` characters of it; ``unread``: characters beyond ``full_text`` never read."""
     shown = full_text
-    if len(full_text) > keep:
+    if len(full_text) > keep or unread:
         kept_lines = [full_text[:keep]] if keep else []
-        shown = "\n".join([*kept_lines, f"{ELLIPSIS} (truncated, {len(full_text) - keep:,} characters omitted)"])
+        omitted = len(full_text) - min(keep, len(full_text)) + unread
+        shown = "\n".join([*kept_lines, f"{ELLIPSIS} (truncated, {omitted:,} characters omitted)"])
     return adf.code_block(shown, None if isinstance(raw, str) else "json")
 
 

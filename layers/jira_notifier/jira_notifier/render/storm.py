@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +30,9 @@ def group_label(key: str) -> str:
 
 
 def summary_title(key: str) -> str:
-    return f"Alert storm: {group_label(key)}"
+    from jira_notifier.render.redact import redact  # a name prefix in the key is text from the world
+
+    return f"Alert storm: {redact(group_label(key))}"
 
 
 def description(group: Group, window_seconds: int) -> dict[str, Any]:
@@ -38,9 +41,11 @@ def description(group: Group, window_seconds: int) -> dict[str, Any]:
     One row per member while they all fit; beyond that, members that share a state and the minute they entered it
     share a row (their names in one cell), which lists about a thousand; whoever still does not fit is counted.
     """
+    from jira_notifier.render.redact import redact  # members' names are alarm names or titles: text from the world
+
     counts = group.counts()
     opening = adf.paragraph(
-        *adf.text(f"{len(group.members)} alert(s) of {group_label(group.key)}", adf.strong()),
+        *adf.text(f"{len(group.members)} alert(s) of {redact(group_label(group.key))}", adf.strong()),
         *adf.text(
             f" in the window from {_when(group.window_start)} ({window_seconds // 60 or 1} min): "
             f"{counts[AlertState.FIRING]} firing, {counts[AlertState.UNKNOWN]} unknown, "
@@ -50,7 +55,9 @@ def description(group: Group, window_seconds: int) -> dict[str, Any]:
     footer = adf.paragraph(
         *adf.text("Kept up to date by jira-notifier: one row per alert, rewritten at most once per batch.", adf.em())
     )
-    members = sorted(group.members, key=lambda m: (_ORDER[m.state], -m.since))
+    members = sorted(
+        (replace(m, name=redact(m.name)) for m in group.members), key=lambda m: (_ORDER[m.state], -m.since)
+    )
     room = ADF_BUDGET - _ROOM_FOR_THE_REST - _size(adf.doc(opening, adf.table(HEADER, []), footer))
     rows = [_row([m.name], m.state, _when(m.since)) for m in members]
     if sum(_row_size(row) for row in rows) > room:

@@ -104,7 +104,9 @@ class LogsReader:
                 break
             answer = self._logs().filter_log_events(**request)
             events += [
-                LogEvent(int(event.get("timestamp", 0)), str(event.get("message", "")))
+                LogEvent(
+                    int(event.get("timestamp", 0)), str(event.get("message", "")), str(event.get("logStreamName", ""))
+                )
                 for event in answer.get("events", [])
             ]
             token = answer.get("nextToken")
