@@ -55,9 +55,11 @@ dist: $(READY)
 	$(BIN)/uv build --wheel --out-dir dist
 
 ## soak: the lifecycle model (tests/model) far longer than make test, on fresh random examples: at least 100,000
-##       steps (MODEL_EXAMPLES examples, 1500 by default, of up to 100 steps); prints the steps it ran
+##       steps (MODEL_EXAMPLES examples, 1500 by default, of up to 100 steps); prints the steps it ran. Then the
+##       seeded fault runs of tests/reliability at their full size (300 alerts where make test takes 120 or 150)
 soak: $(READY)
 	MODEL_PROFILE=soak $(BIN)/python -m pytest tests/model -p no:cacheprovider -q
+	MODEL_PROFILE=soak $(BIN)/python -m pytest tests/reliability -n auto --dist loadgroup -p no:cacheprovider -q
 
 ## lint: ruff's checks and its formatting check, over the whole tree
 lint: $(READY)
