@@ -112,12 +112,7 @@ class Effects:
         says (``core.lifecycle.decide_refire``)."""
         state = lease.state
         assert state.issue_key is not None
-        try:
-            issue: JiraIssue | None = client.get_issue(state.issue_key, ["status", "resolution", "resolutiondate"])
-        except JiraRequestError as error:
-            if error.status != 404:
-                raise
-            issue = None
+        issue = issue_now(client, state.issue_key)
         decision = decide_refire(state, view_of(issue), provider, self.deps.clock())
         if decision.action is Action.CREATE:
             return self.creates.one(lease, alert, provider, client, decision.reason)
@@ -165,12 +160,7 @@ class Effects:
         is, then do what the lifecycle says (``core.lifecycle.decide_reclear``)."""
         state = lease.state
         assert state.issue_key is not None
-        try:
-            issue: JiraIssue | None = client.get_issue(state.issue_key, ["status", "resolution", "resolutiondate"])
-        except JiraRequestError as error:
-            if error.status != 404:
-                raise
-            issue = None
+        issue = issue_now(client, state.issue_key)
         decision = decide_reclear(view_of(issue))
         if issue is None:
             return self.deleted_by_person(lease, alert, provider, client)
@@ -227,3 +217,17 @@ def _joined(*parts: str | None) -> str | None:
 
 
 join_notes = _joined
+
+
+def issue_now(client: JiraPort, issue_key: str) -> JiraIssue | None:
+    """Where the issue is now in Jira (status, resolution and its date), or None when it was deleted (404).
+
+    Raises:
+        JiraRequestError: any other refusal or failure of the read.
+    """
+    try:
+        return client.get_issue(issue_key, ["status", "resolution", "resolutiondate"])
+    except JiraRequestError as error:
+        if error.status != 404:
+            raise
+        return None
