@@ -56,7 +56,7 @@ from jira_notifier.entry.handlers import handle_event, handle_sqs_event
 from jira_notifier.entry.webhook import WebhookReceiver, sign
 from jira_notifier.sources import read_alarm_action, read_eventbridge, read_sns
 from jira_notifier.sources.truth import AlarmTruth, SecurityHubTruth, source_ref
-from tests.support.builders import function_url_event, sns_event
+from tests.support.builders import alarm_message, function_url_event, sns_event
 from tests.support.fakes import Clock, MemoryStateStore
 
 START = 1_800_000_000.0  # 2027-01-15T08:00:00Z
@@ -945,33 +945,12 @@ METRIC = {
 
 
 def sns_alarm_message(source: Source, state: str, old: str, at: float) -> dict[str, Any]:
+    """The test suite's CloudWatch alarm notification for ``source``, at the model clock's ``at``."""
     return {
-        "AlarmName": source.name,
+        **alarm_message(state, 0, name=source.name, arn=source.arn, previous=old),
         "AlarmDescription": f"{source.name} of the public API",
-        "AWSAccountId": ACCOUNT,
-        "AlarmConfigurationUpdatedTimestamp": "2026-10-01T08:00:00.000+0000",
-        "NewStateValue": state,
         "NewStateReason": f"Threshold crossed ({state})",
         "StateChangeTime": cw_time(at),
-        "Region": REGION_NAME,
-        "AlarmArn": source.arn,
-        "OldStateValue": old,
-        "OKActions": [TOPIC],
-        "AlarmActions": [TOPIC],
-        "InsufficientDataActions": [],
-        "Trigger": {
-            "MetricName": "5XXError",
-            "Namespace": "AWS/ApiGateway",
-            "StatisticType": "Statistic",
-            "Statistic": "SUM",
-            "Unit": None,
-            "Dimensions": [{"value": "public-api", "name": "ApiName"}],
-            "Period": 60,
-            "EvaluationPeriods": 1,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": 10.0,
-            "TreatMissingData": "missing",
-        },
     }
 
 
